@@ -1,0 +1,86 @@
+//! The `codex` binary: clap types, dispatch and error printing. Logic lives in the library crates.
+
+mod config_cmd;
+mod exit;
+mod login_cmd;
+mod options;
+mod sandbox_cmd;
+
+use std::process::ExitCode;
+
+use clap::{CommandFactory, Parser, Subcommand};
+
+use crate::options::SharedOptions;
+
+/// Sandbox, configuration and sign-in for a local coding agent.
+#[derive(Debug, Parser)]
+#[command(
+    name = "codex",
+    version,
+    about = "Run commands in an OS sandbox, manage layered configuration, and sign in",
+    subcommand_required = true,
+    arg_required_else_help = true
+)]
+struct Cli {
+    #[command(flatten)]
+    shared: SharedOptions,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run a command within a Codex-provided sandbox.
+    Sandbox(sandbox_cmd::SandboxArgs),
+
+    /// Manage login.
+    Login(login_cmd::LoginArgs),
+
+    /// Remove stored authentication credentials.
+    Logout(login_cmd::LogoutArgs),
+
+    /// Inspect the effective configuration.
+    Config(config_cmd::ConfigArgs),
+
+    /// Inspect feature flags.
+    Features(config_cmd::FeaturesArgs),
+
+    /// Print a shell completion script.
+    Completion(CompletionArgs),
+
+    /// Legacy spellings of `codex sandbox linux|macos` (`codex debug landlock|seatbelt`).
+    #[command(hide = true)]
+    Debug(sandbox_cmd::DebugArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct CompletionArgs {
+    /// The shell to generate completions for.
+    #[arg(value_enum, default_value_t = clap_complete::Shell::Bash)]
+    shell: clap_complete::Shell,
+}
+
+fn main() -> ExitCode {
+    if let Some(code) = sandbox_cmd::dispatch_arg0() {
+        return code;
+    }
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Sandbox(args) => sandbox_cmd::run_sandbox(cli.shared, args),
+        Command::Debug(args) => sandbox_cmd::run_debug(cli.shared, args),
+        Command::Login(args) => login_cmd::run_login(cli.shared, args),
+        Command::Logout(args) => login_cmd::run_logout(cli.shared, args),
+        Command::Config(args) => config_cmd::run_config(cli.shared, args),
+        Command::Features(args) => config_cmd::run_features(cli.shared, args),
+        Command::Completion(args) => {
+            let mut command = Cli::command();
+            clap_complete::generate(args.shell, &mut command, "codex", &mut std::io::stdout());
+            Ok(ExitCode::SUCCESS)
+        }
+    };
+    match result {
+        Ok(code) => code,
+        Err(error) => exit::report(&error),
+    }
+}

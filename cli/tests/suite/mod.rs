@@ -1,0 +1,5 @@
+mod common;
+mod config;
+mod login;
+mod sandbox;
+mod security;

@@ -1,0 +1,1 @@
+//! Protected metadata paths (`.git`, `.codex`, `.agents`) inside writable roots.

@@ -1,0 +1,1 @@
+//! macOS Seatbelt: the `sandbox-exec` invocation and denial-log parsing.
