@@ -1,0 +1,459 @@
+//! `codex sandbox [linux|macos|windows] [OPTIONS] [--] COMMAND...` and the legacy
+//! `codex debug landlock|seatbelt` spellings.
+//!
+//! Flow: options → configuration (upstream rules for `-P`, managed requirements and legacy
+//! configs) → resolved policy → platform plan → `--dry-run` JSON or run and mirror the exit code.
+
+use std::ffi::{OsStr, OsString};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::Subcommand;
+use codex_config::{Config, LoaderOptions, PermissionSyntax, RequirementsMode};
+use codex_sandboxing::SandboxPolicy;
+
+use crate::exit::CliError;
+use crate::options::SharedOptions;
+
+/// The helper name under which the `codex` binary acts as `codex-linux-sandbox`.
+#[cfg(target_os = "linux")]
+const LINUX_SANDBOX_ARG0: &str = "codex-linux-sandbox";
+
+#[derive(Debug, clap::Args)]
+#[command(
+    args_conflicts_with_subcommands = true,
+    subcommand_negates_reqs = true,
+    after_help = "The host OS selects the backend: bubblewrap + seccomp on Linux (Landlock with \
+                  `-c use_legacy_landlock=true`), Seatbelt on macOS.\n\
+                  Use `--` before a command that starts with `-`."
+)]
+pub struct SandboxArgs {
+    #[command(subcommand)]
+    platform: Option<PlatformCommand>,
+
+    #[command(flatten)]
+    options: SandboxOptions,
+}
+
+#[derive(Debug, Subcommand)]
+enum PlatformCommand {
+    /// Run a command under the Linux sandbox (bubblewrap by default).
+    #[command(visible_alias = "landlock")]
+    Linux(SandboxOptions),
+
+    /// Run a command under Seatbelt (macOS only; `--dry-run` works everywhere).
+    #[command(visible_alias = "seatbelt")]
+    Macos(SandboxOptions),
+
+    /// Run a command under a Windows restricted token (Windows only).
+    Windows(SandboxOptions),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct DebugArgs {
+    #[command(subcommand)]
+    command: DebugCommand,
+}
+
+#[derive(Debug, Subcommand)]
+enum DebugCommand {
+    /// Same as `codex sandbox linux`.
+    Landlock(SandboxOptions),
+    /// Same as `codex sandbox macos`.
+    Seatbelt(SandboxOptions),
+}
+
+#[derive(Debug, clap::Args)]
+struct SandboxOptions {
+    #[command(flatten)]
+    shared: SharedOptions,
+
+    /// Named permission profile from the configuration (`:read-only`, `:workspace`,
+    /// `:danger-full-access`, or a `[permissions.<NAME>]` table).
+    #[arg(
+        short = 'P',
+        long = "permission-profile",
+        alias = "permissions-profile",
+        value_name = "NAME"
+    )]
+    permission_profile: Option<String>,
+
+    /// Working directory for resolving the profile and running the command (needs `-P`).
+    #[arg(short = 'C', long = "cd", value_name = "DIR", requires = "permission_profile")]
+    cd: Option<PathBuf>,
+
+    /// Apply managed requirements even though `-P` was given (needs `-P`).
+    #[arg(long, requires = "permission_profile")]
+    include_managed_config: bool,
+
+    /// Deprecated: for legacy `sandbox_mode` configs, run with workspace-write.
+    #[arg(long)]
+    full_auto: bool,
+
+    /// Allow the command to connect to (and bind) the unix socket at PATH. Repeatable.
+    #[arg(long = "allow-unix-socket", value_name = "PATH")]
+    allow_unix_socket: Vec<PathBuf>,
+
+    /// Print sandbox denials after the command exits (Seatbelt only).
+    #[arg(long)]
+    log_denials: bool,
+
+    /// Print the exact invocation as JSON on stdout and run nothing.
+    #[arg(long)]
+    dry_run: bool,
+
+    /// The command to run and its arguments.
+    #[arg(
+        value_name = "COMMAND",
+        required = true,
+        trailing_var_arg = true,
+        allow_hyphen_values = true
+    )]
+    command: Vec<OsString>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Platform {
+    Linux,
+    Macos,
+    Windows,
+}
+
+impl Platform {
+    fn host() -> Option<Platform> {
+        if cfg!(target_os = "linux") {
+            Some(Platform::Linux)
+        } else if cfg!(target_os = "macos") {
+            Some(Platform::Macos)
+        } else if cfg!(target_os = "windows") {
+            Some(Platform::Windows)
+        } else {
+            None
+        }
+    }
+}
+
+/// When invoked as `codex-linux-sandbox`, act as the standalone Linux helper.
+#[cfg(target_os = "linux")]
+pub fn dispatch_arg0() -> Option<ExitCode> {
+    let arg0 = std::env::args_os().next()?;
+    let name = Path::new(&arg0).file_name()?;
+    if name == LINUX_SANDBOX_ARG0 {
+        Some(codex_linux_sandbox::helper_main())
+    } else {
+        None
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+pub fn dispatch_arg0() -> Option<ExitCode> {
+    None
+}
+
+pub fn run_sandbox(root: SharedOptions, args: SandboxArgs) -> anyhow::Result<ExitCode> {
+    match args.platform {
+        Some(PlatformCommand::Linux(options)) => run(root, options, Platform::Linux),
+        Some(PlatformCommand::Macos(options)) => run(root, options, Platform::Macos),
+        Some(PlatformCommand::Windows(options)) => run(root, options, Platform::Windows),
+        None => match Platform::host() {
+            Some(platform) => run(root, args.options, platform),
+            None => Err(CliError::new(
+                "`codex sandbox` is not supported on this operating system",
+            )
+            .into()),
+        },
+    }
+}
+
+pub fn run_debug(root: SharedOptions, args: DebugArgs) -> anyhow::Result<ExitCode> {
+    match args.command {
+        DebugCommand::Landlock(options) => run(root, options, Platform::Linux),
+        DebugCommand::Seatbelt(options) => run(root, options, Platform::Macos),
+    }
+}
+
+fn run(root: SharedOptions, options: SandboxOptions, platform: Platform) -> anyhow::Result<ExitCode> {
+    let shared = root.merge(options.shared.clone());
+    if options.log_denials && platform != Platform::Macos {
+        return Err(CliError::new(
+            "`--log-denials` is only supported by the Seatbelt backend (macOS)",
+        )
+        .into());
+    }
+    if platform == Platform::Windows {
+        return Err(CliError::new("Windows sandbox is only available on Windows").into());
+    }
+    let config = load_sandbox_config(&shared, &options)?;
+    for warning in &config.warnings {
+        eprintln!("warning: {warning}");
+    }
+    let mut policy = config.sandbox_policy.clone();
+    add_unix_sockets(&mut policy, &options.allow_unix_socket)?;
+    let env = config
+        .shell_environment_policy
+        .create_env(std::env::vars_os());
+    let command = resolve_command(&options.command, &env, &config.cwd)?;
+
+    match platform {
+        Platform::Linux => run_linux(&config, &policy, &command, &env, options.dry_run),
+        Platform::Macos => run_macos(&policy, &command, &options),
+        Platform::Windows => Err(CliError::new("Windows sandbox is only available on Windows").into()),
+    }
+}
+
+/// Upstream §1.3: `-P` injects `default_permissions`; with `-P`, managed requirements are ignored
+/// unless `--include-managed-config`; a legacy (or implicit) configuration runs read-only unless
+/// `-c sandbox_mode=…` is given (`--full-auto`: workspace-write).
+fn load_sandbox_config(shared: &SharedOptions, options: &SandboxOptions) -> anyhow::Result<Config> {
+    let current_dir = std::env::current_dir().context("cannot read the current directory")?;
+    let cwd = match &options.cd {
+        Some(dir) => {
+            let dir = codex_sandboxing::normalize(&current_dir.join(dir));
+            if !dir.is_dir() {
+                return Err(CliError::new(format!(
+                    "`--cd {}` is not a directory",
+                    dir.display()
+                ))
+                .into());
+            }
+            dir
+        }
+        None => current_dir,
+    };
+    let mut raw_overrides = shared.raw_overrides()?;
+    if let Some(name) = &options.permission_profile {
+        raw_overrides.push(format!(
+            "default_permissions={}",
+            toml::Value::String(name.clone())
+        ));
+    }
+    let requirements = if options.permission_profile.is_some() && !options.include_managed_config {
+        RequirementsMode::Ignore
+    } else {
+        RequirementsMode::Include
+    };
+    let codex_home = codex_config::find_codex_home()?;
+    let mut loader = LoaderOptions {
+        cwd,
+        codex_home,
+        system_config_dir: codex_config::system_config_dir(),
+        raw_overrides,
+        profile: shared.profile.clone(),
+        strict: shared.strict_config,
+        requirements,
+    };
+    let config = codex_config::load_config(&loader)?;
+    let uses_profiles = config.permission_syntax == PermissionSyntax::Profiles;
+    if uses_profiles {
+        if options.full_auto {
+            return Err(CliError::new(
+                "`codex sandbox --full-auto` is only supported for legacy `sandbox_mode` configs; \
+                 choose a writable `[permissions]` profile instead",
+            )
+            .into());
+        }
+        return Ok(config);
+    }
+    let overrides_sandbox_mode = loader
+        .raw_overrides
+        .iter()
+        .any(|raw| raw.split_once('=').is_some_and(|(key, _)| key.trim() == "sandbox_mode"));
+    if overrides_sandbox_mode {
+        if options.full_auto {
+            eprintln!("warning: `--full-auto` is ignored because `-c sandbox_mode` was given");
+        }
+        return Ok(config);
+    }
+    let mode = if options.full_auto {
+        eprintln!(
+            "warning: `--full-auto` is deprecated; use `-c sandbox_mode=workspace-write` instead"
+        );
+        "workspace-write"
+    } else {
+        "read-only"
+    };
+    loader.raw_overrides.push(format!("sandbox_mode=\"{mode}\""));
+    Ok(codex_config::load_config(&loader)?)
+}
+
+/// `--allow-unix-socket` paths, made absolute against the process working directory.
+fn add_unix_sockets(policy: &mut SandboxPolicy, sockets: &[PathBuf]) -> anyhow::Result<()> {
+    for socket in sockets {
+        let absolute = std::path::absolute(socket).map_err(|error| {
+            CliError::new(format!("invalid path {}: {error}", socket.display()))
+        })?;
+        let absolute = codex_sandboxing::normalize(&absolute);
+        if !policy.unix_sockets.contains(&absolute) {
+            policy.unix_sockets.push(absolute);
+        }
+    }
+    Ok(())
+}
+
+/// Find the program on the child's PATH before building a sandbox for it: a command that does
+/// not exist exits 127 with one line, as a shell would.
+fn resolve_command(
+    command: &[OsString],
+    env: &[(OsString, OsString)],
+    cwd: &Path,
+) -> anyhow::Result<Vec<OsString>> {
+    let Some(program) = command.first() else {
+        return Err(CliError::new("sandbox command must not be empty").into());
+    };
+    let found = if program.as_encoded_bytes().contains(&b'/') {
+        is_executable(&cwd.join(program))
+    } else {
+        let path = env
+            .iter()
+            .find(|(key, _)| key == "PATH")
+            .map(|(_, value)| value.clone())
+            .unwrap_or_default();
+        std::env::split_paths(&path).any(|dir| is_executable(&cwd.join(dir).join(program)))
+    };
+    if found {
+        Ok(command.to_vec())
+    } else {
+        Err(CliError::new(format!(
+            "command not found: `{}`",
+            program.to_string_lossy()
+        ))
+        .with_code(127)
+        .into())
+    }
+}
+
+fn is_executable(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).is_ok_and(|meta| meta.is_file() && meta.permissions().mode() & 0o111 != 0)
+}
+
+#[cfg(target_os = "linux")]
+fn run_linux(
+    config: &Config,
+    policy: &SandboxPolicy,
+    command: &[OsString],
+    env: &[(OsString, OsString)],
+    dry_run: bool,
+) -> anyhow::Result<ExitCode> {
+    use codex_linux_sandbox::{LinuxBackend, SandboxRequest};
+    let backend = if config.features.enabled("use_legacy_landlock") {
+        LinuxBackend::Landlock
+    } else {
+        LinuxBackend::Bubblewrap
+    };
+    let request = SandboxRequest {
+        policy,
+        command,
+        cwd: &config.cwd,
+        env,
+        backend,
+    };
+    let plan = codex_linux_sandbox::plan(&request).map_err(|error| {
+        let hint = error.hint();
+        let mut cli_error = CliError::new(format!("cannot build the sandbox: {error}"));
+        cli_error.hint = hint;
+        cli_error
+    })?;
+    if dry_run {
+        print_plan(
+            plan.backend_name(),
+            &plan.program,
+            &plan.argv,
+            &plan.env_changes,
+            policy,
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    let status = codex_linux_sandbox::run(plan).map_err(|error| {
+        let hint = error.hint();
+        let mut cli_error = CliError::new(format!("the sandbox failed: {error}"));
+        cli_error.hint = hint;
+        cli_error
+    })?;
+    Ok(exit_code_of(status))
+}
+
+#[cfg(not(target_os = "linux"))]
+fn run_linux(
+    _config: &Config,
+    _policy: &SandboxPolicy,
+    _command: &[OsString],
+    _env: &[(OsString, OsString)],
+    _dry_run: bool,
+) -> anyhow::Result<ExitCode> {
+    Err(CliError::new("the Linux sandbox is only available on Linux").into())
+}
+
+fn run_macos(
+    policy: &SandboxPolicy,
+    command: &[OsString],
+    options: &SandboxOptions,
+) -> anyhow::Result<ExitCode> {
+    use codex_sandboxing::seatbelt;
+    let seatbelt_options = seatbelt::SeatbeltOptions {
+        extra_unix_sockets: Vec::new(),
+        darwin_user_cache_dir: seatbelt::darwin_user_cache_dir(),
+    };
+    let plan = seatbelt::plan(policy, command, &seatbelt_options)
+        .map_err(|error| CliError::new(format!("cannot build the Seatbelt profile: {error}")))?;
+    if options.dry_run {
+        print_plan("seatbelt", &plan.program, &plan.argv, &plan.env_changes, policy);
+        return Ok(ExitCode::SUCCESS);
+    }
+    run_seatbelt(plan, options.log_denials)
+}
+
+#[cfg(target_os = "macos")]
+fn run_seatbelt(plan: codex_sandboxing::seatbelt::SeatbeltPlan, log_denials: bool) -> anyhow::Result<ExitCode> {
+    let status = codex_sandboxing::seatbelt::run(plan, log_denials)
+        .map_err(|error| CliError::new(format!("the Seatbelt sandbox failed: {error}")))?;
+    Ok(exit_code_of(status))
+}
+
+#[cfg(not(target_os = "macos"))]
+fn run_seatbelt(_plan: codex_sandboxing::seatbelt::SeatbeltPlan, _log_denials: bool) -> anyhow::Result<ExitCode> {
+    Err(CliError::new("Seatbelt sandbox is only available on macOS")
+        .with_hint("`codex sandbox macos --dry-run …` prints the plan on any OS")
+        .into())
+}
+
+/// The `--dry-run` JSON object: one line on stdout.
+fn print_plan(
+    backend: &str,
+    program: &Path,
+    argv: &[OsString],
+    env_changes: &[(String, String)],
+    policy: &SandboxPolicy,
+) {
+    let env: serde_json::Map<String, serde_json::Value> = env_changes
+        .iter()
+        .map(|(key, value)| (key.clone(), serde_json::Value::String(value.clone())))
+        .collect();
+    let plan = serde_json::json!({
+        "backend": backend,
+        "program": program.to_string_lossy(),
+        "argv": argv.iter().map(|arg| lossy(arg)).collect::<Vec<_>>(),
+        "env": env,
+        "summary": codex_utils_sandbox_summary::summarize(policy),
+    });
+    #[expect(clippy::print_stdout, reason = "the dry-run plan is the command's output")]
+    {
+        println!("{plan}");
+    }
+}
+
+fn lossy(value: &OsStr) -> String {
+    value.to_string_lossy().into_owned()
+}
+
+/// The child's exit code, or 128+signal when it was killed.
+fn exit_code_of(status: std::process::ExitStatus) -> ExitCode {
+    use std::os::unix::process::ExitStatusExt;
+    let code = match (status.code(), status.signal()) {
+        (Some(code), _) => code,
+        (None, Some(signal)) => 128 + signal,
+        (None, None) => 1,
+    };
+    ExitCode::from(u8::try_from(code).unwrap_or(1))
+}
