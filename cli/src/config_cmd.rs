@@ -1,6 +1,9 @@
-//! `codex config …` and `codex features …` (owned by the configuration work).
+//! `codex config show [--origins]` and `codex features list` (owned by the configuration work).
 
+use std::io::Write as _;
 use std::process::ExitCode;
+
+use codex_config::{Config, LoaderOptions, RequirementsMode};
 
 use crate::options::SharedOptions;
 
@@ -8,18 +11,107 @@ use crate::options::SharedOptions;
 pub struct ConfigArgs {
     #[command(flatten)]
     pub shared: SharedOptions,
+
+    #[command(subcommand)]
+    pub command: ConfigCommand,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum ConfigCommand {
+    /// Print the effective merged configuration as TOML.
+    Show(ConfigShowArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ConfigShowArgs {
+    #[command(flatten)]
+    pub shared: SharedOptions,
+
+    /// Annotate every value with the layer it came from and list the layers.
+    #[arg(long)]
+    pub origins: bool,
 }
 
 #[derive(Debug, clap::Args)]
 pub struct FeaturesArgs {
     #[command(flatten)]
     pub shared: SharedOptions,
+
+    #[command(subcommand)]
+    pub command: FeaturesCommand,
 }
 
-pub fn run_config(_root: SharedOptions, _args: ConfigArgs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("`codex config` is not available yet")
+#[derive(Debug, clap::Subcommand)]
+pub enum FeaturesCommand {
+    /// List known features with their stage and effective state.
+    List(FeaturesListArgs),
 }
 
-pub fn run_features(_root: SharedOptions, _args: FeaturesArgs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("`codex features` is not available yet")
+#[derive(Debug, clap::Args)]
+pub struct FeaturesListArgs {
+    #[command(flatten)]
+    pub shared: SharedOptions,
+}
+
+/// Load the configuration for the current directory and print its warnings.
+fn load(shared: &SharedOptions) -> anyhow::Result<Config> {
+    let options = LoaderOptions {
+        cwd: std::env::current_dir()?,
+        codex_home: codex_config::find_codex_home()?,
+        system_config_dir: codex_config::system_config_dir(),
+        raw_overrides: shared.raw_overrides()?,
+        profile: shared.profile.clone(),
+        strict: shared.strict_config,
+        requirements: RequirementsMode::Include,
+    };
+    let config = codex_config::load_config(&options)?;
+    for warning in &config.warnings {
+        eprintln!("warning: {warning}");
+    }
+    Ok(config)
+}
+
+fn write_stdout(text: &str) -> anyhow::Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_all(text.as_bytes())?;
+    stdout.flush()?;
+    Ok(())
+}
+
+pub fn run_config(root: SharedOptions, args: ConfigArgs) -> anyhow::Result<ExitCode> {
+    let shared = root.merge(args.shared);
+    match args.command {
+        ConfigCommand::Show(show) => {
+            let config = load(&shared.merge(show.shared))?;
+            write_stdout(&config.render_toml(show.origins))?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn run_features(root: SharedOptions, args: FeaturesArgs) -> anyhow::Result<ExitCode> {
+    let shared = root.merge(args.shared);
+    match args.command {
+        FeaturesCommand::List(list) => {
+            let config = load(&shared.merge(list.shared))?;
+            write_stdout(&features_table(&config))?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `name  stage  enabled` rows sorted by name, columns padded to the widest entry.
+fn features_table(config: &Config) -> String {
+    let rows: Vec<(String, String, bool)> = config
+        .features
+        .iter()
+        .map(|(spec, enabled)| (spec.name.to_string(), spec.stage.to_string(), enabled))
+        .collect();
+    let name_width = rows.iter().map(|row| row.0.len()).max().unwrap_or(0);
+    let stage_width = rows.iter().map(|row| row.1.len()).max().unwrap_or(0);
+    rows.iter()
+        .map(|(name, stage, enabled)| {
+            format!("{name:<name_width$}  {stage:<stage_width$}  {enabled}\n")
+        })
+        .collect()
 }

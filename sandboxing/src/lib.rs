@@ -16,3 +16,6 @@ pub use policy::ProtectedPath;
 pub use policy::SandboxPolicy;
 pub use policy::WritableRoot;
 pub use policy::normalize;
+pub use protected::PROTECTED_METADATA_NAMES;
+pub use protected::protected_paths;
+pub use protected::writable_root;

@@ -1,0 +1,172 @@
+use ring::rand::SystemRandom;
+use ring::signature::{RSA_PKCS1_SHA256, RsaKeyPair, RsaPublicKeyComponents};
+use serde_json::json;
+
+use super::*;
+use crate::PlanType;
+use crate::jwt::base64url_encode;
+
+const KEY: &[u8] = include_bytes!("../tests/fixtures/rs256-test-key.pk8");
+const NOW: i64 = 1_800_000_000;
+
+fn key_pair() -> RsaKeyPair {
+    RsaKeyPair::from_pkcs8(KEY).unwrap()
+}
+
+fn jwks_for(kid: &str) -> Jwks {
+    let components: RsaPublicKeyComponents<Vec<u8>> = key_pair().public().into();
+    let document = json!({"keys": [{
+        "kty": "RSA", "kid": kid, "alg": "RS256", "use": "sig",
+        "n": base64url_encode(&components.n), "e": base64url_encode(&components.e),
+    }]});
+    Jwks::parse(document.to_string().as_bytes()).unwrap()
+}
+
+fn sign(header: serde_json::Value, claims: serde_json::Value) -> String {
+    let input = format!(
+        "{}.{}",
+        base64url_encode(header.to_string().as_bytes()),
+        base64url_encode(claims.to_string().as_bytes())
+    );
+    let pair = key_pair();
+    let mut signature = vec![0; pair.public().modulus_len()];
+    pair.sign(
+        &RSA_PKCS1_SHA256,
+        &SystemRandom::new(),
+        input.as_bytes(),
+        &mut signature,
+    )
+    .unwrap();
+    format!("{input}.{}", base64url_encode(&signature))
+}
+
+fn claims() -> serde_json::Value {
+    json!({
+        "iss": AGENT_IDENTITY_ISSUER, "aud": AGENT_IDENTITY_AUDIENCE,
+        "iat": NOW - 10, "exp": NOW + 3600,
+        "agent_runtime_id": "runtime-1", "agent_private_key": "c2VjcmV0",
+        "account_id": "org_mine", "chatgpt_user_id": "user-1", "email": "a@example.com",
+        "plan_type": "hc", "chatgpt_account_is_fedramp": false
+    })
+}
+
+fn header() -> serde_json::Value {
+    json!({"alg": "RS256", "typ": "JWT", "kid": "key-1"})
+}
+
+#[test]
+fn decode_agent_identity_jwt_verifies_when_jwks_is_present() {
+    let token = sign(header(), claims());
+    let verified = verify_agent_identity_jwt(&token, &jwks_for("key-1"), NOW).unwrap();
+    assert_eq!(verified.account_id, "org_mine");
+    assert_eq!(verified.agent_runtime_id, "runtime-1");
+}
+
+#[test]
+fn decode_agent_identity_jwt_maps_raw_plan_aliases() {
+    let token = sign(header(), claims());
+    let verified = verify_agent_identity_jwt(&token, &jwks_for("key-1"), NOW).unwrap();
+    assert_eq!(verified.plan_type, PlanType::Enterprise);
+}
+
+#[test]
+fn decode_agent_identity_jwt_rejects_untrusted_kid() {
+    let token = sign(header(), claims());
+    let error = verify_agent_identity_jwt(&token, &jwks_for("other"), NOW).unwrap_err();
+    assert_eq!(error.to_string(), "agent identity JWT kid key-1 is not trusted");
+}
+
+#[test]
+fn decode_agent_identity_jwt_requires_a_kid() {
+    let token = sign(json!({"alg": "RS256"}), claims());
+    let error = verify_agent_identity_jwt(&token, &jwks_for("key-1"), NOW).unwrap_err();
+    assert_eq!(error.to_string(), "agent identity JWT header does not include a kid");
+}
+
+#[test]
+fn decode_agent_identity_jwt_requires_issuer_and_audience() {
+    for (field, value) in [
+        ("iss", None),
+        ("iss", Some(json!("https://evil.example/"))),
+        ("aud", None),
+        ("aud", Some(json!("someone-else"))),
+    ] {
+        let mut claims = claims();
+        match value {
+            Some(value) => claims[field] = value,
+            None => {
+                claims.as_object_mut().unwrap().remove(field);
+            }
+        }
+        let token = sign(header(), claims);
+        let error = verify_agent_identity_jwt(&token, &jwks_for("key-1"), NOW).unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .starts_with("failed to verify agent identity JWT"),
+            "{field}: {error}"
+        );
+    }
+}
+
+#[test]
+fn rejects_expired_tokens_after_the_leeway() {
+    let mut expired = claims();
+    expired["exp"] = json!(NOW - 61);
+    let token = sign(header(), expired);
+    let error = verify_agent_identity_jwt(&token, &jwks_for("key-1"), NOW).unwrap_err();
+    assert_eq!(error, AgentIdentityJwtError::Verification("the token has expired"));
+
+    let mut within_leeway = claims();
+    within_leeway["exp"] = json!(NOW - 30);
+    let token = sign(header(), within_leeway);
+    assert!(verify_agent_identity_jwt(&token, &jwks_for("key-1"), NOW).is_ok());
+}
+
+#[test]
+fn rejects_a_tampered_payload_and_other_algorithms() {
+    let token = sign(header(), claims());
+    let (head, rest) = token.split_once('.').unwrap();
+    let (_, signature) = rest.split_once('.').unwrap();
+    let mut forged_claims = claims();
+    forged_claims["account_id"] = json!("org_other");
+    let forged = format!(
+        "{head}.{}.{signature}",
+        base64url_encode(forged_claims.to_string().as_bytes())
+    );
+    let error = verify_agent_identity_jwt(&forged, &jwks_for("key-1"), NOW).unwrap_err();
+    assert_eq!(
+        error,
+        AgentIdentityJwtError::Verification("the signature does not match")
+    );
+
+    let none = sign(json!({"alg": "none", "kid": "key-1"}), claims());
+    let error = verify_agent_identity_jwt(&none, &jwks_for("key-1"), NOW).unwrap_err();
+    assert_eq!(
+        error,
+        AgentIdentityJwtError::Verification("the JWT algorithm is not RS256")
+    );
+}
+
+#[test]
+fn decode_agent_identity_jwt_reads_claims_without_verification() {
+    let unsigned = format!(
+        "{}.{}.c2ln",
+        base64url_encode(b"{\"alg\":\"none\"}"),
+        base64url_encode(claims().to_string().as_bytes())
+    );
+    let decoded = decode_agent_identity_jwt_unverified(&unsigned).unwrap();
+    assert_eq!(decoded.email, "a@example.com");
+    assert_eq!(
+        decode_agent_identity_jwt_unverified("a.b").unwrap_err(),
+        AgentIdentityJwtError::Format
+    );
+    assert_eq!(
+        decode_agent_identity_jwt_unverified("e30.***.c2ln").unwrap_err(),
+        AgentIdentityJwtError::PayloadEncoding
+    );
+    assert_eq!(
+        decode_agent_identity_jwt_unverified("e30.bm90IGpzb24.c2ln").unwrap_err(),
+        AgentIdentityJwtError::PayloadJson
+    );
+}

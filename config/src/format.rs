@@ -1,0 +1,251 @@
+//! The format of `config.toml` and `requirements.toml` as schema trees.
+
+use crate::features::FEATURES;
+use crate::schema::Node;
+use crate::schema::build::*;
+
+pub(crate) const SANDBOX_MODES: &[&str] = &["read-only", "workspace-write", "danger-full-access"];
+pub(crate) const APPROVAL_POLICIES: &[&str] = &["untrusted", "on-failure", "on-request", "never"];
+pub(crate) const ACCESS_VALUES: &[&str] = &["read", "write", "deny", "none"];
+pub(crate) const CREDENTIALS_STORES: &[&str] = &["file", "keyring", "auto", "ephemeral"];
+pub(crate) const LOGIN_METHODS: &[&str] = &["chatgpt", "api"];
+
+/// Top-level keys of the upstream format that this build accepts but does not interpret.
+const UNINTERPRETED_KEYS: &[&str] = &[
+    "agents",
+    "analytics",
+    "apps",
+    "approvals_reviewer",
+    "check_for_update_on_startup",
+    "developer_instructions",
+    "disable_paste_burst",
+    "file_opener",
+    "hide_agent_reasoning",
+    "history",
+    "hooks",
+    "instructions",
+    "mcp_oauth_credentials_store",
+    "mcp_servers",
+    "memories",
+    "model",
+    "model_context_window",
+    "model_provider",
+    "model_providers",
+    "model_reasoning_effort",
+    "model_reasoning_summary",
+    "model_verbosity",
+    "notice",
+    "notify",
+    "openai_base_url",
+    "oss_provider",
+    "otel",
+    "personality",
+    "plugins",
+    "review_model",
+    "show_raw_agent_reasoning",
+    "skills",
+    "tools",
+    "tui",
+    "web_search",
+    "windows",
+];
+
+/// Top-level path keys of the upstream format (resolved, otherwise not interpreted).
+const UNINTERPRETED_PATH_KEYS: &[&str] = &[
+    "experimental_compact_prompt_file",
+    "log_dir",
+    "model_instructions_file",
+    "sqlite_home",
+];
+
+fn approval_policy() -> Node {
+    any_of(vec![
+        one_of(APPROVAL_POLICIES),
+        table(vec![(
+            "granular",
+            table(vec![
+                ("sandbox_approval", boolean()),
+                ("rules", boolean()),
+                ("mcp_elicitations", boolean()),
+                ("skill_approval", boolean()),
+                ("request_permissions", boolean()),
+            ]),
+        )]),
+    ])
+}
+
+fn access() -> Node {
+    one_of(ACCESS_VALUES)
+}
+
+/// `[permissions.<name>]`.
+pub(crate) fn permission_profile() -> Node {
+    table(vec![
+        ("description", string().describe("Shown when listing profiles.")),
+        (
+            "extends",
+            string().describe("Another profile (or `:read-only` / `:workspace`) merged first."),
+        ),
+        (
+            "workspace_roots",
+            map(boolean()).describe("Extra workspace roots (`path = true`), relative to the cwd."),
+        ),
+        (
+            "filesystem",
+            table_with_map(
+                vec![(
+                    "glob_scan_max_depth",
+                    integer(Some(1)).describe("Depth limit when expanding deny globs."),
+                )],
+                any_of(vec![access(), map(access())]),
+            )
+            .describe(
+                "Path (absolute, `~/…` or a `:token`) to `read`/`write`/`deny`, or to a table of \
+                 subpaths.",
+            ),
+        ),
+        (
+            "network",
+            table(vec![
+                ("enabled", boolean().describe("Allow network access.")),
+                (
+                    "unix_sockets",
+                    map(one_of(&["allow", "deny", "none"]))
+                        .describe("Unix socket paths the command may use."),
+                ),
+                ("proxy_url", string()),
+                ("enable_socks5", boolean()),
+                ("socks_url", string()),
+                ("enable_socks5_udp", boolean()),
+                ("allow_upstream_proxy", boolean()),
+                ("dangerously_allow_non_loopback_proxy", boolean()),
+                ("dangerously_allow_all_unix_sockets", boolean()),
+                ("mode", one_of(&["limited", "full"])),
+                ("domains", map(one_of(&["allow", "deny"]))),
+                ("allow_local_binding", boolean()),
+                ("mitm", any()),
+            ]),
+        ),
+    ])
+}
+
+/// `config.toml` (every layer has this shape).
+pub(crate) fn config_schema() -> Node {
+    let mut fields: Vec<(&'static str, Node)> = vec![
+        (
+            "sandbox_mode",
+            one_of(SANDBOX_MODES).describe("Legacy sandbox selection."),
+        ),
+        (
+            "sandbox_workspace_write",
+            table(vec![
+                ("writable_roots", array(path())),
+                ("network_access", boolean()),
+                ("exclude_tmpdir_env_var", boolean()),
+                ("exclude_slash_tmp", boolean()),
+            ])
+            .describe("Settings for `sandbox_mode = \"workspace-write\"`."),
+        ),
+        (
+            "approval_policy",
+            approval_policy().describe("When the agent asks before running a command."),
+        ),
+        (
+            "default_permissions",
+            string().describe("The active permission profile (a `[permissions]` name or built-in)."),
+        ),
+        (
+            "permissions",
+            map(permission_profile()).describe("Named permission profiles."),
+        ),
+        (
+            "features",
+            table(
+                FEATURES
+                    .iter()
+                    .map(|spec| (spec.name, boolean().describe(spec.description)))
+                    .collect(),
+            )
+            .describe("Feature flags."),
+        ),
+        (
+            "shell_environment_policy",
+            table(vec![
+                ("inherit", one_of(&["all", "core", "none"])),
+                ("ignore_default_excludes", boolean()),
+                ("exclude", array(string())),
+                ("include_only", array(string())),
+                ("set", map(string())),
+                ("experimental_use_profile", boolean()),
+            ])
+            .describe("Which environment variables a sandboxed command sees."),
+        ),
+        ("cli_auth_credentials_store", one_of(CREDENTIALS_STORES)),
+        ("forced_login_method", one_of(LOGIN_METHODS)),
+        (
+            "forced_chatgpt_workspace_id",
+            any_of(vec![string(), array(string())]),
+        ),
+        ("chatgpt_base_url", string()),
+        (
+            "project_root_markers",
+            array(string()).type_error("project_root_markers must be an array of strings"),
+        ),
+        (
+            "projects",
+            map(table(vec![(
+                "trust_level",
+                one_of(&["trusted", "untrusted"]),
+            )]))
+            .describe("Per-project trust, keyed by absolute path."),
+        ),
+        (
+            "profile",
+            string().describe("Legacy profile selector; no longer supported."),
+        ),
+        ("profiles", map(any()).describe("Legacy profiles; ignored.")),
+    ];
+    fields.extend(UNINTERPRETED_KEYS.iter().map(|key| (*key, any())));
+    fields.extend(UNINTERPRETED_PATH_KEYS.iter().map(|key| (*key, path())));
+    fields.sort_by(|a, b| a.0.cmp(b.0));
+    table(fields)
+}
+
+/// `requirements.toml`.
+pub(crate) fn requirements_schema() -> Node {
+    table_with_map(
+        vec![
+            ("allowed_approval_policies", array(approval_policy())),
+            (
+                "allowed_sandbox_modes",
+                array(one_of(&[
+                    "read-only",
+                    "workspace-write",
+                    "danger-full-access",
+                    "external-sandbox",
+                ])),
+            ),
+            ("allowed_permissions", array(string())),
+            ("default_permissions", string()),
+            (
+                "permissions",
+                table_with_map(
+                    vec![(
+                        "filesystem",
+                        table(vec![("deny_read", array(string()))]),
+                    )],
+                    permission_profile(),
+                ),
+            ),
+            ("features", map(boolean())),
+            ("forced_login_method", one_of(LOGIN_METHODS)),
+            (
+                "forced_chatgpt_workspace_id",
+                any_of(vec![string(), array(string())]),
+            ),
+            ("cli_auth_credentials_store", one_of(CREDENTIALS_STORES)),
+            ("chatgpt_base_url", string()),
+        ],
+        any(),
+    )
+}

@@ -1,0 +1,365 @@
+//! [`load_config`]: read every layer, merge, validate, then resolve typed settings.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use toml::{Table, Value};
+
+use crate::compile::CompileContext;
+use crate::config::Config;
+use crate::diagnostics::{ConfigDiagnostic, SpanPart};
+use crate::error::LoadConfigError;
+use crate::features::FEATURES;
+use crate::format::config_schema;
+use crate::layers::{ConfigLayer, FileRole, LayerSource, LayerSummary, load_file_layer};
+use crate::login::DEFAULT_CHATGPT_BASE_URL;
+use crate::merge::{EmptyTable, get_path, key_path, leaf_paths, merge_tables, set_path};
+use crate::project::{decide_trust, project_layers, project_root};
+use crate::requirements::{
+    LegacyManagedRequirements, Requirements, RequirementsSource, SystemRequirementsFile,
+    load_requirements,
+};
+use crate::resolve::resolve;
+use crate::schema::{IssueKind, Node, resolve_paths, validate};
+
+/// Whether administrator requirements apply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RequirementsMode {
+    #[default]
+    Include,
+    /// Skip `requirements.toml` and the requirement reading of `managed_config.toml` (its
+    /// values still apply as a config layer). Used by `codex sandbox -P` without
+    /// `--include-managed-config`.
+    Ignore,
+}
+
+/// Inputs of [`load_config`].
+#[derive(Debug, Clone)]
+pub struct LoaderOptions {
+    /// Absolute working directory.
+    pub cwd: PathBuf,
+    pub codex_home: PathBuf,
+    /// Usually [`crate::system_config_dir`].
+    pub system_config_dir: PathBuf,
+    /// Raw `key=value` strings in order, root first.
+    pub raw_overrides: Vec<String>,
+    /// `--profile NAME`: layers `$CODEX_HOME/NAME.config.toml` over the user config.
+    pub profile: Option<String>,
+    /// `--strict-config`: unknown keys are errors.
+    pub strict: bool,
+    pub requirements: RequirementsMode,
+}
+
+fn defaults_layer() -> ConfigLayer {
+    let mut table = Table::new();
+    table.insert("cli_auth_credentials_store".into(), "file".into());
+    table.insert("chatgpt_base_url".into(), DEFAULT_CHATGPT_BASE_URL.into());
+    table.insert(
+        "project_root_markers".into(),
+        Value::Array(vec![".git".into()]),
+    );
+    let features: Table = FEATURES
+        .iter()
+        .map(|spec| (spec.name.to_string(), Value::Boolean(spec.default_enabled)))
+        .collect();
+    table.insert("features".into(), Value::Table(features));
+    let mut shell = Table::new();
+    shell.insert("inherit".into(), "all".into());
+    shell.insert("ignore_default_excludes".into(), false.into());
+    table.insert("shell_environment_policy".into(), Value::Table(shell));
+    ConfigLayer::new(LayerSource::Defaults, table)
+}
+
+fn valid_profile_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
+fn merge_layers<'a>(layers: impl IntoIterator<Item = &'a ConfigLayer>) -> Table {
+    let mut merged = Table::new();
+    for layer in layers.into_iter().filter(|layer| layer.enabled()) {
+        let empty = if layer.source == LayerSource::SessionFlags {
+            EmptyTable::Replace
+        } else {
+            EmptyTable::Merge
+        };
+        merge_tables(&mut merged, &layer.table, empty);
+    }
+    merged
+}
+
+/// The highest enabled layer holding `path` (the one whose value won).
+fn origin_layer<'a>(layers: &'a [ConfigLayer], path: &[String]) -> Option<&'a ConfigLayer> {
+    layers
+        .iter()
+        .rev()
+        .filter(|layer| layer.enabled())
+        .find(|layer| get_path(&layer.table, path).is_some())
+}
+
+fn invalid_at(layers: &[ConfigLayer], path: &[String], message: String) -> LoadConfigError {
+    match origin_layer(layers, path) {
+        Some(layer) => layer.diagnostic(path, SpanPart::Value, message).into(),
+        None => ConfigDiagnostic {
+            location: crate::diagnostics::DiagnosticLocation::Layer("config".into()),
+            message,
+        }
+        .into(),
+    }
+}
+
+/// Type errors anywhere, then (strict) unknown keys layer by layer, lowest first.
+fn check_layers(
+    schema: &Node,
+    layers: &[ConfigLayer],
+    merged: &Table,
+    strict: bool,
+) -> Result<(), LoadConfigError> {
+    for issue in validate(schema, merged) {
+        if let IssueKind::Invalid(message) = issue.kind {
+            return Err(invalid_at(layers, &issue.path, message));
+        }
+    }
+    if !strict {
+        return Ok(());
+    }
+    for layer in layers.iter().filter(|layer| layer.enabled()) {
+        let unknown = validate(schema, &layer.table)
+            .into_iter()
+            .find(|issue| issue.kind == IssueKind::UnknownKey);
+        if let Some(issue) = unknown {
+            let field = issue.dotted_path();
+            let message = if layer.source == LayerSource::SessionFlags {
+                format!("unknown configuration field `{field}` in -c/--config override")
+            } else {
+                format!("unknown configuration field `{field}`")
+            };
+            if layer.source == LayerSource::SessionFlags {
+                return Err(crate::diagnostics::ConfigDiagnostic {
+                    location: crate::diagnostics::DiagnosticLocation::Layer(
+                        layer.source.display_name(),
+                    ),
+                    message,
+                }
+                .into());
+            }
+            return Err(layer.diagnostic(&issue.path, SpanPart::Key, message).into());
+        }
+    }
+    Ok(())
+}
+
+fn base_dir(path: &Path) -> &Path {
+    path.parent().unwrap_or(Path::new("/"))
+}
+
+/// Load the effective configuration (see the crate documentation for the layer order).
+pub fn load_config(options: &LoaderOptions) -> Result<Config, LoadConfigError> {
+    let schema = config_schema();
+    let mut warnings = Vec::new();
+    let cwd = codex_sandboxing::normalize(&options.cwd);
+
+    let overrides = codex_utils_cli::overrides_table(&options.raw_overrides)?;
+    if let Some(name) = &options.profile
+        && !valid_profile_name(name)
+    {
+        return Err(LoadConfigError::InvalidProfileName(name.clone()));
+    }
+
+    let system_file = options.system_config_dir.join("config.toml");
+    let user_file = options.codex_home.join("config.toml");
+    let mut layers = vec![defaults_layer()];
+    let mut system = load_file_layer(
+        LayerSource::System {
+            file: system_file.clone(),
+        },
+        &system_file,
+        FileRole::Config,
+    )?;
+    resolve_paths(&schema, &mut system.table, base_dir(&system_file));
+    layers.push(system);
+    let mut user = load_file_layer(
+        LayerSource::User {
+            file: user_file.clone(),
+            profile: None,
+        },
+        &user_file,
+        FileRole::Config,
+    )?;
+    resolve_paths(&schema, &mut user.table, base_dir(&user_file));
+    if let Some(name) = &options.profile {
+        let selects = user.table.get("profile").and_then(Value::as_str) == Some(name.as_str());
+        let has_table = user
+            .table
+            .get("profiles")
+            .and_then(Value::as_table)
+            .is_some_and(|profiles| profiles.contains_key(name));
+        if selects || has_table {
+            return Err(LoadConfigError::LegacyProfileSelected {
+                name: name.clone(),
+                path: user_file,
+            });
+        }
+    }
+    layers.push(user);
+    if let Some(name) = &options.profile {
+        let file = options.codex_home.join(format!("{name}.config.toml"));
+        let mut profile = load_file_layer(
+            LayerSource::User {
+                file: file.clone(),
+                profile: Some(name.clone()),
+            },
+            &file,
+            FileRole::Config,
+        )?;
+        resolve_paths(&schema, &mut profile.table, base_dir(&file));
+        layers.push(profile);
+    }
+    let mut session = ConfigLayer::new(LayerSource::SessionFlags, overrides);
+    resolve_paths(&schema, &mut session.table, &cwd);
+
+    // Project root and trust come from the non-project layers plus `-c`.
+    let mut before_projects = layers.clone();
+    before_projects.push(session.clone());
+    let base_merged = merge_layers(&before_projects);
+    let markers_path = vec!["project_root_markers".to_string()];
+    let markers: Vec<String> = match base_merged.get("project_root_markers") {
+        Some(Value::Array(items)) if items.iter().all(Value::is_str) => items
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_string)
+            .collect(),
+        Some(_) => {
+            return Err(invalid_at(
+                &before_projects,
+                &markers_path,
+                "project_root_markers must be an array of strings".into(),
+            ));
+        }
+        None => Vec::new(),
+    };
+    let root = project_root(&cwd, &markers);
+    let decision = decide_trust(
+        base_merged.get("projects").and_then(Value::as_table),
+        &cwd,
+        &root,
+    );
+    for mut layer in project_layers(
+        &cwd,
+        &root,
+        &options.codex_home,
+        &decision,
+        &user_file,
+        &mut warnings,
+    )? {
+        if let LayerSource::Project { dot_codex } = &layer.source {
+            let dot_codex = dot_codex.clone();
+            resolve_paths(&schema, &mut layer.table, &dot_codex);
+        }
+        layers.push(layer);
+    }
+    layers.push(session);
+    let managed_file = options.system_config_dir.join("managed_config.toml");
+    let mut managed = load_file_layer(
+        LayerSource::LegacyManagedConfig {
+            file: managed_file.clone(),
+        },
+        &managed_file,
+        FileRole::Config,
+    )?;
+    resolve_paths(&schema, &mut managed.table, base_dir(&managed_file));
+    let managed_table = managed.table.clone();
+    layers.push(managed);
+
+    let mut merged = merge_layers(&layers);
+    check_layers(&schema, &layers, &merged, options.strict)?;
+    if let Some(profile) = merged.get("profile") {
+        let name = profile
+            .as_str()
+            .map_or_else(|| profile.to_string(), str::to_string);
+        return Err(LoadConfigError::LegacyProfileKey(name));
+    }
+
+    let requirements = match options.requirements {
+        RequirementsMode::Ignore => Requirements::default(),
+        RequirementsMode::Include => {
+            let system = SystemRequirementsFile {
+                path: options.system_config_dir.join("requirements.toml"),
+            };
+            let managed = LegacyManagedRequirements {
+                path: managed_file,
+                config: managed_table,
+            };
+            let sources: [&dyn RequirementsSource; 2] = [&system, &managed];
+            load_requirements(&sources)?
+        }
+    };
+    warnings.extend(requirements.warnings.iter().cloned());
+
+    let explicit = merge_layers(layers.iter().skip(1));
+    let context = CompileContext::from_environment(&cwd, &options.codex_home);
+    let resolved = resolve(
+        &explicit,
+        &layers,
+        decision.trust,
+        &requirements,
+        &context,
+        &mut warnings,
+    )?;
+
+    let mut origins: BTreeMap<String, String> = leaf_paths(&merged)
+        .into_iter()
+        .filter_map(|path| {
+            let layer = origin_layer(&layers, &path)?;
+            Some((path.join("."), layer.source.display_name()))
+        })
+        .collect();
+    if resolved.approval_is_default {
+        merged.insert(
+            "approval_policy".into(),
+            resolved.approval_policy.to_value(),
+        );
+        origins.insert(
+            "approval_policy".into(),
+            format!("default (project trust: {})", decision.trust),
+        );
+    }
+    for adjustment in &resolved.adjustments {
+        let path = key_path(&adjustment.key);
+        let configured_origin = origins.get(&adjustment.key).cloned();
+        set_path(&mut merged, &path, adjustment.effective.clone());
+        let mut origin = format!("requirements ({})", adjustment.source);
+        if let (Some(configured), Some(from)) = (&adjustment.configured, configured_origin) {
+            origin.push_str(&format!("; configured {configured} from {from} is not allowed"));
+        }
+        origins.insert(adjustment.key.clone(), origin);
+    }
+
+    Ok(Config {
+        cwd,
+        codex_home: options.codex_home.clone(),
+        sandbox_policy: resolved.sandbox_policy,
+        permission_syntax: resolved.permission_syntax,
+        active_permission_profile: resolved.active_permission_profile,
+        approval_policy: resolved.approval_policy,
+        features: resolved.features,
+        shell_environment_policy: resolved.shell_environment_policy,
+        login: resolved.login,
+        warnings,
+        project_root: root,
+        project_trust: decision.trust,
+        layers: layers
+            .iter()
+            .map(|layer| LayerSummary {
+                source: layer.source.clone(),
+                display_name: layer.source.display_name(),
+                disabled_reason: layer.disabled_reason.clone(),
+            })
+            .collect(),
+        merged,
+        origins,
+        adjustments: resolved.adjustments,
+    })
+}

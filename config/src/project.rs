@@ -1,0 +1,277 @@
+//! Project layers: the project root, trust, and `.codex/config.toml` from root down to cwd.
+
+use std::path::{Path, PathBuf};
+
+use toml::{Table, Value};
+
+use crate::diagnostics::parse_file;
+use crate::error::LoadConfigError;
+use crate::layers::{ConfigLayer, FileRole, LayerSource, read_optional};
+use crate::types::ProjectTrust;
+
+/// Keys a project layer may not set (stripped from every project layer).
+const PROJECT_DENYLIST: &[&str] = &[
+    "apps_mcp_product_sku",
+    "chatgpt_base_url",
+    "experimental_realtime_webrtc_call_base_url",
+    "experimental_realtime_ws_base_url",
+    "model_provider",
+    "model_providers",
+    "notify",
+    "openai_base_url",
+    "otel",
+    "profile",
+    "profiles",
+];
+/// Nested keys a project layer may not set.
+const PROJECT_NESTED_DENYLIST: &[(&str, &str)] = &[("features", "respect_system_proxy")];
+
+/// The first ancestor of `cwd` (itself included) holding one of `markers`; `cwd` when none
+/// does or the list is empty. A `.git` directory without `HEAD` (a stray `/tmp/.git`) does not
+/// count.
+pub(crate) fn project_root(cwd: &Path, markers: &[String]) -> PathBuf {
+    for dir in cwd.ancestors() {
+        for marker in markers {
+            let candidate = dir.join(marker);
+            let counts = if marker == ".git" && candidate.is_dir() {
+                candidate.join("HEAD").exists()
+            } else {
+                candidate.exists()
+            };
+            if counts {
+                return dir.to_path_buf();
+            }
+        }
+    }
+    cwd.to_path_buf()
+}
+
+/// The root of the git repository holding `cwd`; a linked worktree resolves to its main
+/// repository.
+pub(crate) fn git_repo_root(cwd: &Path) -> Option<PathBuf> {
+    let dir = cwd.ancestors().find(|dir| dir.join(".git").exists())?;
+    let git = dir.join(".git");
+    if git.is_file() {
+        let text = std::fs::read_to_string(&git).ok()?;
+        let gitdir = dir.join(text.trim().strip_prefix("gitdir:")?.trim());
+        let common = std::fs::read_to_string(gitdir.join("commondir")).ok()?;
+        let common = codex_sandboxing::normalize(&gitdir.join(common.trim()));
+        return common.parent().map(Path::to_path_buf);
+    }
+    Some(dir.to_path_buf())
+}
+
+/// The trust decision and the `[projects]` key it came from (the project root when none).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct TrustDecision {
+    pub trust: ProjectTrust,
+    pub key: String,
+}
+
+/// Look `cwd` up in `[projects]`: the directory itself (canonical, then as given), then the
+/// project root, then the git repository root.
+pub(crate) fn decide_trust(projects: Option<&Table>, cwd: &Path, root: &Path) -> TrustDecision {
+    let mut candidates: Vec<PathBuf> = Vec::new();
+    if let Ok(canonical) = cwd.canonicalize() {
+        candidates.push(canonical);
+    }
+    candidates.push(cwd.to_path_buf());
+    candidates.push(root.to_path_buf());
+    if let Some(repo) = git_repo_root(cwd) {
+        candidates.push(repo);
+    }
+    for candidate in &candidates {
+        let key = candidate.to_string_lossy().into_owned();
+        let level = projects
+            .and_then(|projects| projects.get(&key))
+            .and_then(|entry| entry.get("trust_level"))
+            .and_then(Value::as_str);
+        match level {
+            Some("trusted") => {
+                return TrustDecision {
+                    trust: ProjectTrust::Trusted,
+                    key,
+                };
+            }
+            Some("untrusted") => {
+                return TrustDecision {
+                    trust: ProjectTrust::Untrusted,
+                    key,
+                };
+            }
+            _ => {}
+        }
+    }
+    TrustDecision {
+        trust: ProjectTrust::Unknown,
+        key: root.to_string_lossy().into_owned(),
+    }
+}
+
+/// Project layers from `root` down to `cwd` (root first), each enabled only when trusted, with
+/// denylisted keys stripped. Warnings for stripped keys are pushed for trusted layers.
+pub(crate) fn project_layers(
+    cwd: &Path,
+    root: &Path,
+    codex_home: &Path,
+    decision: &TrustDecision,
+    user_config: &Path,
+    warnings: &mut Vec<String>,
+) -> Result<Vec<ConfigLayer>, LoadConfigError> {
+    let codex_home = codex_home
+        .canonicalize()
+        .unwrap_or_else(|_| codex_home.to_path_buf());
+    let mut dirs: Vec<&Path> = cwd
+        .ancestors()
+        .take_while(|dir| dir.starts_with(root))
+        .collect();
+    dirs.reverse();
+    let trusted = decision.trust == ProjectTrust::Trusted;
+    let disabled_reason = match decision.trust {
+        ProjectTrust::Trusted => None,
+        ProjectTrust::Untrusted => Some(format!(
+            "{} is marked as untrusted in {}. To load project-local config, hooks, and exec policies, mark it trusted.",
+            decision.key,
+            user_config.display()
+        )),
+        ProjectTrust::Unknown => Some(format!(
+            "To load project-local config, hooks, and exec policies, add {} as a trusted project in {}.",
+            decision.key,
+            user_config.display()
+        )),
+    };
+    let mut layers = Vec::new();
+    for dir in dirs {
+        let dot_codex = dir.join(".codex");
+        if !dot_codex.is_dir() {
+            continue;
+        }
+        let same_as_home = dot_codex
+            .canonicalize()
+            .is_ok_and(|canonical| canonical == codex_home);
+        if same_as_home {
+            continue;
+        }
+        let path = dot_codex.join("config.toml");
+        let mut layer = ConfigLayer::new(
+            LayerSource::Project {
+                dot_codex: dot_codex.clone(),
+            },
+            Table::new(),
+        );
+        layer.disabled_reason = disabled_reason.clone();
+        let text = match read_optional(&path, FileRole::ProjectConfig) {
+            Ok(text) => text,
+            Err(error) if trusted => return Err(error),
+            Err(_) => None,
+        };
+        if let Some(text) = text {
+            match parse_file(&path, text) {
+                Ok((table, file)) => {
+                    layer.table = table;
+                    layer.file = Some(file);
+                }
+                Err(diagnostic) if trusted => return Err(diagnostic.into()),
+                Err(_) => {}
+            }
+        }
+        let stripped = strip_denylisted(&mut layer.table);
+        if trusted && !stripped.is_empty() {
+            warnings.push(format!(
+                "Ignored unsupported project-local config keys in {}: {}. If you want these settings to apply, manually set them in your user-level config.toml.",
+                path.display(),
+                stripped.join(", ")
+            ));
+        }
+        layers.push(layer);
+    }
+    Ok(layers)
+}
+
+/// Remove denylisted keys; returns the dotted names removed, sorted.
+fn strip_denylisted(table: &mut Table) -> Vec<String> {
+    let mut stripped = Vec::new();
+    for key in PROJECT_DENYLIST {
+        if table.remove(*key).is_some() {
+            stripped.push((*key).to_string());
+        }
+    }
+    for (parent, child) in PROJECT_NESTED_DENYLIST {
+        if let Some(Value::Table(inner)) = table.get_mut(*parent)
+            && inner.remove(*child).is_some()
+        {
+            stripped.push(format!("{parent}.{child}"));
+        }
+    }
+    stripped.sort();
+    stripped
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn project_root_uses_markers_and_ignores_git_without_head() {
+        let dir = tempfile::tempdir().unwrap();
+        let base = dir.path().canonicalize().unwrap();
+        let cwd = base.join("repo/a/b");
+        std::fs::create_dir_all(&cwd).unwrap();
+        let markers = vec![".git".to_string()];
+        assert_eq!(project_root(&cwd, &markers), cwd);
+        std::fs::create_dir_all(base.join("repo/.git")).unwrap();
+        assert_eq!(project_root(&cwd, &markers), cwd, "no HEAD: not a repo");
+        std::fs::write(base.join("repo/.git/HEAD"), "ref: refs/heads/main\n").unwrap();
+        assert_eq!(project_root(&cwd, &markers), base.join("repo"));
+        std::fs::write(base.join("repo/a/.hg"), "").unwrap();
+        assert_eq!(project_root(&cwd, &[".hg".to_string()]), base.join("repo/a"));
+        assert_eq!(project_root(&cwd, &[]), cwd);
+    }
+
+    #[test]
+    fn linked_worktree_resolves_to_main_repository() {
+        let dir = tempfile::tempdir().unwrap();
+        let base = dir.path().canonicalize().unwrap();
+        let gitdir = base.join("main/.git/worktrees/wt");
+        std::fs::create_dir_all(&gitdir).unwrap();
+        std::fs::write(gitdir.join("commondir"), "../..\n").unwrap();
+        std::fs::create_dir_all(base.join("wt/sub")).unwrap();
+        std::fs::write(base.join("wt/.git"), format!("gitdir: {}\n", gitdir.display())).unwrap();
+        assert_eq!(git_repo_root(&base.join("wt/sub")), Some(base.join("main")));
+    }
+
+    #[test]
+    fn trust_lookup_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let base = dir.path().canonicalize().unwrap();
+        let cwd = base.join("repo/sub");
+        std::fs::create_dir_all(&cwd).unwrap();
+        let root = base.join("repo");
+        let projects: Table = toml::from_str(&format!(
+            "[\"{}\"]\ntrust_level = \"untrusted\"\n[\"{}\"]\ntrust_level = \"trusted\"\n",
+            root.display(),
+            cwd.display()
+        ))
+        .unwrap();
+        let decision = decide_trust(Some(&projects), &cwd, &root);
+        assert_eq!(decision.trust, ProjectTrust::Trusted);
+        assert_eq!(decision.key, cwd.to_string_lossy());
+        let decision = decide_trust(Some(&projects), &base.join("repo"), &root);
+        assert_eq!(decision.trust, ProjectTrust::Untrusted);
+        let decision = decide_trust(None, &cwd, &root);
+        assert_eq!(decision.trust, ProjectTrust::Unknown);
+        assert_eq!(decision.key, root.to_string_lossy());
+    }
+
+    #[test]
+    fn denylist_is_stripped_and_sorted() {
+        let mut table: Table =
+            toml::from_str("notify = []\nmodel = 'x'\nprofile = 'p'\n[features]\nrespect_system_proxy = true\nnetwork_proxy = true").unwrap();
+        assert_eq!(
+            strip_denylisted(&mut table),
+            vec!["features.respect_system_proxy", "notify", "profile"]
+        );
+        let expected: Table = toml::from_str("model = 'x'\n[features]\nnetwork_proxy = true").unwrap();
+        assert_eq!(table, expected);
+    }
+}
