@@ -36,7 +36,10 @@ impl std::fmt::Debug for AgentIdentityClaims {
             .field("chatgpt_user_id", &self.chatgpt_user_id)
             .field("email", &self.email)
             .field("plan_type", &self.plan_type)
-            .field("chatgpt_account_is_fedramp", &self.chatgpt_account_is_fedramp)
+            .field(
+                "chatgpt_account_is_fedramp",
+                &self.chatgpt_account_is_fedramp,
+            )
             .finish()
     }
 }
@@ -66,7 +69,9 @@ fn seconds<'de, D: Deserializer<'de>>(deserializer: D) -> Result<i64, D::Error> 
     }
     match number.as_f64() {
         Some(value) if value.is_finite() && value.abs() < 1e15 => Ok(value.trunc() as i64),
-        _ => Err(serde::de::Error::custom("a NumericDate must be a number of seconds")),
+        _ => Err(serde::de::Error::custom(
+            "a NumericDate must be a number of seconds",
+        )),
     }
 }
 

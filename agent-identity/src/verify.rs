@@ -90,12 +90,14 @@ pub fn verify_agent_identity_jwt(
         )
         .map_err(|_| Verification("the signature does not match"))?;
 
-    let payload: serde_json::Value = serde_json::from_slice(&jwt.payload)
-        .map_err(|_| AgentIdentityJwtError::PayloadJson)?;
+    let payload: serde_json::Value =
+        serde_json::from_slice(&jwt.payload).map_err(|_| AgentIdentityJwtError::PayloadJson)?;
     match payload.get("iss") {
         None => return Err(Verification("the `iss` claim is missing")),
         Some(iss) if iss.as_str() != Some(AGENT_IDENTITY_ISSUER) => {
-            return Err(Verification("the `iss` claim is not the agent-identity issuer"));
+            return Err(Verification(
+                "the `iss` claim is not the agent-identity issuer",
+            ));
         }
         Some(_) => {}
     }
@@ -108,7 +110,9 @@ pub fn verify_agent_identity_jwt(
     let claims: AgentIdentityClaims =
         serde_json::from_value(payload).map_err(|_| AgentIdentityJwtError::PayloadJson)?;
     if !claims.aud.contains(AGENT_IDENTITY_AUDIENCE) {
-        return Err(Verification("the `aud` claim does not include codex-app-server"));
+        return Err(Verification(
+            "the `aud` claim does not include codex-app-server",
+        ));
     }
     if claims.exp.saturating_add(EXPIRY_LEEWAY_SECONDS) < now_unix {
         return Err(Verification("the token has expired"));

@@ -73,14 +73,20 @@ fn decode_agent_identity_jwt_maps_raw_plan_aliases() {
 fn decode_agent_identity_jwt_rejects_untrusted_kid() {
     let token = sign(header(), claims());
     let error = verify_agent_identity_jwt(&token, &jwks_for("other"), NOW).unwrap_err();
-    assert_eq!(error.to_string(), "agent identity JWT kid key-1 is not trusted");
+    assert_eq!(
+        error.to_string(),
+        "agent identity JWT kid key-1 is not trusted"
+    );
 }
 
 #[test]
 fn decode_agent_identity_jwt_requires_a_kid() {
     let token = sign(json!({"alg": "RS256"}), claims());
     let error = verify_agent_identity_jwt(&token, &jwks_for("key-1"), NOW).unwrap_err();
-    assert_eq!(error.to_string(), "agent identity JWT header does not include a kid");
+    assert_eq!(
+        error.to_string(),
+        "agent identity JWT header does not include a kid"
+    );
 }
 
 #[test]
@@ -115,7 +121,10 @@ fn rejects_expired_tokens_after_the_leeway() {
     expired["exp"] = json!(NOW - 61);
     let token = sign(header(), expired);
     let error = verify_agent_identity_jwt(&token, &jwks_for("key-1"), NOW).unwrap_err();
-    assert_eq!(error, AgentIdentityJwtError::Verification("the token has expired"));
+    assert_eq!(
+        error,
+        AgentIdentityJwtError::Verification("the token has expired")
+    );
 
     let mut within_leeway = claims();
     within_leeway["exp"] = json!(NOW - 30);

@@ -80,7 +80,12 @@ struct SandboxOptions {
     permission_profile: Option<String>,
 
     /// Working directory for resolving the profile and running the command (needs `-P`).
-    #[arg(short = 'C', long = "cd", value_name = "DIR", requires = "permission_profile")]
+    #[arg(
+        short = 'C',
+        long = "cd",
+        value_name = "DIR",
+        requires = "permission_profile"
+    )]
     cd: Option<PathBuf>,
 
     /// Apply managed requirements even though `-P` was given (needs `-P`).
@@ -158,10 +163,9 @@ pub fn run_sandbox(root: SharedOptions, args: SandboxArgs) -> anyhow::Result<Exi
         Some(PlatformCommand::Windows(options)) => run(root, options, Platform::Windows),
         None => match Platform::host() {
             Some(platform) => run(root, args.options, platform),
-            None => Err(CliError::new(
-                "`codex sandbox` is not supported on this operating system",
-            )
-            .into()),
+            None => Err(
+                CliError::new("`codex sandbox` is not supported on this operating system").into(),
+            ),
         },
     }
 }
@@ -173,7 +177,11 @@ pub fn run_debug(root: SharedOptions, args: DebugArgs) -> anyhow::Result<ExitCod
     }
 }
 
-fn run(root: SharedOptions, options: SandboxOptions, platform: Platform) -> anyhow::Result<ExitCode> {
+fn run(
+    root: SharedOptions,
+    options: SandboxOptions,
+    platform: Platform,
+) -> anyhow::Result<ExitCode> {
     let shared = root.merge(options.shared.clone());
     if options.log_denials && platform != Platform::Macos {
         return Err(CliError::new(
@@ -198,7 +206,9 @@ fn run(root: SharedOptions, options: SandboxOptions, platform: Platform) -> anyh
     match platform {
         Platform::Linux => run_linux(&config, &policy, &command, &env, options.dry_run),
         Platform::Macos => run_macos(&policy, &command, &options),
-        Platform::Windows => Err(CliError::new("Windows sandbox is only available on Windows").into()),
+        Platform::Windows => {
+            Err(CliError::new("Windows sandbox is only available on Windows").into())
+        }
     }
 }
 
@@ -211,11 +221,9 @@ fn load_sandbox_config(shared: &SharedOptions, options: &SandboxOptions) -> anyh
         Some(dir) => {
             let dir = codex_sandboxing::normalize(&current_dir.join(dir));
             if !dir.is_dir() {
-                return Err(CliError::new(format!(
-                    "`--cd {}` is not a directory",
-                    dir.display()
-                ))
-                .into());
+                return Err(
+                    CliError::new(format!("`--cd {}` is not a directory", dir.display())).into(),
+                );
             }
             dir
         }
@@ -255,10 +263,10 @@ fn load_sandbox_config(shared: &SharedOptions, options: &SandboxOptions) -> anyh
         }
         return Ok(config);
     }
-    let overrides_sandbox_mode = loader
-        .raw_overrides
-        .iter()
-        .any(|raw| raw.split_once('=').is_some_and(|(key, _)| key.trim() == "sandbox_mode"));
+    let overrides_sandbox_mode = loader.raw_overrides.iter().any(|raw| {
+        raw.split_once('=')
+            .is_some_and(|(key, _)| key.trim() == "sandbox_mode")
+    });
     if overrides_sandbox_mode {
         if options.full_auto {
             eprintln!("warning: `--full-auto` is ignored because `-c sandbox_mode` was given");
@@ -273,7 +281,9 @@ fn load_sandbox_config(shared: &SharedOptions, options: &SandboxOptions) -> anyh
     } else {
         "read-only"
     };
-    loader.raw_overrides.push(format!("sandbox_mode=\"{mode}\""));
+    loader
+        .raw_overrides
+        .push(format!("sandbox_mode=\"{mode}\""));
     Ok(codex_config::load_config(&loader)?)
 }
 
@@ -325,7 +335,8 @@ fn resolve_command(
 
 fn is_executable(path: &Path) -> bool {
     use std::os::unix::fs::PermissionsExt;
-    std::fs::metadata(path).is_ok_and(|meta| meta.is_file() && meta.permissions().mode() & 0o111 != 0)
+    std::fs::metadata(path)
+        .is_ok_and(|meta| meta.is_file() && meta.permissions().mode() & 0o111 != 0)
 }
 
 #[cfg(target_os = "linux")]
@@ -398,21 +409,33 @@ fn run_macos(
     let plan = seatbelt::plan(policy, command, &seatbelt_options)
         .map_err(|error| CliError::new(format!("cannot build the Seatbelt profile: {error}")))?;
     if options.dry_run {
-        print_plan("seatbelt", &plan.program, &plan.argv, &plan.env_changes, policy);
+        print_plan(
+            "seatbelt",
+            &plan.program,
+            &plan.argv,
+            &plan.env_changes,
+            policy,
+        );
         return Ok(ExitCode::SUCCESS);
     }
     run_seatbelt(plan, options.log_denials)
 }
 
 #[cfg(target_os = "macos")]
-fn run_seatbelt(plan: codex_sandboxing::seatbelt::SeatbeltPlan, log_denials: bool) -> anyhow::Result<ExitCode> {
+fn run_seatbelt(
+    plan: codex_sandboxing::seatbelt::SeatbeltPlan,
+    log_denials: bool,
+) -> anyhow::Result<ExitCode> {
     let status = codex_sandboxing::seatbelt::run(plan, log_denials)
         .map_err(|error| CliError::new(format!("the Seatbelt sandbox failed: {error}")))?;
     Ok(exit_code_of(status))
 }
 
 #[cfg(not(target_os = "macos"))]
-fn run_seatbelt(_plan: codex_sandboxing::seatbelt::SeatbeltPlan, _log_denials: bool) -> anyhow::Result<ExitCode> {
+fn run_seatbelt(
+    _plan: codex_sandboxing::seatbelt::SeatbeltPlan,
+    _log_denials: bool,
+) -> anyhow::Result<ExitCode> {
     Err(CliError::new("Seatbelt sandbox is only available on macOS")
         .with_hint("`codex sandbox macos --dry-run …` prints the plan on any OS")
         .into())
@@ -437,7 +460,10 @@ fn print_plan(
         "env": env,
         "summary": codex_utils_sandbox_summary::summarize(policy),
     });
-    #[expect(clippy::print_stdout, reason = "the dry-run plan is the command's output")]
+    #[expect(
+        clippy::print_stdout,
+        reason = "the dry-run plan is the command's output"
+    )]
     {
         println!("{plan}");
     }

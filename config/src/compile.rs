@@ -124,7 +124,10 @@ pub(crate) fn compile_profile(
                 nested
                     .iter()
                     .map(|(subpath, access)| {
-                        (Some(subpath.as_str()), parse_access(access.as_str().unwrap_or("deny")))
+                        (
+                            Some(subpath.as_str()),
+                            parse_access(access.as_str().unwrap_or("deny")),
+                        )
                     })
                     .collect()
             }
@@ -336,7 +339,7 @@ fn managed(
 }
 
 fn deny_auth_file(policy: &mut SandboxPolicy, context: &CompileContext) {
-    policy.rules.push(rule(&context.auth_file(), Access::Deny));
+    policy.rules.push(rule(context.auth_file(), Access::Deny));
 }
 
 /// One rule per path (deny > write > read), sorted; globs sorted and unique; writable roots
@@ -393,3 +396,7 @@ fn is_plain_descendant(subpath: &str) -> bool {
             .components()
             .all(|component| matches!(component, Component::Normal(_)))
 }
+
+#[cfg(test)]
+#[path = "compile_tests.rs"]
+mod tests;

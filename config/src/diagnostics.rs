@@ -105,7 +105,10 @@ impl SourceFile {
 }
 
 /// Parse `text` (read from `path`) into a table and its spans.
-pub(crate) fn parse_file(path: &Path, text: String) -> Result<(Table, SourceFile), ConfigDiagnostic> {
+pub(crate) fn parse_file(
+    path: &Path,
+    text: String,
+) -> Result<(Table, SourceFile), ConfigDiagnostic> {
     let table = match toml::from_str::<Table>(&text) {
         Ok(table) => table,
         Err(error) => {
@@ -149,7 +152,9 @@ pub(crate) fn location(path: &Path, text: &str, span: Range<usize>) -> Diagnosti
     let line_end = text[start..]
         .find('\n')
         .map_or(text.len(), |index| start + index);
-    let source_line = text[line_start..line_end].trim_end_matches('\r').to_string();
+    let source_line = text[line_start..line_end]
+        .trim_end_matches('\r')
+        .to_string();
     let line = text[..start].matches('\n').count() + 1;
     let column = text[line_start..start].chars().count() + 1;
     let end = floor_char_boundary(text, span.end.clamp(start, line_end));
@@ -190,7 +195,10 @@ mod tests {
     fn locates_keys_and_values() {
         let text = "x = 1\n[sandbox_workspace_write]\nnetwork_access = \"yes\"\n";
         let (_, file) = parse_file(Path::new("/c.toml"), text.into()).unwrap();
-        let path = vec!["sandbox_workspace_write".to_string(), "network_access".to_string()];
+        let path = vec![
+            "sandbox_workspace_write".to_string(),
+            "network_access".to_string(),
+        ];
         let diagnostic = ConfigDiagnostic {
             location: file.locate(&path, SpanPart::Value),
             message: "bad".into(),
@@ -199,7 +207,8 @@ mod tests {
             diagnostic.to_string(),
             "/c.toml:3:18: bad\n  |\n3 | network_access = \"yes\"\n  |                  ^^^^^"
         );
-        let DiagnosticLocation::File { line, column, .. } = file.locate(&path, SpanPart::Key) else {
+        let DiagnosticLocation::File { line, column, .. } = file.locate(&path, SpanPart::Key)
+        else {
             panic!("expected a file location");
         };
         assert_eq!((line, column), (3, 1));

@@ -147,6 +147,9 @@ mod tests {
         features.set("nope", true);
         assert!(features.enabled("use_legacy_landlock"));
         assert!(!features.enabled("nope"));
-        assert_eq!(FeatureStage::UnderDevelopment.to_string(), "under development");
+        assert_eq!(
+            FeatureStage::UnderDevelopment.to_string(),
+            "under development"
+        );
     }
 }

@@ -81,7 +81,10 @@ fn access() -> Node {
 /// `[permissions.<name>]`.
 pub(crate) fn permission_profile() -> Node {
     table(vec![
-        ("description", string().describe("Shown when listing profiles.")),
+        (
+            "description",
+            string().describe("Shown when listing profiles."),
+        ),
         (
             "extends",
             string().describe("Another profile (or `:read-only` / `:workspace`) merged first."),
@@ -152,7 +155,8 @@ pub(crate) fn config_schema() -> Node {
         ),
         (
             "default_permissions",
-            string().describe("The active permission profile (a `[permissions]` name or built-in)."),
+            string()
+                .describe("The active permission profile (a `[permissions]` name or built-in)."),
         ),
         (
             "permissions",
@@ -230,10 +234,7 @@ pub(crate) fn requirements_schema() -> Node {
             (
                 "permissions",
                 table_with_map(
-                    vec![(
-                        "filesystem",
-                        table(vec![("deny_read", array(string()))]),
-                    )],
+                    vec![("filesystem", table(vec![("deny_read", array(string()))]))],
                     permission_profile(),
                 ),
             ),

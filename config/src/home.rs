@@ -28,9 +28,8 @@ impl CodexHomeError {
                 io::ErrorKind::NotFound
             }
             CodexHomeError::NotADirectory { .. } => io::ErrorKind::InvalidInput,
-            CodexHomeError::Metadata { source, .. } | CodexHomeError::Canonicalize { source, .. } => {
-                source.kind()
-            }
+            CodexHomeError::Metadata { source, .. }
+            | CodexHomeError::Canonicalize { source, .. } => source.kind(),
         }
     }
 }
@@ -121,7 +120,11 @@ mod tests {
         std::fs::write(&file, "").unwrap();
         let error = resolve_codex_home_env(&file).unwrap_err();
         assert_eq!(error.kind(), io::ErrorKind::InvalidInput);
-        assert!(error.to_string().ends_with("but that path is not a directory"));
+        assert!(
+            error
+                .to_string()
+                .ends_with("but that path is not a directory")
+        );
     }
 
     #[cfg(unix)]

@@ -51,7 +51,9 @@ impl LayerSource {
             LayerSource::Defaults => -10,
             LayerSource::System { .. } => 10,
             LayerSource::User { profile: None, .. } => 20,
-            LayerSource::User { profile: Some(_), .. } => 21,
+            LayerSource::User {
+                profile: Some(_), ..
+            } => 21,
             LayerSource::Project { .. } => 25,
             LayerSource::SessionFlags => 30,
             LayerSource::LegacyManagedConfig { .. } => 40,
@@ -91,7 +93,12 @@ impl ConfigLayer {
         }
     }
 
-    pub fn diagnostic(&self, key_path: &[String], part: SpanPart, message: String) -> ConfigDiagnostic {
+    pub fn diagnostic(
+        &self,
+        key_path: &[String],
+        part: SpanPart,
+        message: String,
+    ) -> ConfigDiagnostic {
         ConfigDiagnostic {
             location: self.locate(key_path, part),
             message,
@@ -116,7 +123,10 @@ pub(crate) enum FileRole {
 }
 
 /// Read a file that may be missing (`Ok(None)`); other failures are errors.
-pub(crate) fn read_optional(path: &Path, role: FileRole) -> Result<Option<String>, LoadConfigError> {
+pub(crate) fn read_optional(
+    path: &Path,
+    role: FileRole,
+) -> Result<Option<String>, LoadConfigError> {
     match std::fs::read_to_string(path) {
         Ok(text) => Ok(Some(text)),
         Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(None),

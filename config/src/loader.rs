@@ -332,7 +332,9 @@ pub fn load_config(options: &LoaderOptions) -> Result<Config, LoadConfigError> {
         set_path(&mut merged, &path, adjustment.effective.clone());
         let mut origin = format!("requirements ({})", adjustment.source);
         if let (Some(configured), Some(from)) = (&adjustment.configured, configured_origin) {
-            origin.push_str(&format!("; configured {configured} from {from} is not allowed"));
+            origin.push_str(&format!(
+                "; configured {configured} from {from} is not allowed"
+            ));
         }
         origins.insert(adjustment.key.clone(), origin);
     }
@@ -363,3 +365,7 @@ pub fn load_config(options: &LoaderOptions) -> Result<Config, LoadConfigError> {
         adjustments: resolved.adjustments,
     })
 }
+
+#[cfg(test)]
+#[path = "loader_tests.rs"]
+mod tests;

@@ -36,10 +36,19 @@ mod tests {
 
     #[test]
     fn resolves_relative_absolute_and_tilde() {
-        assert_eq!(resolve_user_path("a/./b/../c", Path::new("/base")), PathBuf::from("/base/a/c"));
-        assert_eq!(resolve_user_path("/x/../y", Path::new("/base")), PathBuf::from("/y"));
+        assert_eq!(
+            resolve_user_path("a/./b/../c", Path::new("/base")),
+            PathBuf::from("/base/a/c")
+        );
+        assert_eq!(
+            resolve_user_path("/x/../y", Path::new("/base")),
+            PathBuf::from("/y")
+        );
         if let Some(home) = home_dir() {
-            assert_eq!(resolve_user_path("~/code", Path::new("/base")), normalize(&home.join("code")));
+            assert_eq!(
+                resolve_user_path("~/code", Path::new("/base")),
+                normalize(&home.join("code"))
+            );
             assert_eq!(resolve_user_path("~", Path::new("/base")), normalize(&home));
         }
         assert!(has_glob("**/*.env"));

@@ -18,7 +18,9 @@ pub enum PermissionsError {
     UnknownBuiltin(String),
     #[error("permissions profile `{profile}` extends undefined profile `{parent}`")]
     ExtendsUndefined { profile: String, parent: String },
-    #[error("permissions profile `{profile}` cannot extend unsupported built-in profile `{parent}`")]
+    #[error(
+        "permissions profile `{profile}` cannot extend unsupported built-in profile `{parent}`"
+    )]
     CannotExtendBuiltin { profile: String, parent: String },
     #[error("permissions profile inheritance cycle detected: {0}")]
     Cycle(String),
@@ -124,8 +126,8 @@ pub(crate) fn resolve_profile(
     catalog: Option<&Table>,
 ) -> Result<ResolvedProfile, PermissionsError> {
     if name.starts_with(':') {
-        let builtin =
-            Builtin::parse(name).ok_or_else(|| PermissionsError::UnknownBuiltin(name.to_string()))?;
+        let builtin = Builtin::parse(name)
+            .ok_or_else(|| PermissionsError::UnknownBuiltin(name.to_string()))?;
         return Ok(ResolvedProfile {
             name: builtin.name().to_string(),
             builtin: Some(builtin),
@@ -162,22 +164,23 @@ fn resolve_chain(
         .cloned()
         .unwrap_or_default();
     stack.push(name.to_string());
-    let mut body = match profile.get("extends").and_then(Value::as_str) {
-        None => Table::new(),
-        Some(parent) if parent.starts_with(':') => Builtin::parse(parent)
-            .and_then(Builtin::body)
-            .ok_or_else(|| PermissionsError::CannotExtendBuiltin {
-                profile: name.to_string(),
-                parent: parent.to_string(),
-            })?,
-        Some(parent) if !catalog.contains_key(parent) => {
-            return Err(PermissionsError::ExtendsUndefined {
-                profile: name.to_string(),
-                parent: parent.to_string(),
-            });
-        }
-        Some(parent) => resolve_chain(parent, catalog, stack)?,
-    };
+    let mut body =
+        match profile.get("extends").and_then(Value::as_str) {
+            None => Table::new(),
+            Some(parent) if parent.starts_with(':') => Builtin::parse(parent)
+                .and_then(Builtin::body)
+                .ok_or_else(|| PermissionsError::CannotExtendBuiltin {
+                    profile: name.to_string(),
+                    parent: parent.to_string(),
+                })?,
+            Some(parent) if !catalog.contains_key(parent) => {
+                return Err(PermissionsError::ExtendsUndefined {
+                    profile: name.to_string(),
+                    parent: parent.to_string(),
+                });
+            }
+            Some(parent) => resolve_chain(parent, catalog, stack)?,
+        };
     stack.pop();
     let mut own = profile;
     own.remove("description");
@@ -243,7 +246,9 @@ mod tests {
             "default_permissions requires a `[permissions]` table: profile `dev` is not defined"
         );
         assert_eq!(
-            resolve_profile("dev", Some(&catalog("[other]"))).unwrap_err().to_string(),
+            resolve_profile("dev", Some(&catalog("[other]")))
+                .unwrap_err()
+                .to_string(),
             "default_permissions refers to undefined profile `dev`"
         );
     }
@@ -271,7 +276,10 @@ mod tests {
                 .to_string()
         };
         assert_eq!(
-            text("[a]\nextends = 'b'\n[b]\nextends = 'c'\n[c]\nextends = 'b'", "a"),
+            text(
+                "[a]\nextends = 'b'\n[b]\nextends = 'c'\n[c]\nextends = 'b'",
+                "a"
+            ),
             "permissions profile inheritance cycle detected: b -> c -> b"
         );
         assert_eq!(
@@ -287,7 +295,9 @@ mod tests {
             "permissions profile `a` cannot extend unsupported built-in profile `:danger-full-access`"
         );
         assert_eq!(
-            check_catalog(Some(&catalog("[':mine']"))).unwrap_err().to_string(),
+            check_catalog(Some(&catalog("[':mine']")))
+                .unwrap_err()
+                .to_string(),
             "permissions profile `:mine` uses a reserved built-in profile prefix"
         );
     }
@@ -325,15 +335,23 @@ mod tests {
         };
         assert_eq!(decide(&[user("")]), PermissionSyntax::Implicit);
         assert_eq!(
-            decide(&[system("default_permissions = 'x'"), user("sandbox_mode = 'read-only'")]),
+            decide(&[
+                system("default_permissions = 'x'"),
+                user("sandbox_mode = 'read-only'")
+            ]),
             PermissionSyntax::Legacy
         );
         assert_eq!(
-            decide(&[system("sandbox_mode = 'read-only'"), user("default_permissions = 'x'")]),
+            decide(&[
+                system("sandbox_mode = 'read-only'"),
+                user("default_permissions = 'x'")
+            ]),
             PermissionSyntax::Profiles
         );
         assert_eq!(
-            decide(&[user("sandbox_mode = 'read-only'\ndefault_permissions = 'x'")]),
+            decide(&[user(
+                "sandbox_mode = 'read-only'\ndefault_permissions = 'x'"
+            )]),
             PermissionSyntax::Profiles,
             "within one layer default_permissions wins"
         );

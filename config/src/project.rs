@@ -224,7 +224,10 @@ mod tests {
         std::fs::write(base.join("repo/.git/HEAD"), "ref: refs/heads/main\n").unwrap();
         assert_eq!(project_root(&cwd, &markers), base.join("repo"));
         std::fs::write(base.join("repo/a/.hg"), "").unwrap();
-        assert_eq!(project_root(&cwd, &[".hg".to_string()]), base.join("repo/a"));
+        assert_eq!(
+            project_root(&cwd, &[".hg".to_string()]),
+            base.join("repo/a")
+        );
         assert_eq!(project_root(&cwd, &[]), cwd);
     }
 
@@ -236,7 +239,11 @@ mod tests {
         std::fs::create_dir_all(&gitdir).unwrap();
         std::fs::write(gitdir.join("commondir"), "../..\n").unwrap();
         std::fs::create_dir_all(base.join("wt/sub")).unwrap();
-        std::fs::write(base.join("wt/.git"), format!("gitdir: {}\n", gitdir.display())).unwrap();
+        std::fs::write(
+            base.join("wt/.git"),
+            format!("gitdir: {}\n", gitdir.display()),
+        )
+        .unwrap();
         assert_eq!(git_repo_root(&base.join("wt/sub")), Some(base.join("main")));
     }
 
@@ -271,7 +278,8 @@ mod tests {
             strip_denylisted(&mut table),
             vec!["features.respect_system_proxy", "notify", "profile"]
         );
-        let expected: Table = toml::from_str("model = 'x'\n[features]\nnetwork_proxy = true").unwrap();
+        let expected: Table =
+            toml::from_str("model = 'x'\n[features]\nnetwork_proxy = true").unwrap();
         assert_eq!(table, expected);
     }
 }

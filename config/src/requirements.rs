@@ -215,11 +215,17 @@ impl Requirements {
                 source: layer.source.clone(),
             }
         }
-        if let Some(items) = table.get("allowed_approval_policies").and_then(Value::as_array) {
+        if let Some(items) = table
+            .get("allowed_approval_policies")
+            .and_then(Value::as_array)
+        {
             if items.is_empty() {
                 return Err(RequirementsError::EmptyField("allowed_approval_policies"));
             }
-            let policies = items.iter().filter_map(ApprovalPolicy::from_value).collect();
+            let policies = items
+                .iter()
+                .filter_map(ApprovalPolicy::from_value)
+                .collect();
             self.approval_policies = Some(with_source(policies, layer));
         }
         if let Some(items) = table.get("allowed_sandbox_modes").and_then(Value::as_array) {
@@ -250,12 +256,17 @@ impl Requirements {
                 if name == "filesystem" {
                     let deny_read = profile.get("deny_read").map(strings).unwrap_or_default();
                     for entry in deny_read {
-                        if !self.deny_read.iter().any(|existing| existing.value == entry) {
+                        if !self
+                            .deny_read
+                            .iter()
+                            .any(|existing| existing.value == entry)
+                        {
                             self.deny_read.push(with_source(entry, layer));
                         }
                     }
                 } else if let Value::Table(profile) = profile {
-                    self.profiles.insert(name.clone(), with_source(profile.clone(), layer));
+                    self.profiles
+                        .insert(name.clone(), with_source(profile.clone(), layer));
                 }
             }
         }
@@ -265,7 +276,8 @@ impl Requirements {
                     continue;
                 };
                 if is_known_feature(name) {
-                    self.features.insert(name.clone(), with_source(enabled, layer));
+                    self.features
+                        .insert(name.clone(), with_source(enabled, layer));
                 } else {
                     self.warnings.push(format!(
                         "Ignoring unknown `features` requirement `{name}` from {}",

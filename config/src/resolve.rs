@@ -51,7 +51,10 @@ pub(crate) struct Resolved {
 }
 
 fn workspace_write_settings(merged: &Table) -> WorkspaceWriteSettings {
-    let Some(table) = merged.get("sandbox_workspace_write").and_then(Value::as_table) else {
+    let Some(table) = merged
+        .get("sandbox_workspace_write")
+        .and_then(Value::as_table)
+    else {
         return WorkspaceWriteSettings::default();
     };
     let flag = |key: &str| table.get(key).and_then(Value::as_bool).unwrap_or(false);
@@ -59,7 +62,13 @@ fn workspace_write_settings(merged: &Table) -> WorkspaceWriteSettings {
         writable_roots: table
             .get("writable_roots")
             .and_then(Value::as_array)
-            .map(|roots| roots.iter().filter_map(Value::as_str).map(PathBuf::from).collect())
+            .map(|roots| {
+                roots
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .map(PathBuf::from)
+                    .collect()
+            })
             .unwrap_or_default(),
         network_access: flag("network_access"),
         exclude_tmpdir_env_var: flag("exclude_tmpdir_env_var"),
@@ -101,7 +110,9 @@ pub(crate) fn resolve(
     if let Some(allowed) = &requirements.allowed_permissions {
         for name in &allowed.value {
             let defined = Builtin::parse(name).is_some()
-                || catalog.as_ref().is_some_and(|catalog| catalog.contains_key(name));
+                || catalog
+                    .as_ref()
+                    .is_some_and(|catalog| catalog.contains_key(name));
             if !defined {
                 return Err(RequirementsError::UndefinedAllowedPermission(name.clone()).into());
             }
@@ -207,7 +218,9 @@ pub(crate) fn resolve(
         add_deny_read(&mut policy, &deny_read);
     }
 
-    let configured_approval = merged.get("approval_policy").and_then(ApprovalPolicy::from_value);
+    let configured_approval = merged
+        .get("approval_policy")
+        .and_then(ApprovalPolicy::from_value);
     let mut approval_policy = configured_approval.unwrap_or(match trust {
         ProjectTrust::Untrusted => ApprovalPolicy::Untrusted,
         ProjectTrust::Trusted | ProjectTrust::Unknown => ApprovalPolicy::OnRequest,
@@ -263,7 +276,9 @@ pub(crate) fn resolve(
         features,
         login,
         shell_environment_policy: ShellEnvironmentPolicy::from_table(
-            merged.get("shell_environment_policy").and_then(Value::as_table),
+            merged
+                .get("shell_environment_policy")
+                .and_then(Value::as_table),
         ),
         adjustments,
     })
@@ -283,7 +298,11 @@ fn resolve_login(
     login.forced_login_method = text("forced_login_method").and_then(ForcedLoginMethod::parse);
     login.forced_chatgpt_workspace_id = match merged.get("forced_chatgpt_workspace_id") {
         Some(Value::String(id)) => vec![id.clone()],
-        Some(Value::Array(ids)) => ids.iter().filter_map(Value::as_str).map(str::to_string).collect(),
+        Some(Value::Array(ids)) => ids
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_string)
+            .collect(),
         _ => Vec::new(),
     };
     if let Some(url) = text("chatgpt_base_url") {
@@ -308,11 +327,19 @@ fn resolve_login(
         });
     };
     if let Some(store) = &requirements.credentials_store {
-        pin("cli_auth_credentials_store", Value::from(store.value.as_str()), &store.source);
+        pin(
+            "cli_auth_credentials_store",
+            Value::from(store.value.as_str()),
+            &store.source,
+        );
         login.credentials_store = store.value;
     }
     if let Some(method) = &requirements.forced_login_method {
-        pin("forced_login_method", Value::from(method.value.as_str()), &method.source);
+        pin(
+            "forced_login_method",
+            Value::from(method.value.as_str()),
+            &method.source,
+        );
         login.forced_login_method = Some(method.value);
     }
     if let Some(ids) = &requirements.forced_chatgpt_workspace_id {
@@ -324,7 +351,11 @@ fn resolve_login(
         login.forced_chatgpt_workspace_id = ids.value.clone();
     }
     if let Some(url) = &requirements.chatgpt_base_url {
-        pin("chatgpt_base_url", Value::from(url.value.clone()), &url.source);
+        pin(
+            "chatgpt_base_url",
+            Value::from(url.value.clone()),
+            &url.source,
+        );
         login.chatgpt_base_url = url.value.clone();
     }
     login

@@ -233,7 +233,12 @@ fn validate_value(node: &Node, value: &Value, path: &mut Vec<String>, issues: &m
                 path,
             );
         }
-        (Kind::Integer { minimum: Some(minimum) }, Value::Integer(number)) if number < minimum => {
+        (
+            Kind::Integer {
+                minimum: Some(minimum),
+            },
+            Value::Integer(number),
+        ) if number < minimum => {
             let name = path.last().cloned().unwrap_or_default();
             invalid(format!("{name} must be at least {minimum}"), issues, path);
         }
@@ -307,8 +312,14 @@ mod tests {
             ("mode", one_of(&["a", "b"])),
             ("depth", integer(Some(1))),
             ("roots", array(path())),
-            ("markers", array(string()).type_error("markers must be an array of strings")),
-            ("map", map(any_of(vec![boolean(), table(vec![("x", boolean())])]))),
+            (
+                "markers",
+                array(string()).type_error("markers must be an array of strings"),
+            ),
+            (
+                "map",
+                map(any_of(vec![boolean(), table(vec![("x", boolean())])])),
+            ),
         ])
     }
 
@@ -323,9 +334,14 @@ mod tests {
     #[test]
     fn reports_types_enums_ranges_and_unknown_keys() {
         assert_eq!(
-            issues("mode = 'c'\ndepth = 0\nroots = [1]\nmarkers = 'x'\nextra = 1\nmap = { k = 1, j = { x = true, y = 2 } }"),
+            issues(
+                "mode = 'c'\ndepth = 0\nroots = [1]\nmarkers = 'x'\nextra = 1\nmap = { k = 1, j = { x = true, y = 2 } }"
+            ),
             vec![
-                ("depth".into(), IssueKind::Invalid("depth must be at least 1".into())),
+                (
+                    "depth".into(),
+                    IssueKind::Invalid("depth must be at least 1".into())
+                ),
                 ("extra".into(), IssueKind::UnknownKey),
                 ("map.j.y".into(), IssueKind::UnknownKey),
                 (
@@ -335,10 +351,15 @@ mod tests {
                             .into()
                     )
                 ),
-                ("markers".into(), IssueKind::Invalid("markers must be an array of strings".into())),
+                (
+                    "markers".into(),
+                    IssueKind::Invalid("markers must be an array of strings".into())
+                ),
                 (
                     "mode".into(),
-                    IssueKind::Invalid("invalid value `c` for `mode`: expected one of `a`, `b`".into())
+                    IssueKind::Invalid(
+                        "invalid value `c` for `mode`: expected one of `a`, `b`".into()
+                    )
                 ),
                 (
                     "roots".into(),
@@ -353,7 +374,8 @@ mod tests {
 
     #[test]
     fn resolves_relative_paths_only() {
-        let mut table: Table = toml::from_str("roots = ['rel', '/abs', 'a/../b']\nmode = 'rel'").unwrap();
+        let mut table: Table =
+            toml::from_str("roots = ['rel', '/abs', 'a/../b']\nmode = 'rel'").unwrap();
         resolve_paths(&sample(), &mut table, Path::new("/base"));
         let expected: Table =
             toml::from_str("roots = ['/base/rel', '/abs', '/base/b']\nmode = 'rel'").unwrap();

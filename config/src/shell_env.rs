@@ -41,7 +41,13 @@ impl ShellEnvironmentPolicy {
             table
                 .get(key)
                 .and_then(Value::as_array)
-                .map(|items| items.iter().filter_map(Value::as_str).map(str::to_string).collect())
+                .map(|items| {
+                    items
+                        .iter()
+                        .filter_map(Value::as_str)
+                        .map(str::to_string)
+                        .collect()
+                })
                 .unwrap_or_default()
         };
         ShellEnvironmentPolicy {
@@ -173,7 +179,12 @@ mod tests {
     fn default_inherits_all_but_secret_looking_names() {
         assert_eq!(
             policy("").create_env(vars(PARENT)),
-            vars(&[("EDITOR", "vi"), ("HOME", "/h"), ("LANG", "C"), ("PATH", "/bin")])
+            vars(&[
+                ("EDITOR", "vi"),
+                ("HOME", "/h"),
+                ("LANG", "C"),
+                ("PATH", "/bin")
+            ])
         );
     }
 

@@ -27,7 +27,12 @@ pub(crate) fn render_toml(config: &Config, with_origins: bool) -> String {
     out
 }
 
-fn render_table(out: &mut String, table: &Table, prefix: &mut Vec<String>, origins: Option<&Config>) {
+fn render_table(
+    out: &mut String,
+    table: &Table,
+    prefix: &mut Vec<String>,
+    origins: Option<&Config>,
+) {
     let is_leaf = |value: &Value| match value {
         Value::Table(inner) => inner.is_empty(),
         _ => true,

@@ -1,1 +1,66 @@
-//! (under construction)
+//! Linux enforcement of a [`SandboxPolicy`](codex_sandboxing::SandboxPolicy).
+//!
+//! Two backends run a command under the policy:
+//! - **bubblewrap** (default): the system `bwrap` builds the filesystem view in fresh user, pid,
+//!   ipc and (unless the network is enabled) network namespaces; a seccomp program compiled here is
+//!   handed to it as a file descriptor, so our own binary is never re-executed.
+//! - **Landlock** (legacy): Landlock rules + the same seccomp program + a full capability drop,
+//!   applied in the child between `fork` and `exec`. It refuses policies it cannot express.
+//!
+//! The flow is [`plan`] (pure apart from reading the filesystem; what `--dry-run` prints) then
+//! [`run`] (executes exactly that plan). [`helper_main`] is the `codex-linux-sandbox` command line.
+//!
+//! Modules:
+//! - `request`: the request and plan types.
+//! - `error`: [`PlanSandboxError`] and [`RunSandboxError`], each with a `hint()`.
+//! - `planner`: [`plan`]: validation shared by both backends, then the backend planner.
+//! - `bwrap`: bubblewrap discovery, flags, mount plan (`bwrap::mounts`).
+//! - `paths`: symlink resolution and the "crosses writable symlink" checks.
+//! - `globs`: expansion of deny globs into concrete paths.
+//! - `unix_sockets`: host pathname sockets from `/proc/net/unix`.
+//! - `seccomp`: the BPF program (seccompiler + a hand-written prologue).
+//! - `landlock`: what the Landlock backend can enforce and the ruleset.
+//! - `capabilities`: dropping every capability (Landlock backend).
+//! - `mount_points`: host mount points for missing protected paths (create, lock, remove).
+//! - `runner`: [`run`]: spawning, signal forwarding, waiting, status classification.
+//! - `userns`: whether user namespaces are available (for errors and hints).
+//! - `helper`: [`helper_main`].
+
+mod bwrap;
+mod error;
+mod globs;
+mod helper;
+mod paths;
+mod planner;
+mod request;
+mod unix_sockets;
+mod userns;
+
+#[cfg(target_os = "linux")]
+mod capabilities;
+#[cfg(target_os = "linux")]
+mod landlock;
+#[cfg(target_os = "linux")]
+mod mount_points;
+#[cfg(target_os = "linux")]
+mod runner;
+#[cfg(target_os = "linux")]
+mod seccomp;
+
+pub use error::PlanSandboxError;
+pub use error::RunSandboxError;
+pub use helper::helper_main;
+pub use planner::plan;
+pub use request::LinuxBackend;
+pub use request::LinuxPlan;
+pub use request::SandboxRequest;
+
+/// Execute `plan` exactly; see [`runner`](crate) docs in `runner.rs`.
+#[cfg(target_os = "linux")]
+pub use runner::run;
+
+/// On other platforms there is nothing to run.
+#[cfg(not(target_os = "linux"))]
+pub fn run(_plan: LinuxPlan) -> Result<std::process::ExitStatus, RunSandboxError> {
+    Err(RunSandboxError::UnsupportedPlatform)
+}

@@ -72,7 +72,10 @@ pub fn fetch_personal_access_token_metadata(
     settings: &AuthSettings,
     token: &Secret,
 ) -> Result<PersonalAccessTokenMetadata, AccessTokenError> {
-    let url = format!("{}/v1/user-auth-credential/whoami", settings.authapi_base_url());
+    let url = format!(
+        "{}/v1/user-auth-credential/whoami",
+        settings.authapi_base_url()
+    );
     let client = HttpClient::new(WHOAMI_TIMEOUT, settings.originator());
     let response = client
         .get(&url, Some(token))
@@ -80,8 +83,9 @@ pub fn fetch_personal_access_token_metadata(
     if !response.is_success() {
         return Err(AccessTokenError::WhoamiStatus(response.status));
     }
-    serde_json::from_slice(&response.body)
-        .map_err(|error| AccessTokenError::WhoamiDecode(crate::storage::describe_json_error(&error)))
+    serde_json::from_slice(&response.body).map_err(|error| {
+        AccessTokenError::WhoamiDecode(crate::storage::describe_json_error(&error))
+    })
 }
 
 /// Decode without verification (for an early workspace check).
@@ -120,9 +124,18 @@ mod tests {
 
     #[test]
     fn access_token_classifier_treats_at_prefix_as_personal_access_token() {
-        assert_eq!(classify_access_token("at-abc"), AccessTokenKind::PersonalAccessToken);
-        assert_eq!(classify_access_token("eyJ.a.b"), AccessTokenKind::AgentIdentity);
-        assert_eq!(classify_access_token("AT-abc"), AccessTokenKind::AgentIdentity);
+        assert_eq!(
+            classify_access_token("at-abc"),
+            AccessTokenKind::PersonalAccessToken
+        );
+        assert_eq!(
+            classify_access_token("eyJ.a.b"),
+            AccessTokenKind::AgentIdentity
+        );
+        assert_eq!(
+            classify_access_token("AT-abc"),
+            AccessTokenKind::AgentIdentity
+        );
     }
 
     #[test]

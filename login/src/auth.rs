@@ -63,7 +63,9 @@ impl CodexAuth {
                 tokens, id_token, ..
             } => id_token.account_id().or(tokens.account_id.as_deref()),
             CodexAuth::AgentIdentity { account_id, .. } => account_id.as_deref(),
-            CodexAuth::PersonalAccessToken { metadata, .. } => metadata.chatgpt_account_id.as_deref(),
+            CodexAuth::PersonalAccessToken { metadata, .. } => {
+                metadata.chatgpt_account_id.as_deref()
+            }
             CodexAuth::ApiKey { .. } | CodexAuth::Bedrock { .. } => None,
         }
     }
@@ -104,12 +106,18 @@ mod tests {
 
     #[test]
     fn formats_long_key() {
-        assert_eq!(mask_api_key(&Secret::new("sk-proj-1234567890ABCDE")), "sk-proj-***ABCDE");
+        assert_eq!(
+            mask_api_key(&Secret::new("sk-proj-1234567890ABCDE")),
+            "sk-proj-***ABCDE"
+        );
     }
 
     #[test]
     fn short_key_returns_stars() {
         assert_eq!(mask_api_key(&Secret::new("sk-proj-12345")), "***");
-        assert_eq!(mask_api_key(&Secret::new("ключ-ключ-ключ-ключ")), "ключ-клю***-ключ");
+        assert_eq!(
+            mask_api_key(&Secret::new("ключ-ключ-ключ-ключ")),
+            "ключ-клю***-ключ"
+        );
     }
 }

@@ -205,7 +205,10 @@ mod tests {
         );
         let legacy = r#"{"OPENAI_API_KEY":"sk","tokens":{"id_token":"a.b.c","access_token":"x","refresh_token":"y"}}"#;
         assert_eq!(parse(legacy).effective_mode(), AuthMode::ApiKey);
-        assert_eq!(parse(r#"{"OPENAI_API_KEY":null}"#).effective_mode(), AuthMode::Chatgpt);
+        assert_eq!(
+            parse(r#"{"OPENAI_API_KEY":null}"#).effective_mode(),
+            AuthMode::Chatgpt
+        );
         assert_eq!(
             parse(r#"{"OPENAI_API_KEY":"sk","personal_access_token":"at-x"}"#).effective_mode(),
             AuthMode::PersonalAccessToken
@@ -222,7 +225,8 @@ mod tests {
 
     #[test]
     fn unknown_keys_survive_a_round_trip_and_stay_out_of_debug() {
-        let document = parse(r#"{"OPENAI_API_KEY":null,"bedrock_api_key":{"key":"secret-bedrock"}}"#);
+        let document =
+            parse(r#"{"OPENAI_API_KEY":null,"bedrock_api_key":{"key":"secret-bedrock"}}"#);
         let written = serde_json::to_value(&document).unwrap();
         assert_eq!(written["bedrock_api_key"]["key"], "secret-bedrock");
         assert!(!format!("{document:?}").contains("secret-bedrock"));
@@ -230,8 +234,13 @@ mod tests {
 
     #[test]
     fn agent_identity_may_be_a_jwt_or_a_record() {
-        let jwt = parse(r#"{"auth_mode":"agentIdentity","OPENAI_API_KEY":null,"agent_identity":"a.b.c"}"#);
-        assert!(matches!(jwt.agent_identity, Some(StoredAgentIdentity::Jwt(_))));
+        let jwt = parse(
+            r#"{"auth_mode":"agentIdentity","OPENAI_API_KEY":null,"agent_identity":"a.b.c"}"#,
+        );
+        assert!(matches!(
+            jwt.agent_identity,
+            Some(StoredAgentIdentity::Jwt(_))
+        ));
         let record = parse(r#"{"agent_identity":{"account_id":"org_1","agent_private_key":"k"}}"#);
         let identity = record.agent_identity.unwrap();
         assert_eq!(identity.record_account_id(), Some("org_1"));

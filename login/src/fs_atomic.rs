@@ -219,7 +219,10 @@ mod tests {
             use std::os::unix::fs::PermissionsExt;
             let mode = fs::metadata(&target).unwrap().permissions().mode();
             assert_eq!(mode & 0o777, 0o600);
-            let dir_mode = fs::metadata(target.parent().unwrap()).unwrap().permissions().mode();
+            let dir_mode = fs::metadata(target.parent().unwrap())
+                .unwrap()
+                .permissions()
+                .mode();
             assert_eq!(dir_mode & 0o777, 0o700);
         }
     }
@@ -245,7 +248,10 @@ mod tests {
         let path = dir.path().join("auth.json.lock");
         let first = FileLock::acquire(&path, Duration::from_secs(5)).unwrap();
         let second = FileLock::acquire(&path, Duration::ZERO);
-        assert_eq!(second.err().map(|e| e.kind()), Some(io::ErrorKind::TimedOut));
+        assert_eq!(
+            second.err().map(|e| e.kind()),
+            Some(io::ErrorKind::TimedOut)
+        );
         drop(first);
         assert!(FileLock::acquire(&path, Duration::ZERO).is_ok());
     }

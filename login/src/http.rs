@@ -238,10 +238,16 @@ mod tests {
             "refresh_token_expired: token <redacted> expired"
         );
         assert_eq!(error_code(body).as_deref(), Some("refresh_token_expired"));
-        assert_eq!(error_code(br#"{"error":"Authorization_Declined"}"#).as_deref(), Some("authorization_declined"));
+        assert_eq!(
+            error_code(br#"{"error":"Authorization_Declined"}"#).as_deref(),
+            Some("authorization_declined")
+        );
         assert_eq!(error_code(br#"{"code":"x"}"#).as_deref(), Some("x"));
         let long = "rt-secret-value\n".repeat(40);
         let summary = error_summary(long.as_bytes(), &[&token]);
-        assert!(!summary.contains("rt-secret") && summary.len() <= 220, "{summary}");
+        assert!(
+            !summary.contains("rt-secret") && summary.len() <= 220,
+            "{summary}"
+        );
     }
 }

@@ -5,15 +5,20 @@
 mod access_token;
 mod auth;
 mod auth_file;
+mod browser;
+mod device_code;
 mod fs_atomic;
 mod http;
 mod log;
 mod login;
 mod manager;
+mod oauth;
 mod policy;
 mod refresh;
 mod revoke;
 mod secret;
+mod server;
+mod server_pages;
 mod settings;
 mod storage;
 mod time;
@@ -25,23 +30,25 @@ pub use access_token::{
 };
 pub use auth::{CodexAuth, CredentialSource, mask_api_key};
 pub use auth_file::{AuthDotJson, AuthMode, StoredAgentIdentity, TokenData};
+pub use device_code::{DeviceCodeError, DeviceCodePrompt};
 pub use http::TransportError;
 pub use log::{LOGIN_LOG_FILE_NAME, init_login_log};
 pub use login::LoginError;
 pub use manager::{
     ApiKeyEnv, AuthForRequestError, AuthManager, EnforceLoginError, LoadAuthError, RefreshOutcome,
 };
+pub use oauth::{FinishLoginError, TokenExchangeError};
 pub use policy::PolicyViolation;
 pub use refresh::{PermanentRefreshFailure, RefreshTokenError};
 pub use revoke::RevokeTokenError;
 pub use secret::Secret;
+pub use server::{BrowserLogin, BrowserLoginError};
 pub use settings::{
     AuthEnvironment, AuthSettings, CredentialsStoreMode, DEFAULT_CHATGPT_BASE_URL,
     DEFAULT_CLIENT_ID, DEFAULT_ISSUER, LoginMethod, env_names,
 };
 pub use storage::{
-    AuthStore, AuthStoreError, KEYRING_SERVICE, KeyringBackend, KeyringError, StoreLock,
-    store_key,
+    AuthStore, AuthStoreError, KEYRING_SERVICE, KeyringBackend, KeyringError, StoreLock, store_key,
 };
 pub use time::Timestamp;
 pub use token_data::{IdTokenInfo, TokenClaimsError, parse_chatgpt_jwt_claims};

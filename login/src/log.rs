@@ -43,5 +43,9 @@ pub(crate) fn login_log(message: std::fmt::Arguments<'_>) {
         return;
     };
     let mut file = file.lock().unwrap_or_else(PoisonError::into_inner);
-    let _ = writeln!(file, "{} codex_login: {message}", Timestamp::now().to_rfc3339());
+    let _ = writeln!(
+        file,
+        "{} codex_login: {message}",
+        Timestamp::now().to_rfc3339()
+    );
 }

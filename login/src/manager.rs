@@ -9,7 +9,7 @@ use crate::auth::{CodexAuth, CredentialSource};
 use crate::auth_file::{AuthDotJson, AuthMode, StoredAgentIdentity};
 use crate::log::login_log;
 use crate::policy::{PolicyViolation, check_credentials};
-use crate::refresh::{RefreshTokenError};
+use crate::refresh::RefreshTokenError;
 use crate::revoke::revoke_tokens;
 use crate::secret::Secret;
 use crate::settings::{AuthSettings, LoginMethod};
@@ -133,7 +133,9 @@ impl AuthManager {
             && let Err(violation) =
                 check_credentials(&self.settings, auth.method(), auth.account_id())
         {
-            login_log(format_args!("stored credentials are not allowed: {violation}"));
+            login_log(format_args!(
+                "stored credentials are not allowed: {violation}"
+            ));
             return Ok(None);
         }
         Ok(Some(auth))
@@ -218,9 +220,16 @@ impl AuthManager {
         };
         let from_environment = matches!(
             auth,
-            CodexAuth::ApiKey { source: CredentialSource::Environment, .. }
-                | CodexAuth::AgentIdentity { source: CredentialSource::Environment, .. }
-                | CodexAuth::PersonalAccessToken { source: CredentialSource::Environment, .. }
+            CodexAuth::ApiKey {
+                source: CredentialSource::Environment,
+                ..
+            } | CodexAuth::AgentIdentity {
+                source: CredentialSource::Environment,
+                ..
+            } | CodexAuth::PersonalAccessToken {
+                source: CredentialSource::Environment,
+                ..
+            }
         );
         if from_environment {
             return Err(EnforceLoginError::Violation(violation));

@@ -62,7 +62,14 @@ pub(crate) fn check_login_workspace(
     }
     match account_id.map(str::trim).filter(|id| !id.is_empty()) {
         None => Err(PolicyViolation::LoginMissingWorkspace),
-        Some(id) if settings.forced_workspace_ids.iter().any(|allowed| allowed == id) => Ok(()),
+        Some(id)
+            if settings
+                .forced_workspace_ids
+                .iter()
+                .any(|allowed| allowed == id) =>
+        {
+            Ok(())
+        }
         Some(_) => Err(PolicyViolation::LoginWrongWorkspace {
             allowed: allowed_list(settings),
         }),
@@ -91,7 +98,14 @@ pub(crate) fn check_credentials(
         None => Err(PolicyViolation::CredentialsMissingWorkspace {
             allowed: allowed_list(settings),
         }),
-        Some(id) if settings.forced_workspace_ids.iter().any(|allowed| allowed == id) => Ok(()),
+        Some(id)
+            if settings
+                .forced_workspace_ids
+                .iter()
+                .any(|allowed| allowed == id) =>
+        {
+            Ok(())
+        }
         Some(id) => Err(PolicyViolation::CredentialsWrongWorkspace {
             allowed: allowed_list(settings),
             actual: id.to_string(),
@@ -118,11 +132,15 @@ mod tests {
         let forced = settings(None, &["org_a", "org_b"]);
         assert_eq!(check_login_workspace(&forced, Some("org_b")), Ok(()));
         assert_eq!(
-            check_login_workspace(&forced, Some("org_c")).unwrap_err().to_string(),
+            check_login_workspace(&forced, Some("org_c"))
+                .unwrap_err()
+                .to_string(),
             "Login is restricted to workspace id(s) org_a, org_b."
         );
         assert_eq!(
-            check_login_workspace(&forced, None).unwrap_err().to_string(),
+            check_login_workspace(&forced, None)
+                .unwrap_err()
+                .to_string(),
             "Login is restricted to a specific workspace, but the token did not include an chatgpt_account_id claim."
         );
         assert_eq!(check_login_workspace(&settings(None, &[]), None), Ok(()));
@@ -132,12 +150,16 @@ mod tests {
     fn enforce_login_restrictions_messages() {
         let chatgpt_only = settings(Some(LoginMethod::Chatgpt), &[]);
         assert_eq!(
-            check_credentials(&chatgpt_only, LoginMethod::Api, None).unwrap_err().to_string(),
+            check_credentials(&chatgpt_only, LoginMethod::Api, None)
+                .unwrap_err()
+                .to_string(),
             "ChatGPT login is required, but an API key is currently being used. Logging out."
         );
         let api_only = settings(Some(LoginMethod::Api), &[]);
         assert_eq!(
-            check_credentials(&api_only, LoginMethod::Chatgpt, Some("org")).unwrap_err().to_string(),
+            check_credentials(&api_only, LoginMethod::Chatgpt, Some("org"))
+                .unwrap_err()
+                .to_string(),
             "API key login is required, but ChatGPT is currently being used. Logging out."
         );
         let mine = settings(None, &["org_mine"]);
@@ -148,10 +170,15 @@ mod tests {
             "Login is restricted to workspace(s) org_mine, but current credentials belong to org_other. Logging out."
         );
         assert_eq!(
-            check_credentials(&mine, LoginMethod::Chatgpt, None).unwrap_err().to_string(),
+            check_credentials(&mine, LoginMethod::Chatgpt, None)
+                .unwrap_err()
+                .to_string(),
             "Login is restricted to workspace(s) org_mine, but current credentials lack a workspace identifier. Logging out."
         );
-        assert_eq!(check_credentials(&mine, LoginMethod::Chatgpt, Some("org_mine")), Ok(()));
+        assert_eq!(
+            check_credentials(&mine, LoginMethod::Chatgpt, Some("org_mine")),
+            Ok(())
+        );
         // An API key is not subject to the workspace check when only a workspace is forced.
         assert_eq!(check_credentials(&mine, LoginMethod::Api, None), Ok(()));
     }

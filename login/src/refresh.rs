@@ -79,7 +79,9 @@ pub(crate) fn request_refresh(
         .map_err(|error| RefreshTokenError::Transient(error.to_string()))?;
     if response.is_success() {
         return serde_json::from_slice(&response.body).map_err(|_| {
-            RefreshTokenError::Transient("the token endpoint returned an unreadable response".into())
+            RefreshTokenError::Transient(
+                "the token endpoint returned an unreadable response".into(),
+            )
         });
     }
     Err(classify_failure(
@@ -89,7 +91,11 @@ pub(crate) fn request_refresh(
     ))
 }
 
-pub(crate) fn classify_failure(status: u16, body: &[u8], refresh_token: &Secret) -> RefreshTokenError {
+pub(crate) fn classify_failure(
+    status: u16,
+    body: &[u8],
+    refresh_token: &Secret,
+) -> RefreshTokenError {
     let permanent = match error_code(body).as_deref() {
         Some("refresh_token_expired") => Some(PermanentRefreshFailure::Expired),
         Some("refresh_token_reused") => Some(PermanentRefreshFailure::Exhausted),
@@ -117,19 +123,38 @@ mod tests {
     #[test]
     fn classifies_permanent_and_transient_failures() {
         let token = Secret::new("rt-1234567");
-        let expired = classify_failure(401, br#"{"error":{"code":"refresh_token_expired"}}"#, &token);
-        assert_eq!(expired, RefreshTokenError::Permanent(PermanentRefreshFailure::Expired));
+        let expired = classify_failure(
+            401,
+            br#"{"error":{"code":"refresh_token_expired"}}"#,
+            &token,
+        );
+        assert_eq!(
+            expired,
+            RefreshTokenError::Permanent(PermanentRefreshFailure::Expired)
+        );
         assert_eq!(
             expired.to_string(),
             "Your access token could not be refreshed because your refresh token has expired. Please log out and sign in again."
         );
         let reused = classify_failure(400, br#"{"error":"refresh_token_reused"}"#, &token);
-        assert_eq!(reused, RefreshTokenError::Permanent(PermanentRefreshFailure::Exhausted));
+        assert_eq!(
+            reused,
+            RefreshTokenError::Permanent(PermanentRefreshFailure::Exhausted)
+        );
         let revoked = classify_failure(400, br#"{"code":"REFRESH_TOKEN_INVALIDATED"}"#, &token);
-        assert_eq!(revoked, RefreshTokenError::Permanent(PermanentRefreshFailure::Revoked));
+        assert_eq!(
+            revoked,
+            RefreshTokenError::Permanent(PermanentRefreshFailure::Revoked)
+        );
         let unauthorized = classify_failure(401, b"nope", &token);
-        assert_eq!(unauthorized, RefreshTokenError::Permanent(PermanentRefreshFailure::Other));
+        assert_eq!(
+            unauthorized,
+            RefreshTokenError::Permanent(PermanentRefreshFailure::Other)
+        );
         let server = classify_failure(500, b"oops rt-1234567", &token);
-        assert_eq!(server.to_string(), "Failed to refresh token: 500: oops <redacted>");
+        assert_eq!(
+            server.to_string(),
+            "Failed to refresh token: 500: oops <redacted>"
+        );
     }
 }

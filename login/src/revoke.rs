@@ -17,7 +17,10 @@ pub enum RevokeTokenError {
 }
 
 /// Revoke the refresh token, or the access token when the refresh token is empty.
-pub(crate) fn revoke_tokens(settings: &AuthSettings, tokens: &TokenData) -> Result<(), RevokeTokenError> {
+pub(crate) fn revoke_tokens(
+    settings: &AuthSettings,
+    tokens: &TokenData,
+) -> Result<(), RevokeTokenError> {
     let body = if tokens.refresh_token.is_empty() {
         serde_json::json!({
             "token": tokens.access_token.expose(),
@@ -41,7 +44,11 @@ pub(crate) fn revoke_tokens(settings: &AuthSettings, tokens: &TokenData) -> Resu
         status: response.status,
         summary: error_summary(
             &response.body,
-            &[&tokens.refresh_token, &tokens.access_token, &tokens.id_token],
+            &[
+                &tokens.refresh_token,
+                &tokens.access_token,
+                &tokens.id_token,
+            ],
         ),
     })
 }

@@ -138,7 +138,8 @@ impl AuthSettings {
 
     /// Whether `method` may be used under `forced_login_method`.
     pub fn allows(&self, method: LoginMethod) -> bool {
-        self.forced_login_method.is_none_or(|forced| forced == method)
+        self.forced_login_method
+            .is_none_or(|forced| forced == method)
     }
 
     /// The token endpoint used for refresh (`CODEX_REFRESH_TOKEN_URL_OVERRIDE` wins).
@@ -221,10 +222,19 @@ mod tests {
             revoke_token_url_override: Some("http://127.0.0.1:2/revoke".into()),
             ..AuthEnvironment::default()
         };
-        assert_eq!(settings(environment).revoke_token_url(), "http://127.0.0.1:2/revoke");
+        assert_eq!(
+            settings(environment).revoke_token_url(),
+            "http://127.0.0.1:2/revoke"
+        );
         let defaults = settings(AuthEnvironment::default());
-        assert_eq!(defaults.revoke_token_url(), "https://auth.openai.com/oauth/revoke");
-        assert_eq!(defaults.refresh_token_url(), "https://auth.openai.com/oauth/token");
+        assert_eq!(
+            defaults.revoke_token_url(),
+            "https://auth.openai.com/oauth/revoke"
+        );
+        assert_eq!(
+            defaults.refresh_token_url(),
+            "https://auth.openai.com/oauth/token"
+        );
     }
 
     #[test]

@@ -83,7 +83,11 @@ impl Timestamp {
             if digits == 0 {
                 return None;
             }
-            let padded: String = fraction[..digits].chars().chain("000000".chars()).take(6).collect();
+            let padded: String = fraction[..digits]
+                .chars()
+                .chain("000000".chars())
+                .take(6)
+                .collect();
             micros = padded.parse::<i64>().ok()?;
             rest = &fraction[digits..];
         }
@@ -101,9 +105,9 @@ impl Timestamp {
             }
             _ => return None,
         };
-        let seconds = days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60
-            + second
-            - offset_seconds;
+        let seconds =
+            days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second
+                - offset_seconds;
         Some(Timestamp {
             micros: seconds * 1_000_000 + micros,
         })
@@ -144,7 +148,11 @@ fn civil_from_days(days: i64) -> (i64, i64, i64) {
     let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
     let month_index = (5 * day_of_year + 2) / 153;
     let day = day_of_year - (153 * month_index + 2) / 5 + 1;
-    let month = if month_index < 10 { month_index + 3 } else { month_index - 9 };
+    let month = if month_index < 10 {
+        month_index + 3
+    } else {
+        month_index - 9
+    };
     let year = year_of_era + era * 400 + i64::from(month <= 2);
     (year, month, day)
 }
@@ -166,12 +174,21 @@ mod tests {
         assert_eq!(with_offset.to_rfc3339(), "2025-08-06T20:41:36.232376Z");
         let plain = Timestamp::parse_rfc3339("2000-02-29T00:00:00Z").unwrap();
         assert_eq!(plain.to_rfc3339(), "2000-02-29T00:00:00.000000Z");
-        assert_eq!(Timestamp::from_unix_seconds(0).to_rfc3339(), "1970-01-01T00:00:00.000000Z");
+        assert_eq!(
+            Timestamp::from_unix_seconds(0).to_rfc3339(),
+            "1970-01-01T00:00:00.000000Z"
+        );
     }
 
     #[test]
     fn rejects_garbage() {
-        for text in ["", "yesterday", "2025-13-01T00:00:00Z", "2025-01-01T00:00:00", "2025-01-01T00:00:00.Z"] {
+        for text in [
+            "",
+            "yesterday",
+            "2025-13-01T00:00:00Z",
+            "2025-01-01T00:00:00",
+            "2025-01-01T00:00:00.Z",
+        ] {
             assert_eq!(Timestamp::parse_rfc3339(text), None, "{text}");
         }
     }

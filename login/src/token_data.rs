@@ -102,7 +102,10 @@ pub fn parse_chatgpt_jwt_claims(token: &str) -> Result<IdTokenInfo, TokenClaimsE
 }
 
 fn is_clean_cookie_value(value: &str) -> bool {
-    !value.is_empty() && !value.chars().any(|c| c.is_control() || c == ';' || c == ',')
+    !value.is_empty()
+        && !value
+            .chars()
+            .any(|c| c.is_control() || c == ';' || c == ',')
 }
 
 impl IdTokenInfo {
@@ -166,8 +169,17 @@ pub(crate) mod tests {
 
     #[test]
     fn malformed_tokens_are_errors() {
-        assert_eq!(parse_chatgpt_jwt_claims("abc"), Err(TokenClaimsError::Format));
-        assert_eq!(parse_chatgpt_jwt_claims("e30.!!.c2ln"), Err(TokenClaimsError::Encoding));
-        assert_eq!(parse_chatgpt_jwt_claims("e30.bm9w.c2ln"), Err(TokenClaimsError::Json));
+        assert_eq!(
+            parse_chatgpt_jwt_claims("abc"),
+            Err(TokenClaimsError::Format)
+        );
+        assert_eq!(
+            parse_chatgpt_jwt_claims("e30.!!.c2ln"),
+            Err(TokenClaimsError::Encoding)
+        );
+        assert_eq!(
+            parse_chatgpt_jwt_claims("e30.bm9w.c2ln"),
+            Err(TokenClaimsError::Json)
+        );
     }
 }

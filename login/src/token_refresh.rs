@@ -17,7 +17,11 @@ const EARLY_REFRESH_SECONDS: i64 = 5 * 60;
 const STALE_AFTER: Duration = Duration::from_secs(8 * 24 * 60 * 60);
 
 /// Whether stored tokens should be refreshed at `now`.
-pub(crate) fn refresh_is_due(tokens: &TokenData, last_refresh: Option<Timestamp>, now: Timestamp) -> bool {
+pub(crate) fn refresh_is_due(
+    tokens: &TokenData,
+    last_refresh: Option<Timestamp>,
+    now: Timestamp,
+) -> bool {
     let expires_at = parse_chatgpt_jwt_claims(tokens.access_token.expose())
         .ok()
         .and_then(|claims| claims.expires_at);
@@ -66,13 +70,19 @@ impl AuthManager {
         let lock = self.store.lock().map_err(storage_error)?;
         let current = self.store.load().map_err(storage_error)?;
         let Some(mut current) = current else {
-            return Err(RefreshTokenError::Permanent(PermanentRefreshFailure::AccountChanged));
+            return Err(RefreshTokenError::Permanent(
+                PermanentRefreshFailure::AccountChanged,
+            ));
         };
         let Some(stored) = chatgpt_tokens(&current).cloned() else {
-            return Err(RefreshTokenError::Permanent(PermanentRefreshFailure::AccountChanged));
+            return Err(RefreshTokenError::Permanent(
+                PermanentRefreshFailure::AccountChanged,
+            ));
         };
         if stored.account_id != used.account_id {
-            return Err(RefreshTokenError::Permanent(PermanentRefreshFailure::AccountChanged));
+            return Err(RefreshTokenError::Permanent(
+                PermanentRefreshFailure::AccountChanged,
+            ));
         }
         if stored != *used {
             login_log(format_args!("adopting tokens refreshed by another process"));
@@ -106,7 +116,9 @@ impl AuthManager {
                     tokens.refresh_token = Secret::new("");
                 }
                 if let Err(save_error) = self.store.save(&current, &lock) {
-                    login_log(format_args!("could not blank the refresh token: {save_error}"));
+                    login_log(format_args!(
+                        "could not blank the refresh token: {save_error}"
+                    ));
                 }
                 Err(error)
             }
@@ -148,15 +160,31 @@ mod tests {
     fn returns_fresh_tokens_as_is() {
         let fresh = tokens(serde_json::json!({"exp": NOW + 3600}));
         let nine_days_ago = Timestamp::from_unix_seconds(NOW - 9 * 86_400);
-        assert!(!refresh_is_due(&fresh, Some(nine_days_ago), Timestamp::from_unix_seconds(NOW)));
+        assert!(!refresh_is_due(
+            &fresh,
+            Some(nine_days_ago),
+            Timestamp::from_unix_seconds(NOW)
+        ));
     }
 
     #[test]
     fn refreshes_token_when_access_token_is_expired_or_about_to() {
         let now = Timestamp::from_unix_seconds(NOW);
-        assert!(refresh_is_due(&tokens(serde_json::json!({"exp": NOW - 1})), Some(now), now));
-        assert!(refresh_is_due(&tokens(serde_json::json!({"exp": NOW + 299})), Some(now), now));
-        assert!(!refresh_is_due(&tokens(serde_json::json!({"exp": NOW + 301})), Some(now), now));
+        assert!(refresh_is_due(
+            &tokens(serde_json::json!({"exp": NOW - 1})),
+            Some(now),
+            now
+        ));
+        assert!(refresh_is_due(
+            &tokens(serde_json::json!({"exp": NOW + 299})),
+            Some(now),
+            now
+        ));
+        assert!(!refresh_is_due(
+            &tokens(serde_json::json!({"exp": NOW + 301})),
+            Some(now),
+            now
+        ));
     }
 
     #[test]

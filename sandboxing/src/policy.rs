@@ -28,7 +28,11 @@ impl Access {
                 Access::Deny => 2,
             }
         }
-        if rank(other) > rank(self) { other } else { self }
+        if rank(other) > rank(self) {
+            other
+        } else {
+            self
+        }
     }
 
     pub fn can_read(self) -> bool {
@@ -270,7 +274,10 @@ mod tests {
             policy.access_for(Path::new("/repo/.git/config")),
             Access::Read
         );
-        assert_eq!(policy.access_for(Path::new("/repo/.gitignore")), Access::Write);
+        assert_eq!(
+            policy.access_for(Path::new("/repo/.gitignore")),
+            Access::Write
+        );
     }
 
     #[test]

@@ -96,7 +96,10 @@ mod tests {
         save(&path, &document).unwrap();
         assert_eq!(load(&path).unwrap(), Some(document));
         let text = std::fs::read_to_string(&path).unwrap();
-        assert!(text.contains("\n  \"OPENAI_API_KEY\": \"sk-test\""), "{text}");
+        assert!(
+            text.contains("\n  \"OPENAI_API_KEY\": \"sk-test\""),
+            "{text}"
+        );
         assert!(delete(&path).unwrap());
         assert!(!path.exists());
         assert!(!delete(&path).unwrap());
@@ -106,7 +109,11 @@ mod tests {
     fn malformed_file_error_names_the_file_and_never_quotes_values() {
         let dir = tempfile::tempdir().unwrap();
         let path = auth_file_path(dir.path());
-        std::fs::write(&path, r#"{"OPENAI_API_KEY": 12, "tokens": "sk-leaked-secret"}"#).unwrap();
+        std::fs::write(
+            &path,
+            r#"{"OPENAI_API_KEY": 12, "tokens": "sk-leaked-secret"}"#,
+        )
+        .unwrap();
         let error = load(&path).unwrap_err().to_string();
         assert!(error.contains(&path.display().to_string()), "{error}");
         assert!(error.contains("line 1"), "{error}");

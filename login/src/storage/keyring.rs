@@ -175,7 +175,12 @@ mod linux {
             }
             // SAFETY: keyctl with integer arguments only.
             let unlinked = unsafe {
-                libc::syscall(libc::SYS_keyctl, KEYCTL_UNLINK, serial, KEY_SPEC_USER_KEYRING)
+                libc::syscall(
+                    libc::SYS_keyctl,
+                    KEYCTL_UNLINK,
+                    serial,
+                    KEY_SPEC_USER_KEYRING,
+                )
             } == 0;
             if unlinked {
                 Ok(true)
@@ -194,13 +199,23 @@ mod linux {
         #[test]
         fn kernel_keyring_round_trip() {
             let keyring = KernelKeyring;
-            let account = format!("cli|test-{}-{:?}", std::process::id(), std::thread::current().id());
+            let account = format!(
+                "cli|test-{}-{:?}",
+                std::process::id(),
+                std::thread::current().id()
+            );
             let service = "Codex Auth Test";
             assert_eq!(keyring.get(service, &account), Ok(None));
             keyring.set(service, &account, "{\"a\":1}").unwrap();
-            assert_eq!(keyring.get(service, &account).unwrap().as_deref(), Some("{\"a\":1}"));
+            assert_eq!(
+                keyring.get(service, &account).unwrap().as_deref(),
+                Some("{\"a\":1}")
+            );
             keyring.set(service, &account, "{\"a\":2}").unwrap();
-            assert_eq!(keyring.get(service, &account).unwrap().as_deref(), Some("{\"a\":2}"));
+            assert_eq!(
+                keyring.get(service, &account).unwrap().as_deref(),
+                Some("{\"a\":2}")
+            );
             assert_eq!(keyring.delete(service, &account), Ok(true));
             assert_eq!(keyring.get(service, &account), Ok(None));
             assert_eq!(keyring.delete(service, &account), Ok(false));

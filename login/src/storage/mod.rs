@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-pub use keyring::{KeyringBackend, KeyringError, os_keyring};
 pub(crate) use file::describe_json_error;
+pub use keyring::{KeyringBackend, KeyringError, os_keyring};
 
 use crate::auth_file::AuthDotJson;
 use crate::fs_atomic::FileLock;
@@ -32,7 +32,9 @@ pub enum AuthStoreError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("`{path}` is not a valid auth file ({detail}); fix it or run `codex logout` to remove it")]
+    #[error(
+        "`{path}` is not a valid auth file ({detail}); fix it or run `codex logout` to remove it"
+    )]
     Malformed { path: PathBuf, detail: String },
     #[error("failed to write `{path}`: {source}")]
     Write {
@@ -137,7 +139,9 @@ impl AuthStore {
                     file::load(&self.auth_file())
                 }
             },
-            CredentialsStoreMode::Ephemeral => Ok(ephemeral(|map| map.get(&self.store_key()).cloned())),
+            CredentialsStoreMode::Ephemeral => {
+                Ok(ephemeral(|map| map.get(&self.store_key()).cloned()))
+            }
         }
     }
 
@@ -228,13 +232,15 @@ impl AuthStore {
     }
 
     fn save_keyring(&self, auth: &AuthDotJson) -> Result<(), AuthStoreError> {
-        let text =
-            serde_json::to_string(auth).map_err(|error| AuthStoreError::Serialize(error.to_string()))?;
+        let text = serde_json::to_string(auth)
+            .map_err(|error| AuthStoreError::Serialize(error.to_string()))?;
         self.keyring
             .set(KEYRING_SERVICE, &self.store_key(), &text)
             .map_err(AuthStoreError::KeyringSave)?;
         if let Err(error) = file::delete(&self.auth_file()) {
-            login_log(format_args!("could not remove the fallback auth file: {error}"));
+            login_log(format_args!(
+                "could not remove the fallback auth file: {error}"
+            ));
         }
         Ok(())
     }

@@ -81,8 +81,14 @@ fn keyring_auth_storage_save_persists_and_removes_fallback_file() {
     let lock = store.lock().unwrap();
     store.save(&key("sk-ring"), &lock).unwrap();
     assert!(!store.auth_file().exists());
-    let stored = keyring.get(KEYRING_SERVICE, &store.store_key()).unwrap().unwrap();
-    assert_eq!(stored, r#"{"auth_mode":"apikey","OPENAI_API_KEY":"sk-ring"}"#);
+    let stored = keyring
+        .get(KEYRING_SERVICE, &store.store_key())
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        stored,
+        r#"{"auth_mode":"apikey","OPENAI_API_KEY":"sk-ring"}"#
+    );
     assert_eq!(store.load().unwrap(), Some(key("sk-ring")));
 }
 
@@ -96,18 +102,31 @@ fn keyring_auth_storage_delete_removes_keyring_and_file() {
     std::fs::write(store.auth_file(), "{}").unwrap();
     assert!(store.delete(&lock).unwrap());
     assert!(!store.auth_file().exists());
-    assert_eq!(keyring.get(KEYRING_SERVICE, &store.store_key()).unwrap(), None);
+    assert_eq!(
+        keyring.get(KEYRING_SERVICE, &store.store_key()).unwrap(),
+        None
+    );
 }
 
 #[test]
 fn keyring_errors_are_reported_in_keyring_mode() {
     let home = tempfile::tempdir().unwrap();
-    let store = store(CredentialsStoreMode::Keyring, home.path(), Arc::new(MemoryKeyring::failing()));
+    let store = store(
+        CredentialsStoreMode::Keyring,
+        home.path(),
+        Arc::new(MemoryKeyring::failing()),
+    );
     let error = store.load().unwrap_err().to_string();
-    assert_eq!(error, "failed to load CLI auth from keyring: keyring is locked");
+    assert_eq!(
+        error,
+        "failed to load CLI auth from keyring: keyring is locked"
+    );
     let lock = store.lock().unwrap();
     let error = store.save(&key("sk"), &lock).unwrap_err().to_string();
-    assert_eq!(error, "failed to write OAuth tokens to keyring: keyring is locked");
+    assert_eq!(
+        error,
+        "failed to write OAuth tokens to keyring: keyring is locked"
+    );
 }
 
 #[test]
@@ -115,9 +134,14 @@ fn keyring_value_that_does_not_parse_is_an_error() {
     let home = tempfile::tempdir().unwrap();
     let keyring = Arc::new(MemoryKeyring::default());
     let store = store(CredentialsStoreMode::Keyring, home.path(), keyring.clone());
-    keyring.set(KEYRING_SERVICE, &store.store_key(), "{oops").unwrap();
+    keyring
+        .set(KEYRING_SERVICE, &store.store_key(), "{oops")
+        .unwrap();
     let error = store.load().unwrap_err().to_string();
-    assert!(error.starts_with("failed to deserialize CLI auth from keyring: invalid JSON"), "{error}");
+    assert!(
+        error.starts_with("failed to deserialize CLI auth from keyring: invalid JSON"),
+        "{error}"
+    );
 }
 
 #[test]
@@ -126,9 +150,17 @@ fn auto_auth_storage_load_prefers_keyring_value() {
     let keyring = Arc::new(MemoryKeyring::default());
     let auto = store(CredentialsStoreMode::Auto, home.path(), keyring.clone());
     keyring
-        .set(KEYRING_SERVICE, &auto.store_key(), &serde_json::to_string(&key("sk-ring")).unwrap())
+        .set(
+            KEYRING_SERVICE,
+            &auto.store_key(),
+            &serde_json::to_string(&key("sk-ring")).unwrap(),
+        )
         .unwrap();
-    std::fs::write(auto.auth_file(), serde_json::to_string(&key("sk-file")).unwrap()).unwrap();
+    std::fs::write(
+        auto.auth_file(),
+        serde_json::to_string(&key("sk-file")).unwrap(),
+    )
+    .unwrap();
     assert_eq!(auto.load().unwrap(), Some(key("sk-ring")));
 }
 
@@ -142,7 +174,11 @@ fn auto_auth_storage_load_uses_file_when_keyring_empty_or_failing() {
     .unwrap();
     let empty = store(CredentialsStoreMode::Auto, home.path(), Arc::default());
     assert_eq!(empty.load().unwrap(), Some(key("sk-file")));
-    let failing = store(CredentialsStoreMode::Auto, home.path(), Arc::new(MemoryKeyring::failing()));
+    let failing = store(
+        CredentialsStoreMode::Auto,
+        home.path(),
+        Arc::new(MemoryKeyring::failing()),
+    );
     assert_eq!(failing.load().unwrap(), Some(key("sk-file")));
 }
 
@@ -155,9 +191,18 @@ fn auto_auth_storage_save_prefers_keyring_and_falls_back_on_errors() {
     let lock = auto.lock().unwrap();
     auto.save(&key("sk-ring"), &lock).unwrap();
     assert!(!auto.auth_file().exists());
-    assert!(keyring.get(KEYRING_SERVICE, &auto.store_key()).unwrap().is_some());
+    assert!(
+        keyring
+            .get(KEYRING_SERVICE, &auto.store_key())
+            .unwrap()
+            .is_some()
+    );
 
-    let failing = store(CredentialsStoreMode::Auto, home.path(), Arc::new(MemoryKeyring::failing()));
+    let failing = store(
+        CredentialsStoreMode::Auto,
+        home.path(),
+        Arc::new(MemoryKeyring::failing()),
+    );
     failing.save(&key("sk-file"), &lock).unwrap();
     assert!(failing.auth_file().exists());
     assert_eq!(failing.load().unwrap(), Some(key("sk-file")));
@@ -173,7 +218,10 @@ fn auto_auth_storage_delete_removes_keyring_and_file() {
     std::fs::write(auto.auth_file(), "{}").unwrap();
     assert!(auto.delete(&lock).unwrap());
     assert!(!auto.auth_file().exists());
-    assert_eq!(keyring.get(KEYRING_SERVICE, &auto.store_key()).unwrap(), None);
+    assert_eq!(
+        keyring.get(KEYRING_SERVICE, &auto.store_key()).unwrap(),
+        None
+    );
     assert!(!auto.delete(&lock).unwrap());
 }
 

@@ -30,6 +30,12 @@ pub(crate) fn split_static_prefix(pattern: &str) -> (&str, &str) {
 
 /// The anchored regex for `literal_prefix` (a plain path, no glob syntax) followed by `glob`.
 pub(crate) fn to_regex(literal_prefix: &str, glob: &str) -> String {
+    // `/` as a prefix is the empty prefix: the subtree suffix supplies the slash.
+    let literal_prefix = if literal_prefix == "/" {
+        ""
+    } else {
+        literal_prefix
+    };
     let mut regex = String::from("^");
     for character in literal_prefix.chars() {
         push_literal(&mut regex, character);
@@ -201,6 +207,13 @@ mod tests {
             to_regex("/private/var/folders", "/**/id_*"),
             r"^/private/var/folders/(.*/)?id_[^/]*(/.*)?$"
         );
+    }
+
+    #[test]
+    fn root_pattern_denies_everything() {
+        assert_eq!(split_static_prefix("/"), ("/", ""));
+        assert_eq!(to_regex("/", ""), r"^(/.*)?$");
+        assert_eq!(to_regex("", "/**"), r"^/.*(/.*)?$");
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! macOS Seatbelt: the `sandbox-exec` invocation and denial-log parsing.
 //!
-//! Everything here except [`run`] and [`darwin_user_cache_dir`] is plain Rust, compiled and
-//! tested on every platform, so `codex sandbox macos --dry-run` works anywhere.
+//! Everything here except `run` (macOS only) is plain Rust, compiled and tested on every
+//! platform, so `codex sandbox macos --dry-run` works anywhere.
 //!
 //! - [`plan`]: policy + command → the exact `/usr/bin/sandbox-exec` argv and environment.
 //! - `profile` / `rules` / `glob` / `canonical`: how the profile text is built (see `profile`
@@ -38,7 +38,7 @@ pub use denials::{
     parse_denial_line,
 };
 #[cfg(target_os = "macos")]
-pub use macos::{darwin_user_cache_dir, run};
+pub use macos::run;
 
 /// The only program ever used to apply Seatbelt. Never looked up on `PATH`: whoever can replace
 /// `/usr/bin` already has root.
@@ -49,7 +49,7 @@ pub const SANDBOX_EXEC_PATH: &str = "/usr/bin/sandbox-exec";
 pub struct SeatbeltOptions {
     /// `--allow-unix-socket` paths (absolute), added to the policy's own unix sockets.
     pub extra_unix_sockets: Vec<PathBuf>,
-    /// `confstr(_CS_DARWIN_USER_CACHE_DIR)`; see [`darwin_user_cache_dir`] on macOS.
+    /// `confstr(_CS_DARWIN_USER_CACHE_DIR)`: pass [`darwin_user_cache_dir`]`()`.
     pub darwin_user_cache_dir: Option<PathBuf>,
 }
 
@@ -95,6 +95,19 @@ pub enum SeatbeltPlanError {
         "the directory part of deny glob `{pattern}` resolves to a path that is not valid UTF-8"
     )]
     NonUtf8GlobPrefix { pattern: String },
+}
+
+/// The per-user cache directory (`confstr(_CS_DARWIN_USER_CACHE_DIR)`, under `/var/folders`) on
+/// macOS; `None` on every other OS, where the plan is only ever printed.
+pub fn darwin_user_cache_dir() -> Option<PathBuf> {
+    #[cfg(target_os = "macos")]
+    {
+        macos::darwin_user_cache_dir()
+    }
+    #[cfg(not(target_os = "macos"))]
+    {
+        None
+    }
 }
 
 /// Build the `sandbox-exec` invocation that runs `command` under `policy`. Paths are

@@ -46,12 +46,7 @@ pub(crate) fn render(
             if policy.platform_defaults && !policy.has_full_read() {
                 out.section(PLATFORM_DEFAULTS);
             }
-            let cache_dir = options.darwin_user_cache_dir.as_deref().map(|path| {
-                out.parameter(
-                    "DARWIN_USER_CACHE_DIR".to_string(),
-                    resolve(canonicalizer, path),
-                )
-            });
+            let cache_dir = cache_dir_parameter(&mut out, options, canonicalizer)?;
             if !policy.network_restricted() {
                 render_network(&mut out, cache_dir.as_deref());
             }
@@ -64,12 +59,7 @@ pub(crate) fn render(
                  (version 1)\n\
                  (allow default)\n",
             );
-            if let Some(path) = options.darwin_user_cache_dir.as_deref() {
-                out.parameter(
-                    "DARWIN_USER_CACHE_DIR".to_string(),
-                    resolve(canonicalizer, path),
-                );
-            }
+            cache_dir_parameter(&mut out, options, canonicalizer)?;
             render_denied(&mut out, &rules::full_access_denied(policy, canonicalizer));
         }
     }
@@ -105,6 +95,26 @@ impl Output {
     fn header(&mut self, title: &str) {
         let _ = writeln!(self.text, "\n; ---- {title} ----");
     }
+}
+
+/// Register `DARWIN_USER_CACHE_DIR` (canonical) when it is known; returns its name.
+fn cache_dir_parameter(
+    out: &mut Output,
+    options: &SeatbeltOptions,
+    canonicalizer: &dyn Canonicalize,
+) -> Result<Option<String>, SeatbeltPlanError> {
+    let Some(path) = options.darwin_user_cache_dir.as_deref() else {
+        return Ok(None);
+    };
+    if !path.is_absolute() {
+        return Err(SeatbeltPlanError::RelativePath {
+            path: path.to_path_buf(),
+        });
+    }
+    let canonical = resolve(canonicalizer, &crate::policy::normalize(path));
+    Ok(Some(
+        out.parameter("DARWIN_USER_CACHE_DIR".to_string(), canonical),
+    ))
 }
 
 fn render_reads(out: &mut Output, plan: &AccessPlan) {
@@ -289,7 +299,6 @@ fn render_deny_globs(
                     .ok_or_else(|| SeatbeltPlanError::NonUtf8GlobPrefix {
                         pattern: pattern.clone(),
                     })?;
-            let canonical = if canonical == "/" { "" } else { canonical };
             let alternative = glob::to_regex(canonical, rest);
             if !regexes.contains(&alternative) {
                 regexes.push(alternative);

@@ -334,6 +334,25 @@ mod tests {
     }
 
     #[test]
+    fn missing_codex_under_a_symlinked_root_is_spelled_canonically() {
+        let file_system = FakeFileSystem::macos().exists("/private/var/folders/x/repo");
+        let policy = PolicyBuilder::new("/var/folders/x/repo")
+            .read("/")
+            .write("/var/folders/x/repo")
+            .protect("/var/folders/x/repo", "/var/folders/x/repo/.codex")
+            .build();
+        let plan = access_plan(&policy, &file_system);
+        assert_eq!(
+            plan.write_roots[0].path,
+            PathBuf::from("/private/var/folders/x/repo")
+        );
+        assert_eq!(
+            plan.write_roots[0].excluded,
+            paths(&["/private/var/folders/x/repo/.codex"])
+        );
+    }
+
+    #[test]
     fn write_root_inside_a_protected_path_excludes_itself() {
         let policy = PolicyBuilder::new("/repo")
             .read("/")

@@ -10,7 +10,10 @@ use toml::Value;
 /// Legacy top-level spellings that now live under `[features]`.
 const KEY_ALIASES: &[(&str, &str)] = &[
     ("use_legacy_landlock", "features.use_legacy_landlock"),
-    ("use_linux_sandbox_bwrap", "features.use_linux_sandbox_bwrap"),
+    (
+        "use_linux_sandbox_bwrap",
+        "features.use_linux_sandbox_bwrap",
+    ),
 ];
 
 /// A raw override that could not be parsed. The texts match the upstream CLI.
@@ -132,7 +135,10 @@ mod tests {
     #[test]
     fn unquoted_string_falls_back_to_literal() {
         assert_eq!(value("model=o3"), Value::String("o3".into()));
-        assert_eq!(value("model=hello world"), Value::String("hello world".into()));
+        assert_eq!(
+            value("model=hello world"),
+            Value::String("hello world".into())
+        );
     }
 
     #[test]

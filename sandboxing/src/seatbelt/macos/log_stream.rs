@@ -73,6 +73,14 @@ impl LogStream {
     }
 }
 
+impl Drop for LogStream {
+    /// Never leave `log stream` running behind us, whatever path we leave by.
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 fn forward_lines(source: impl Read + Send + 'static, sender: Sender<String>) -> JoinHandle<()> {
     thread::spawn(move || {
         for line in BufReader::new(source).lines() {

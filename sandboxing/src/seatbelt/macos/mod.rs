@@ -22,7 +22,7 @@ use super::SeatbeltPlan;
 use super::denials::DenialCollector;
 
 /// `confstr(_CS_DARWIN_USER_CACHE_DIR)`: the per-user cache directory under `/var/folders`.
-pub fn darwin_user_cache_dir() -> Option<PathBuf> {
+pub(super) fn darwin_user_cache_dir() -> Option<PathBuf> {
     let mut buffer = vec![0u8; libc::PATH_MAX as usize + 1];
     // SAFETY: `buffer` is writable for `buffer.len()` bytes; confstr writes at most that many,
     // NUL-terminated, and returns the length it needed (0 on error).
@@ -46,7 +46,8 @@ const LOG_FLUSH_GRACE: Duration = Duration::from_millis(100);
 
 /// Run the plan with inherited stdio and wait for it. With `log_denials`, sandbox violations of
 /// the command's process tree are printed to stderr after it exits.
-pub fn run(plan: &SeatbeltPlan, log_denials: bool) -> io::Result<ExitStatus> {
+pub fn run(plan: SeatbeltPlan, log_denials: bool) -> io::Result<ExitStatus> {
+    let forwarding = SignalForwarding::install()?;
     let log = if log_denials {
         log_stream::LogStream::start()
     } else {
@@ -57,17 +58,8 @@ pub fn run(plan: &SeatbeltPlan, log_denials: bool) -> io::Result<ExitStatus> {
     command.args(plan.argv.iter().skip(1));
     command.envs(plan.env_changes.iter().map(|(name, value)| (name, value)));
 
-    let forwarding = SignalForwarding::install()?;
-    let mut child = match command.spawn() {
-        Ok(child) => child,
-        Err(error) => {
-            drop(forwarding);
-            if let Some(log) = log {
-                log.stop();
-            }
-            return Err(error);
-        }
-    };
+    // On failure, dropping `forwarding` and `log` restores the signals and stops `log stream`.
+    let mut child = command.spawn()?;
     // Pids are positive `pid_t` values; `Child::id` only widens them to u32.
     let child_pid = child.id() as libc::pid_t;
     CHILD_PID.store(child_pid, Ordering::SeqCst);

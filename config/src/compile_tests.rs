@@ -1,0 +1,402 @@
+use codex_sandboxing::{ProtectedKind, WritableRoot};
+
+use super::*;
+use crate::permissions::resolve_profile;
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    base: PathBuf,
+    context: CompileContext,
+}
+
+fn fixture() -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let base = dir.path().canonicalize().unwrap();
+    for sub in ["repo/.git", "home/.codex", "tmp", "slash_tmp"] {
+        std::fs::create_dir_all(base.join(sub)).unwrap();
+    }
+    let context = CompileContext {
+        cwd: base.join("repo"),
+        codex_home: base.join("home/.codex"),
+        tmpdir: Some(base.join("tmp")),
+        slash_tmp: Some(base.join("slash_tmp")),
+    };
+    Fixture {
+        _dir: dir,
+        base,
+        context,
+    }
+}
+
+fn rules(policy: &SandboxPolicy) -> Vec<(PathBuf, Access)> {
+    policy
+        .rules
+        .iter()
+        .map(|rule| (rule.path.clone(), rule.access))
+        .collect()
+}
+
+fn named(catalog_text: &str, name: &str, fixture: &Fixture) -> (SandboxPolicy, Vec<String>) {
+    let text = catalog_text.replace("BASE", &fixture.base.to_string_lossy());
+    let catalog: Table = toml::from_str(&text).unwrap();
+    let profile = resolve_profile(name, Some(&catalog)).unwrap();
+    let mut warnings = Vec::new();
+    let policy = compile_profile(&profile, &fixture.context, &mut warnings).unwrap();
+    (policy, warnings)
+}
+
+fn named_error(catalog_text: &str, fixture: &Fixture) -> String {
+    let catalog: Table = toml::from_str(catalog_text).unwrap();
+    let profile = resolve_profile("p", Some(&catalog)).unwrap();
+    compile_profile(&profile, &fixture.context, &mut Vec::new())
+        .unwrap_err()
+        .to_string()
+}
+
+#[test]
+fn legacy_read_only() {
+    let fixture = fixture();
+    let policy = compile_legacy(
+        SandboxMode::ReadOnly,
+        &WorkspaceWriteSettings::default(),
+        &fixture.context,
+    );
+    assert_eq!(policy.profile, "read-only");
+    assert_eq!(policy.enforcement, Enforcement::Managed);
+    assert_eq!(
+        rules(&policy),
+        vec![
+            (PathBuf::from("/"), Access::Read),
+            (fixture.base.join("home/.codex/auth.json"), Access::Deny),
+        ]
+    );
+    assert!(policy.writable_roots.is_empty());
+    assert_eq!(policy.network, NetworkAccess::Restricted);
+}
+
+#[test]
+fn legacy_workspace_write_roots_tmp_and_network() {
+    let fixture = fixture();
+    let settings = WorkspaceWriteSettings {
+        writable_roots: vec![fixture.base.join("extra/../extra2")],
+        network_access: true,
+        exclude_tmpdir_env_var: false,
+        exclude_slash_tmp: true,
+    };
+    let policy = compile_legacy(SandboxMode::WorkspaceWrite, &settings, &fixture.context);
+    assert_eq!(policy.profile, "workspace-write");
+    assert_eq!(
+        rules(&policy),
+        vec![
+            (PathBuf::from("/"), Access::Read),
+            (fixture.base.join("extra2"), Access::Write),
+            (fixture.base.join("home/.codex/auth.json"), Access::Deny),
+            (fixture.base.join("repo"), Access::Write),
+            (fixture.base.join("tmp"), Access::Write),
+        ]
+    );
+    assert_eq!(policy.network, NetworkAccess::Enabled);
+    let repo = policy
+        .writable_roots
+        .iter()
+        .find(|root| root.root == fixture.base.join("repo"))
+        .unwrap();
+    assert_eq!(
+        repo.protected
+            .iter()
+            .map(|p| p.path.clone())
+            .collect::<Vec<_>>(),
+        vec![
+            fixture.base.join("repo/.codex"),
+            fixture.base.join("repo/.git")
+        ],
+        "cwd protects a missing .codex and the existing .git"
+    );
+    let extra = policy
+        .writable_roots
+        .iter()
+        .find(|root| root.root == fixture.base.join("extra2"))
+        .unwrap();
+    assert!(extra.protected.is_empty());
+}
+
+#[test]
+fn full_access_keeps_auth_json_masked() {
+    let fixture = fixture();
+    let profile = resolve_profile(":danger-full-access", None).unwrap();
+    let policy = compile_profile(&profile, &fixture.context, &mut Vec::new()).unwrap();
+    assert_eq!(policy.enforcement, Enforcement::FullAccess);
+    assert_eq!(policy.profile, ":danger-full-access");
+    assert_eq!(
+        rules(&policy),
+        vec![
+            (PathBuf::from("/"), Access::Write),
+            (fixture.base.join("home/.codex/auth.json"), Access::Deny),
+        ]
+    );
+    assert_eq!(policy.writable_roots.len(), 1);
+    assert_eq!(policy.network, NetworkAccess::Enabled);
+    let legacy = compile_legacy(
+        SandboxMode::DangerFullAccess,
+        &WorkspaceWriteSettings::default(),
+        &fixture.context,
+    );
+    assert_eq!(legacy.profile, "danger-full-access");
+    assert_eq!(legacy.rules, policy.rules);
+}
+
+#[test]
+fn builtin_workspace_profile() {
+    let fixture = fixture();
+    let profile = resolve_profile(":workspace", None).unwrap();
+    let policy = compile_profile(&profile, &fixture.context, &mut Vec::new()).unwrap();
+    let repo = fixture.base.join("repo");
+    assert_eq!(
+        rules(&policy),
+        vec![
+            (PathBuf::from("/"), Access::Read),
+            (fixture.base.join("home/.codex/auth.json"), Access::Deny),
+            (repo.clone(), Access::Write),
+            (repo.join(".agents"), Access::Read),
+            (repo.join(".codex"), Access::Read),
+            (repo.join(".git"), Access::Read),
+            (fixture.base.join("slash_tmp"), Access::Write),
+            (fixture.base.join("tmp"), Access::Write),
+        ]
+    );
+    assert_eq!(
+        policy.writable_roots[0],
+        WritableRoot {
+            root: repo.clone(),
+            protected: codex_sandboxing::protected_paths(&repo, &repo),
+        }
+    );
+    assert_eq!(policy.access_for(&repo.join(".codex/x")), Access::Read);
+    assert_eq!(policy.access_for(&repo.join("src/main.rs")), Access::Write);
+}
+
+#[test]
+fn implicit_workspace_honours_workspace_write_settings() {
+    let fixture = fixture();
+    let settings = WorkspaceWriteSettings {
+        writable_roots: vec![fixture.base.join("extra")],
+        network_access: true,
+        exclude_tmpdir_env_var: true,
+        exclude_slash_tmp: true,
+    };
+    let profile = ResolvedProfile {
+        name: ":workspace".into(),
+        builtin: None,
+        body: implicit_workspace_body(&settings),
+    };
+    let policy = compile_profile(&profile, &fixture.context, &mut Vec::new()).unwrap();
+    assert_eq!(
+        policy.access_for(&fixture.base.join("extra/f")),
+        Access::Write
+    );
+    assert_eq!(
+        policy.access_for(&fixture.base.join("extra/.git")),
+        Access::Read
+    );
+    assert_eq!(policy.access_for(&fixture.base.join("tmp/f")), Access::Read);
+    assert_eq!(
+        policy.access_for(&fixture.base.join("slash_tmp/f")),
+        Access::Read
+    );
+    assert_eq!(policy.network, NetworkAccess::Enabled);
+}
+
+#[test]
+fn named_profile_entries_globs_sockets_and_ties() {
+    let fixture = fixture();
+    let (policy, warnings) = named(
+        r#"
+[p]
+workspace_roots = { "../other" = true, "../off" = false }
+network = { enabled = true, unix_sockets = { "/run/a.sock" = "allow", "/run/b.sock" = "deny" } }
+[p.filesystem]
+":minimal" = "read"
+"BASE/data" = "read"
+"BASE/data/./x/.." = "write"
+"BASE/data/private" = "none"
+"BASE/tree/**" = "write"
+"BASE/**/*.pem" = "deny"
+glob_scan_max_depth = 3
+":future_token" = "read"
+[p.filesystem.":workspace_roots"]
+"." = "write"
+"**/*.env" = "deny"
+"build" = "read"
+"#,
+        "p",
+        &fixture,
+    );
+    let base = &fixture.base;
+    assert_eq!(
+        rules(&policy),
+        vec![
+            (base.join("data"), Access::Write),
+            (base.join("data/private"), Access::Deny),
+            (base.join("home/.codex/auth.json"), Access::Deny),
+            (base.join("other"), Access::Write),
+            (base.join("other/build"), Access::Read),
+            (base.join("repo"), Access::Write),
+            (base.join("repo/build"), Access::Read),
+            (base.join("tree"), Access::Write),
+        ]
+    );
+    assert!(policy.platform_defaults);
+    assert_eq!(
+        policy.deny_globs,
+        vec![
+            format!("{}/**/*.pem", base.display()),
+            format!("{}/other/**/*.env", base.display()),
+            format!("{}/repo/**/*.env", base.display()),
+        ]
+    );
+    assert_eq!(policy.glob_scan_max_depth, Some(3));
+    assert_eq!(policy.unix_sockets, vec![PathBuf::from("/run/a.sock")]);
+    assert_eq!(policy.network, NetworkAccess::Enabled);
+    assert_eq!(
+        warnings,
+        vec![
+            "Configured filesystem path `:future_token` is not recognized by this version of Codex and will be ignored. Upgrade Codex to use it."
+        ]
+    );
+    assert_eq!(
+        policy
+            .writable_roots
+            .iter()
+            .map(|root| root.root.clone())
+            .collect::<Vec<_>>(),
+        vec![
+            base.join("data"),
+            base.join("other"),
+            base.join("repo"),
+            base.join("tree")
+        ]
+    );
+}
+
+#[test]
+fn equal_paths_deny_beats_write_beats_read() {
+    let fixture = fixture();
+    let (policy, _) = named(
+        "[p.filesystem]\n'/a' = 'read'\n'/a/.' = 'write'\n'/b' = 'write'\n'/b/x/..' = 'deny'",
+        "p",
+        &fixture,
+    );
+    assert_eq!(
+        rules(&policy)[..2],
+        [
+            (PathBuf::from("/a"), Access::Write),
+            (PathBuf::from("/b"), Access::Deny)
+        ]
+    );
+}
+
+#[test]
+fn auth_json_exemption_needs_an_explicit_entry() {
+    let fixture = fixture();
+    let auth = fixture.base.join("home/.codex/auth.json");
+    let (policy, _) = named("[p.filesystem]\n'BASE/home/.codex' = 'read'", "p", &fixture);
+    assert_eq!(policy.access_for(&auth), Access::Read);
+    let (policy, _) = named(
+        "[p.filesystem]\n'BASE/home/.codex/auth.json' = 'write'",
+        "p",
+        &fixture,
+    );
+    assert_eq!(policy.access_for(&auth), Access::Write);
+    let (policy, _) = named("[p.filesystem]\n':root' = 'write'", "p", &fixture);
+    assert_eq!(
+        policy.access_for(&auth),
+        Access::Deny,
+        "tokens do not exempt"
+    );
+}
+
+#[test]
+fn profile_without_recognized_entries_warns() {
+    let fixture = fixture();
+    let (policy, warnings) = named("[p]\ndescription = 'x'", "p", &fixture);
+    assert_eq!(policy.access_for(Path::new("/etc")), Access::Deny);
+    assert_eq!(warnings.len(), 1);
+    assert!(warnings[0].starts_with(
+        "Permissions profile `p` does not define any recognized filesystem entries for this version of Codex. Filesystem access will remain restricted."
+    ));
+}
+
+#[test]
+fn filesystem_errors() {
+    let fixture = fixture();
+    assert_eq!(
+        named_error("[p.filesystem]\n'relative/x' = 'read'", &fixture),
+        "filesystem path `relative/x` must be absolute, use `~/...`, or start with `:`"
+    );
+    assert_eq!(
+        named_error("[p.filesystem]\n':root' = { '.' = 'read' }", &fixture),
+        "filesystem path `:root` does not support nested entries"
+    );
+    assert_eq!(
+        named_error(
+            "[p.filesystem]\n':workspace_roots' = { '../x' = 'read' }",
+            &fixture
+        ),
+        "filesystem subpath `../x` must be a descendant path without `.` or `..` components"
+    );
+    assert_eq!(
+        named_error("[p.filesystem]\n'/a/*.txt' = 'read'", &fixture),
+        "filesystem glob path `/a/*.txt` only supports `deny` access; use an exact path or trailing `/**` for a whole subtree"
+    );
+    assert_eq!(
+        named_error("[p.network.unix_sockets]\n'rel.sock' = 'allow'", &fixture),
+        "unix socket path `rel.sock` must be absolute or use `~/...`"
+    );
+}
+
+#[test]
+fn requirement_deny_read_adds_rules_and_globs() {
+    let fixture = fixture();
+    let mut policy = compile_legacy(
+        SandboxMode::WorkspaceWrite,
+        &WorkspaceWriteSettings::default(),
+        &fixture.context,
+    );
+    let repo = fixture.base.join("repo");
+    add_deny_read(
+        &mut policy,
+        &[
+            repo.to_string_lossy().into_owned(),
+            "/etc/**/*.key".to_string(),
+        ],
+    );
+    assert_eq!(policy.access_for(&repo.join("x")), Access::Deny);
+    assert!(!policy.writable_roots.iter().any(|root| root.root == repo));
+    assert_eq!(policy.deny_globs, vec!["/etc/**/*.key".to_string()]);
+}
+
+#[test]
+fn gitdir_pointer_target_is_protected() {
+    let fixture = fixture();
+    let repo = fixture.base.join("repo");
+    std::fs::remove_dir(repo.join(".git")).unwrap();
+    let target = fixture.base.join("main/.git/worktrees/repo");
+    std::fs::create_dir_all(&target).unwrap();
+    std::fs::write(repo.join(".git"), "gitdir: ../main/.git/worktrees/repo\n").unwrap();
+    let policy = compile_legacy(
+        SandboxMode::WorkspaceWrite,
+        &WorkspaceWriteSettings::default(),
+        &fixture.context,
+    );
+    let root = policy
+        .writable_roots
+        .iter()
+        .find(|root| root.root == repo)
+        .unwrap();
+    assert!(
+        root.protected
+            .iter()
+            .any(|p| p.path == target && p.kind == ProtectedKind::GitDirTarget)
+    );
+    assert!(policy.is_protected(&target.join("HEAD")));
+}

@@ -1,0 +1,584 @@
+use std::path::Path;
+
+use codex_sandboxing::{Access, Enforcement, NetworkAccess};
+
+use super::*;
+use crate::types::{ApprovalPolicy, PermissionSyntax, ProjectTrust};
+
+struct Env {
+    _dir: tempfile::TempDir,
+    base: PathBuf,
+}
+
+impl Env {
+    fn new() -> Env {
+        let dir = tempfile::tempdir().unwrap();
+        let base = dir.path().canonicalize().unwrap();
+        for sub in ["home/.codex", "etc", "repo/sub"] {
+            std::fs::create_dir_all(base.join(sub)).unwrap();
+        }
+        Env { _dir: dir, base }
+    }
+
+    fn home(&self) -> PathBuf {
+        self.base.join("home/.codex")
+    }
+
+    fn repo(&self) -> PathBuf {
+        self.base.join("repo")
+    }
+
+    fn write(&self, relative: &str, text: &str) -> PathBuf {
+        let path = self.base.join(relative);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, text.replace("BASE", &self.base.to_string_lossy())).unwrap();
+        path
+    }
+
+    fn options(&self, overrides: &[&str]) -> LoaderOptions {
+        LoaderOptions {
+            cwd: self.repo(),
+            codex_home: self.home(),
+            system_config_dir: self.base.join("etc"),
+            raw_overrides: overrides
+                .iter()
+                .map(|raw| raw.replace("BASE", &self.base.to_string_lossy()))
+                .collect(),
+            profile: None,
+            strict: false,
+            requirements: RequirementsMode::Include,
+        }
+    }
+
+    fn load(&self, overrides: &[&str]) -> Config {
+        load_config(&self.options(overrides)).unwrap()
+    }
+
+    fn error(&self, options: &LoaderOptions) -> String {
+        load_config(options).unwrap_err().to_string()
+    }
+
+    fn trust_repo(&self, level: &str) {
+        self.write(
+            "home/.codex/config.toml",
+            &format!("[projects.\"BASE/repo\"]\ntrust_level = \"{level}\"\n"),
+        );
+    }
+}
+
+fn text(config: &Config, key: &str) -> Option<String> {
+    get_path(&config.merged, &key_path(key)).map(ToString::to_string)
+}
+
+#[test]
+fn returns_defaults_when_all_layers_missing() {
+    let env = Env::new();
+    let config = env.load(&[]);
+    assert_eq!(config.permission_syntax, PermissionSyntax::Implicit);
+    assert_eq!(config.project_trust, ProjectTrust::Unknown);
+    assert_eq!(config.sandbox_policy.profile, ":read-only");
+    assert_eq!(
+        config.sandbox_policy.access_for(Path::new("/usr")),
+        Access::Read
+    );
+    assert_eq!(
+        config
+            .sandbox_policy
+            .access_for(&env.home().join("auth.json")),
+        Access::Deny
+    );
+    assert_eq!(config.approval_policy, ApprovalPolicy::OnRequest);
+    assert_eq!(config.login, crate::LoginSettings::default());
+    assert!(!config.features.enabled("use_legacy_landlock"));
+    assert!(config.warnings.is_empty());
+    let names: Vec<&str> = config
+        .layers
+        .iter()
+        .map(|l| l.display_name.as_str())
+        .collect();
+    assert_eq!(names.len(), 5, "{names:?}");
+    assert_eq!(names[0], "default");
+    assert_eq!(names[3], "session-flags (-c)");
+}
+
+#[test]
+fn override_errors_use_upstream_prefix() {
+    let env = Env::new();
+    assert_eq!(
+        env.error(&env.options(&["novalue"])),
+        "Error parsing -c overrides: Invalid override (missing '='): novalue"
+    );
+    assert_eq!(
+        env.error(&env.options(&["=1"])),
+        "Error parsing -c overrides: Empty key in override: =1"
+    );
+}
+
+#[test]
+fn layer_precedence_and_origins() {
+    let env = Env::new();
+    env.trust_repo("trusted");
+    let user = env.base.join("home/.codex/config.toml");
+    let mut user_text = std::fs::read_to_string(&user).unwrap();
+    user_text.insert_str(
+        0,
+        "model = 'user'\nreview_model = 'user'\napproval_policy = 'untrusted'\n",
+    );
+    std::fs::write(&user, user_text).unwrap();
+    env.write(
+        "etc/config.toml",
+        "model = 'system'\nopenai_base_url = 'sys'\nreview_model = 'system'\n",
+    );
+    env.write("home/.codex/work.config.toml", "model = 'profile'\n");
+    env.write(
+        "repo/.codex/config.toml",
+        "model = 'project'\napproval_policy = 'on-failure'\n",
+    );
+    env.write("etc/managed_config.toml", "approval_policy = 'never'\n");
+    let mut options = env.options(&["model=flags"]);
+    options.profile = Some("work".into());
+    let config = load_config(&options).unwrap();
+    assert_eq!(text(&config, "model").as_deref(), Some("\"flags\""));
+    assert_eq!(text(&config, "openai_base_url").as_deref(), Some("\"sys\""));
+    assert_eq!(text(&config, "review_model").as_deref(), Some("\"user\""));
+    assert_eq!(
+        config.approval_policy,
+        ApprovalPolicy::Never,
+        "managed config wins"
+    );
+    let origin = |key: &str| config.origins.get(key).cloned().unwrap_or_default();
+    assert_eq!(origin("model"), "session-flags (-c)");
+    assert_eq!(
+        origin("openai_base_url"),
+        format!("system ({})", env.base.join("etc/config.toml").display())
+    );
+    assert_eq!(origin("review_model"), format!("user ({})", user.display()));
+    assert_eq!(
+        origin("approval_policy"),
+        format!(
+            "legacy managed_config.toml ({})",
+            env.base.join("etc/managed_config.toml").display()
+        )
+    );
+    assert_eq!(origin("cli_auth_credentials_store"), "default");
+
+    // Without -c the profile beats the user file, and the project beats the profile.
+    options.raw_overrides.clear();
+    let config = load_config(&options).unwrap();
+    assert_eq!(text(&config, "model").as_deref(), Some("\"project\""));
+    std::fs::remove_file(env.base.join("repo/.codex/config.toml")).unwrap();
+    let config = load_config(&options).unwrap();
+    assert_eq!(text(&config, "model").as_deref(), Some("\"profile\""));
+}
+
+#[test]
+fn relative_paths_resolve_against_their_file_or_cwd() {
+    let env = Env::new();
+    env.trust_repo("trusted");
+    let user = env.base.join("home/.codex/config.toml");
+    let user_text = std::fs::read_to_string(&user).unwrap();
+    std::fs::write(
+        &user,
+        format!("sandbox_mode = 'workspace-write'\n[sandbox_workspace_write]\nwritable_roots = ['rel']\n{user_text}"),
+    )
+    .unwrap();
+    env.write("repo/.codex/config.toml", "log_dir = 'logs'\n");
+    let config = env.load(&["sqlite_home=run-db", "model_instructions_file=~/x.md"]);
+    assert_eq!(
+        text(&config, "sandbox_workspace_write.writable_roots"),
+        Some(format!("[\"{}\"]", env.home().join("rel").display()))
+    );
+    assert_eq!(
+        text(&config, "log_dir"),
+        Some(format!("\"{}\"", env.repo().join(".codex/logs").display()))
+    );
+    assert_eq!(
+        text(&config, "sqlite_home"),
+        Some(format!("\"{}\"", env.repo().join("run-db").display()))
+    );
+    assert_eq!(
+        config.sandbox_policy.access_for(&env.home().join("rel/f")),
+        Access::Write
+    );
+    if let Some(home) = std::env::home_dir() {
+        assert_eq!(
+            text(&config, "model_instructions_file"),
+            Some(format!("\"{}\"", home.join("x.md").display()))
+        );
+    }
+}
+
+#[test]
+fn project_layers_need_trust() {
+    let env = Env::new();
+    std::fs::create_dir_all(env.repo().join(".git")).unwrap();
+    std::fs::write(env.repo().join(".git/HEAD"), "ref: refs/heads/main\n").unwrap();
+    env.write("repo/.codex/config.toml", "model = 'root'\n");
+    env.write("repo/sub/.codex/config.toml", "model = 'sub'\n");
+    let mut options = env.options(&[]);
+    options.cwd = env.repo().join("sub");
+
+    let config = load_config(&options).unwrap();
+    assert_eq!(text(&config, "model"), None);
+    let project = config
+        .layers
+        .iter()
+        .find(|layer| matches!(layer.source, LayerSource::Project { .. }))
+        .unwrap();
+    assert_eq!(
+        project.disabled_reason.as_deref(),
+        Some(
+            format!(
+                "To load project-local config, hooks, and exec policies, add {} as a trusted project in {}.",
+                env.repo().display(),
+                env.home().join("config.toml").display()
+            )
+            .as_str()
+        )
+    );
+    assert_eq!(config.sandbox_policy.profile, ":read-only");
+
+    env.trust_repo("untrusted");
+    let config = load_config(&options).unwrap();
+    assert_eq!(text(&config, "model"), None);
+    assert_eq!(config.project_trust, ProjectTrust::Untrusted);
+    assert_eq!(config.approval_policy, ApprovalPolicy::Untrusted);
+    assert_eq!(config.sandbox_policy.profile, ":workspace");
+    assert!(
+        config.layers.iter().any(|layer| layer
+            .disabled_reason
+            .as_deref()
+            .is_some_and(|reason| reason
+                .ends_with("is marked as untrusted in ".to_string().as_str())
+                || reason.contains("is marked as untrusted in")))
+    );
+
+    env.trust_repo("trusted");
+    let config = load_config(&options).unwrap();
+    assert_eq!(
+        text(&config, "model").as_deref(),
+        Some("\"sub\""),
+        "closest to cwd wins"
+    );
+    assert_eq!(config.approval_policy, ApprovalPolicy::OnRequest);
+
+    // `-c` can grant trust too.
+    std::fs::remove_file(env.home().join("config.toml")).unwrap();
+    let mut options = options.clone();
+    options.raw_overrides = vec![format!(
+        "projects={{\"{}\" = {{ trust_level = \"trusted\" }}}}",
+        env.repo().display()
+    )];
+    let config = load_config(&options).unwrap();
+    assert_eq!(text(&config, "model").as_deref(), Some("\"sub\""));
+}
+
+#[test]
+fn untrusted_project_with_broken_toml_is_ignored_but_trusted_fails() {
+    let env = Env::new();
+    let path = env.write("repo/.codex/config.toml", "model = \n");
+    assert!(load_config(&env.options(&[])).is_ok());
+    env.trust_repo("trusted");
+    let error = env.error(&env.options(&[]));
+    assert!(
+        error.starts_with(&format!("{}:1:9: ", path.display())),
+        "{error}"
+    );
+}
+
+#[test]
+fn project_denylist_is_stripped_with_warning() {
+    let env = Env::new();
+    env.trust_repo("trusted");
+    let path = env.write(
+        "repo/.codex/config.toml",
+        "chatgpt_base_url = 'https://evil/'\nprofile = 'x'\nmodel = 'ok'\n",
+    );
+    let config = env.load(&[]);
+    assert_eq!(
+        config.login.chatgpt_base_url,
+        crate::DEFAULT_CHATGPT_BASE_URL
+    );
+    assert_eq!(text(&config, "model").as_deref(), Some("\"ok\""));
+    assert_eq!(
+        config.warnings,
+        vec![format!(
+            "Ignored unsupported project-local config keys in {}: chatgpt_base_url, profile. If you want these settings to apply, manually set them in your user-level config.toml.",
+            path.display()
+        )]
+    );
+}
+
+#[test]
+fn codex_home_is_not_a_project_layer() {
+    let env = Env::new();
+    let mut options = env.options(&[]);
+    options.cwd = env.base.join("home");
+    options.raw_overrides = vec!["project_root_markers=[]".into()];
+    env.write("home/.codex/config.toml", "model = 'user'\n");
+    let config = load_config(&options).unwrap();
+    assert!(
+        !config
+            .layers
+            .iter()
+            .any(|layer| matches!(layer.source, LayerSource::Project { .. }))
+    );
+}
+
+#[test]
+fn strict_mode_rejects_unknown_keys() {
+    let env = Env::new();
+    let path = env.write(
+        "home/.codex/config.toml",
+        "model = 'x'\n[features]\nfoo = true\n",
+    );
+    assert!(
+        env.load(&["bar=1"]).merged.contains_key("bar"),
+        "kept when not strict"
+    );
+    let mut options = env.options(&[]);
+    options.strict = true;
+    assert_eq!(
+        env.error(&options),
+        format!(
+            "{}:3:1: unknown configuration field `features.foo`\n  |\n3 | foo = true\n  | ^^^",
+            path.display()
+        )
+    );
+    std::fs::remove_file(&path).unwrap();
+    options.raw_overrides = vec!["foo=1".into()];
+    assert_eq!(
+        env.error(&options),
+        "session-flags (-c): unknown configuration field `foo` in -c/--config override"
+    );
+    options.raw_overrides = vec!["features.nope=true".into()];
+    assert!(
+        env.error(&options)
+            .ends_with("unknown configuration field `features.nope` in -c/--config override")
+    );
+    options.raw_overrides = vec![
+        "log_dir=rel".into(),
+        "features.use_legacy_landlock=true".into(),
+    ];
+    assert!(load_config(&options).is_ok());
+}
+
+#[test]
+fn syntax_and_type_errors_point_at_the_file() {
+    let env = Env::new();
+    let path = env.write("home/.codex/config.toml", "model = 'x'\nsandbox_mode = 3\n");
+    assert_eq!(
+        env.error(&env.options(&[])),
+        format!(
+            "{}:2:16: invalid type for `sandbox_mode`: expected one of `read-only`, `workspace-write`, `danger-full-access`, found integer\n  |\n2 | sandbox_mode = 3\n  |                ^",
+            path.display()
+        )
+    );
+    env.write(
+        "home/.codex/config.toml",
+        "[features]\nuse_legacy_landlock = \"true\"\n",
+    );
+    let error = env.error(&env.options(&[]));
+    assert!(
+        error.contains(":2:23: invalid type for `features.use_legacy_landlock`"),
+        "{error}"
+    );
+    let path = env.write("etc/config.toml", "[x\n");
+    let error = env.error(&env.options(&[]));
+    assert!(
+        error.starts_with(&format!("{}:1:", path.display())),
+        "{error}"
+    );
+    assert!(error.contains("\n1 | [x\n"), "{error}");
+    std::fs::remove_file(path).unwrap();
+    std::fs::remove_file(env.home().join("config.toml")).unwrap();
+    assert_eq!(
+        env.error(&env.options(&["sandbox_mode=nope"])),
+        "session-flags (-c): invalid value `nope` for `sandbox_mode`: expected one of `read-only`, `workspace-write`, `danger-full-access`"
+    );
+    assert_eq!(
+        env.error(&env.options(&["project_root_markers=1"])),
+        "session-flags (-c): project_root_markers must be an array of strings"
+    );
+}
+
+#[test]
+fn unreadable_config_is_an_error() {
+    let env = Env::new();
+    std::fs::create_dir_all(env.home().join("config.toml")).unwrap();
+    let error = env.error(&env.options(&[]));
+    assert!(
+        error.starts_with(&format!(
+            "Failed to read config file {}: ",
+            env.home().join("config.toml").display()
+        )),
+        "{error}"
+    );
+}
+
+#[test]
+fn profile_names_and_legacy_profiles() {
+    let env = Env::new();
+    let mut options = env.options(&[]);
+    options.profile = Some("../x".into());
+    assert_eq!(
+        env.error(&options),
+        "invalid --profile value `../x`; pass a plain name such as `work`"
+    );
+    options.profile = Some("work".into());
+    env.write(
+        "home/.codex/config.toml",
+        "[profiles.work]\nmodel = 'x'\n[profiles.other]\n",
+    );
+    assert!(
+        env.error(&options)
+            .contains("still selects the legacy profile `work`")
+    );
+    options.profile = Some("other-2".into());
+    assert!(
+        load_config(&options).is_ok(),
+        "a legacy table alone is inert"
+    );
+    assert_eq!(
+        env.error(&env.options(&["profile=x"])),
+        "legacy `profile = \"x\"` config is no longer supported; use `--profile x` with `x.config.toml` instead"
+    );
+}
+
+#[test]
+fn overrides_decide_the_permission_syntax() {
+    let env = Env::new();
+    env.write(
+        "home/.codex/config.toml",
+        "default_permissions = 'dev'\n[permissions.dev.filesystem]\n':root' = 'read'\n'/srv' = 'write'\n",
+    );
+    let config = env.load(&[]);
+    assert_eq!(config.permission_syntax, PermissionSyntax::Profiles);
+    assert_eq!(config.sandbox_policy.profile, "dev");
+    assert_eq!(config.active_permission_profile.as_deref(), Some("dev"));
+    assert_eq!(
+        config.sandbox_policy.access_for(Path::new("/srv/x")),
+        Access::Write
+    );
+
+    let config = env.load(&["sandbox_mode=\"read-only\""]);
+    assert_eq!(config.permission_syntax, PermissionSyntax::Legacy);
+    assert_eq!(config.sandbox_policy.profile, "read-only");
+
+    let config = env.load(&[
+        "sandbox_mode=workspace-write",
+        "default_permissions=:read-only",
+    ]);
+    assert_eq!(config.permission_syntax, PermissionSyntax::Profiles);
+    assert_eq!(config.sandbox_policy.profile, ":read-only");
+
+    assert_eq!(
+        env.error(&env.options(&["default_permissions=nope"])),
+        "default_permissions refers to undefined profile `nope`"
+    );
+    env.write(
+        "home/.codex/config.toml",
+        "sandbox_mode = 'danger-full-access'\n",
+    );
+    let config = env.load(&[]);
+    assert_eq!(config.permission_syntax, PermissionSyntax::Legacy);
+    assert_eq!(config.sandbox_policy.enforcement, Enforcement::FullAccess);
+    assert_eq!(
+        config
+            .sandbox_policy
+            .access_for(&env.home().join("auth.json")),
+        Access::Deny
+    );
+    assert_eq!(
+        env.error(&env.options(&["default_permissions=nope"])),
+        "default_permissions requires a `[permissions]` table: profile `nope` is not defined"
+    );
+}
+
+#[test]
+fn profiles_without_default_is_an_error() {
+    let env = Env::new();
+    env.write(
+        "home/.codex/config.toml",
+        "[permissions.dev.filesystem]\n':root' = 'read'\n",
+    );
+    assert_eq!(
+        env.error(&env.options(&[])),
+        "config defines `[permissions]` profiles but does not set `default_permissions`"
+    );
+    let config = env.load(&["sandbox_mode=read-only"]);
+    assert_eq!(config.sandbox_policy.profile, "read-only");
+}
+
+#[test]
+fn legacy_workspace_write_from_override() {
+    let env = Env::new();
+    env.write(
+        "home/.codex/config.toml",
+        "[sandbox_workspace_write]\nnetwork_access = true\nexclude_slash_tmp = true\nexclude_tmpdir_env_var = true\n",
+    );
+    let config = env.load(&["sandbox_mode=workspace-write"]);
+    let policy = &config.sandbox_policy;
+    assert_eq!(policy.profile, "workspace-write");
+    assert_eq!(policy.network, NetworkAccess::Enabled);
+    assert_eq!(policy.access_for(&env.repo().join("f")), Access::Write);
+    assert_eq!(
+        policy.access_for(&env.repo().join(".codex/f")),
+        Access::Read
+    );
+    assert_eq!(policy.access_for(Path::new("/tmp/f")), Access::Read);
+}
+
+#[test]
+fn use_legacy_landlock_alias_and_enable() {
+    let env = Env::new();
+    assert!(
+        env.load(&["use_legacy_landlock=true"])
+            .features
+            .enabled("use_legacy_landlock")
+    );
+    assert!(
+        env.load(&["features.network_proxy=true"])
+            .features
+            .enabled("network_proxy")
+    );
+}
+
+#[test]
+fn renders_config_with_origins() {
+    let env = Env::new();
+    env.write(
+        "home/.codex/config.toml",
+        "model = 'o3'\n[projects.\"/some path\"]\ntrust_level = 'trusted'\n",
+    );
+    let config = env.load(&["features.network_proxy=true"]);
+    let plain = config.render_toml(false);
+    assert!(
+        plain.starts_with("approval_policy = \"on-request\"\nchatgpt_base_url = "),
+        "{plain}"
+    );
+    assert!(
+        plain.contains("\n[projects.\"/some path\"]\ntrust_level = \"trusted\"\n"),
+        "{plain}"
+    );
+    let parsed: Table = toml::from_str(&plain).unwrap();
+    assert_eq!(parsed, config.merged);
+    let annotated = config.render_toml(true);
+    assert!(
+        annotated.starts_with("# Layers, lowest precedence first:\n#   default\n"),
+        "{annotated}"
+    );
+    assert!(
+        annotated.contains("network_proxy = true  # from session-flags (-c)\n"),
+        "{annotated}"
+    );
+    assert!(
+        annotated.contains(
+            "approval_policy = \"on-request\"  # from default (project trust: unknown)\n"
+        )
+    );
+    assert!(annotated.contains(&format!(
+        "model = \"o3\"  # from user ({})\n",
+        env.home().join("config.toml").display()
+    )));
+}

@@ -1,0 +1,247 @@
+//! Finding the system `bwrap` and the options it supports.
+//!
+//! Lookup: the first `bwrap` on `PATH` (absolute entries only) whose canonical path is not under
+//! the working directory or a writable root (a repository or an earlier sandboxed run could have
+//! planted one there), then `/usr/bin/bwrap`.
+//!
+//! Probe: once per process and path, the binary's bytes are scanned for the option names of its
+//! `--help` text (they sit in `.rodata`). That costs one ~70 KiB read instead of a fork+exec of
+//! `bwrap --help` (~1 ms), and unlike a version check it also works for distribution builds with
+//! back-ported options. If the file is not readable (mode 0711), `bwrap --version` is run once.
+
+use std::collections::HashSet;
+use std::ffi::OsStr;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use crate::error::PlanSandboxError;
+
+pub(crate) const SYSTEM_BWRAP: &str = "/usr/bin/bwrap";
+
+/// Options the argv builder uses unconditionally.
+const REQUIRED_OPTIONS: &[&str] = &[
+    "--unshare-user",
+    "--unshare-pid",
+    "--new-session",
+    "--die-with-parent",
+    "--cap-drop",
+    "--json-status-fd",
+    "--seccomp",
+    "--perms",
+    "--remount-ro",
+    "--chdir",
+];
+
+/// A usable bubblewrap and what it supports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Bubblewrap {
+    pub path: PathBuf,
+    pub features: Features,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) struct Features {
+    /// `--disable-userns` (bubblewrap >= 0.8.0).
+    pub disable_userns: bool,
+    /// Installed setuid root (then no unprivileged user namespaces are needed).
+    pub setuid: bool,
+}
+
+/// Find and probe bubblewrap; `untrusted` are canonical directories (cwd, writable roots) whose
+/// binaries are ignored.
+pub(crate) fn find(untrusted: &[PathBuf]) -> Result<Bubblewrap, PlanSandboxError> {
+    let path_var = std::env::var_os("PATH");
+    let path = locate(path_var.as_deref(), untrusted, Path::new(SYSTEM_BWRAP))
+        .ok_or(PlanSandboxError::BubblewrapNotFound)?;
+    let features = probe(&path)?;
+    Ok(Bubblewrap { path, features })
+}
+
+/// The first trusted `bwrap` on `path_var`, else `fallback` (if it exists and is trusted).
+pub(crate) fn locate(
+    path_var: Option<&OsStr>,
+    untrusted: &[PathBuf],
+    fallback: &Path,
+) -> Option<PathBuf> {
+    let trusted = |candidate: &Path| -> Option<PathBuf> {
+        if untrusted.iter().any(|root| candidate.starts_with(root)) {
+            return None;
+        }
+        let real = std::fs::canonicalize(candidate).ok()?;
+        let metadata = std::fs::metadata(&real).ok()?;
+        let executable = metadata.is_file() && metadata.mode() & 0o111 != 0;
+        (executable && !untrusted.iter().any(|root| real.starts_with(root))).then_some(real)
+    };
+    path_var
+        .map(std::env::split_paths)
+        .into_iter()
+        .flatten()
+        .filter(|directory| directory.is_absolute())
+        .find_map(|directory| trusted(&directory.join("bwrap")))
+        .or_else(|| trusted(fallback))
+}
+
+/// Supported features of the bubblewrap at `path` (canonical), cached per process.
+pub(crate) fn probe(path: &Path) -> Result<Features, PlanSandboxError> {
+    static CACHE: Mutex<Vec<(PathBuf, Features)>> = Mutex::new(Vec::new());
+    if let Ok(cache) = CACHE.lock()
+        && let Some((_, features)) = cache.iter().find(|(cached, _)| cached == path)
+    {
+        return Ok(*features);
+    }
+    let features = probe_uncached(path)?;
+    if let Ok(mut cache) = CACHE.lock() {
+        cache.push((path.to_path_buf(), features));
+    }
+    Ok(features)
+}
+
+fn probe_uncached(path: &Path) -> Result<Features, PlanSandboxError> {
+    let unusable = |reason: String| PlanSandboxError::BubblewrapUnusable {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let metadata = std::fs::metadata(path).map_err(|error| unusable(error.to_string()))?;
+    let setuid = metadata.mode() & 0o4000 != 0 && metadata.uid() == 0;
+    let options = match std::fs::read(path) {
+        Ok(bytes) => option_names(&bytes),
+        Err(error) if error.kind() == std::io::ErrorKind::PermissionDenied => {
+            options_from_version(path).map_err(unusable)?
+        }
+        Err(error) => return Err(unusable(error.to_string())),
+    };
+    features_from_options(path, &options, setuid)
+}
+
+pub(crate) fn features_from_options(
+    path: &Path,
+    options: &HashSet<String>,
+    setuid: bool,
+) -> Result<Features, PlanSandboxError> {
+    if let Some(flag) = REQUIRED_OPTIONS
+        .iter()
+        .find(|flag| !options.contains(**flag))
+    {
+        return Err(PlanSandboxError::BubblewrapTooOld {
+            path: path.to_path_buf(),
+            flag,
+        });
+    }
+    Ok(Features {
+        disable_userns: options.contains("--disable-userns"),
+        setuid,
+    })
+}
+
+/// Every `--option-name` string in `bytes`.
+pub(crate) fn option_names(bytes: &[u8]) -> HashSet<String> {
+    let mut names = HashSet::new();
+    let mut index = 0;
+    while index + 2 < bytes.len() {
+        if bytes[index] == b'-' && bytes[index + 1] == b'-' {
+            let start = index;
+            let mut end = index + 2;
+            while end < bytes.len() && (bytes[end].is_ascii_lowercase() || bytes[end].is_ascii_digit() || bytes[end] == b'-') {
+                end += 1;
+            }
+            if end > start + 2
+                && let Ok(name) = std::str::from_utf8(&bytes[start..end])
+            {
+                names.insert(name.to_string());
+            }
+            index = end;
+        } else {
+            index += 1;
+        }
+    }
+    names
+}
+
+/// Fallback for an unreadable binary: infer the options from `bwrap --version`.
+fn options_from_version(path: &Path) -> Result<HashSet<String>, String> {
+    let output = std::process::Command::new(path)
+        .arg("--version")
+        .env_clear()
+        .output()
+        .map_err(|error| error.to_string())?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    let version = text
+        .split_whitespace()
+        .nth(1)
+        .ok_or_else(|| format!("unexpected `--version` output `{}`", text.trim()))?;
+    let numbers: Vec<u32> = version
+        .split('.')
+        .map(|part| part.parse().unwrap_or(0))
+        .collect();
+    let at_least = |major: u32, minor: u32| {
+        (numbers.first().copied().unwrap_or(0), numbers.get(1).copied().unwrap_or(0)) >= (major, minor)
+    };
+    let mut options: HashSet<String> = HashSet::new();
+    if at_least(0, 5) {
+        options.extend(REQUIRED_OPTIONS.iter().map(|option| option.to_string()));
+    }
+    if at_least(0, 8) {
+        options.insert("--disable-userns".to_string());
+    }
+    Ok(options)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    fn fake_bwrap(directory: &Path) -> PathBuf {
+        std::fs::create_dir_all(directory).unwrap();
+        let path = directory.join("bwrap");
+        std::fs::write(&path, "#!/bin/sh\n").unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        path
+    }
+
+    #[test]
+    fn ignores_a_bwrap_under_the_working_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        let planted = fake_bwrap(&root.join("repo/bin"));
+        let system = fake_bwrap(&root.join("usr/bin"));
+        let path_var = std::env::join_paths([root.join("repo/bin"), root.join("usr/bin")]).unwrap();
+        let found = locate(Some(&path_var), &[root.join("repo")], Path::new("/nonexistent"));
+        assert_eq!(found, Some(system.clone()));
+        // Without the untrusted root the planted one would win.
+        let found = locate(Some(&path_var), &[], Path::new("/nonexistent"));
+        assert_eq!(found, Some(planted));
+    }
+
+    #[test]
+    fn ignores_symlinks_into_the_working_directory_and_relative_entries() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        let planted = fake_bwrap(&root.join("repo"));
+        std::fs::create_dir_all(root.join("bin")).unwrap();
+        std::os::unix::fs::symlink(&planted, root.join("bin/bwrap")).unwrap();
+        let path_var = std::env::join_paths([PathBuf::from("relative"), root.join("bin")]).unwrap();
+        let fallback = fake_bwrap(&root.join("fallback"));
+        let found = locate(Some(&path_var), &[root.join("repo")], &fallback);
+        assert_eq!(found, Some(fallback));
+        assert_eq!(locate(None, &[root.clone()], &root.join("fallback/bwrap")), None);
+    }
+
+    #[test]
+    fn option_scan_finds_help_text_flags() {
+        let options = option_names(b"\0    --disable-userns  Disable\n    --perms OCTAL\0--x\0--");
+        assert!(options.contains("--disable-userns"));
+        assert!(options.contains("--perms"));
+        assert!(options.contains("--x"));
+        let too_old = features_from_options(Path::new("/b"), &options, false).unwrap_err();
+        assert!(matches!(too_old, PlanSandboxError::BubblewrapTooOld { flag: "--unshare-user", .. }));
+    }
+
+    #[test]
+    fn probes_the_installed_bubblewrap() {
+        // The machine's bubblewrap (0.8.0 here) must be found and fully featured.
+        let bubblewrap = find(&[]).expect("bubblewrap is installed");
+        assert!(bubblewrap.features.disable_userns);
+    }
+}

@@ -1,0 +1,195 @@
+//! Errors of [`plan`](crate::plan) and [`run`](crate::run). Each has a `hint()` telling the user
+//! what to do next. None of them ever holds environment values (which may be secrets).
+
+use std::io;
+use std::path::PathBuf;
+
+use crate::userns;
+
+const INSTALL_BWRAP: &str = "install bubblewrap with your package manager, e.g. `apt-get install bubblewrap` or `dnf install bubblewrap`";
+const LEGACY_HINT: &str = "or opt into the legacy Landlock backend with `-c use_legacy_landlock=true`";
+
+/// Why a path is being enforced, for the symlink error texts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PathRole {
+    ReadOnly,
+    DenyRead,
+    Writable,
+}
+
+impl std::fmt::Display for PathRole {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str(match self {
+            PathRole::ReadOnly => "read-only",
+            PathRole::DenyRead => "deny-read",
+            PathRole::Writable => "writable",
+        })
+    }
+}
+
+/// Building a [`LinuxPlan`](crate::LinuxPlan) failed: nothing was started.
+#[derive(Debug, thiserror::Error)]
+pub enum PlanSandboxError {
+    #[error("sandbox command must not be empty")]
+    EmptyCommand,
+    #[error("the working directory `{}` is not an absolute path", .0.display())]
+    RelativeCwd(PathBuf),
+    #[error("cannot use the working directory `{}`: {source}", path.display())]
+    Cwd { path: PathBuf, source: io::Error },
+    #[error("the working directory `{}` is not readable under the sandbox policy", .0.display())]
+    CwdNotReadable(PathBuf),
+    #[error("bubblewrap (`bwrap`) was not found on PATH or at `/usr/bin/bwrap`")]
+    BubblewrapNotFound,
+    #[error("bubblewrap at `{}` is too old: it lacks `{flag}`", path.display())]
+    BubblewrapTooOld { path: PathBuf, flag: &'static str },
+    #[error("cannot inspect bubblewrap at `{}`: {reason}", path.display())]
+    BubblewrapUnusable { path: PathBuf, reason: String },
+    #[error("user namespaces are unavailable: {reason}")]
+    UserNamespacesUnavailable { reason: String },
+    #[error(
+        "cannot enforce sandbox {role} path {} because it crosses writable symlink {}",
+        path.display(),
+        symlink.display()
+    )]
+    CrossesWritableSymlink {
+        role: PathRole,
+        path: PathBuf,
+        symlink: PathBuf,
+    },
+    #[error("cannot inspect `{}` while building the sandbox: {source}", path.display())]
+    Inspect { path: PathBuf, source: io::Error },
+    #[error("invalid deny glob `{pattern}`: {reason}")]
+    InvalidDenyGlob { pattern: String, reason: String },
+    #[error("deny glob `{pattern}` cannot be expanded: {reason}")]
+    DenyGlobScan { pattern: String, reason: String },
+    #[error("cannot list the host's unix sockets from `/proc/net/unix`: {source}")]
+    UnixSocketList { source: io::Error },
+    #[error("cannot build the seccomp filter: {reason}")]
+    Seccomp { reason: String },
+    #[error("Landlock is unavailable: {reason}")]
+    LandlockUnavailable { reason: String },
+    #[error("the legacy Landlock backend cannot enforce this policy: {reason}")]
+    LandlockCannotEnforce { reason: String },
+    #[error("the Linux sandbox is only available on Linux")]
+    UnsupportedPlatform,
+}
+
+impl PlanSandboxError {
+    /// What the user can do about it.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            PlanSandboxError::EmptyCommand => {
+                Some("pass the command after `--`, e.g. `-- ls -l`".to_string())
+            }
+            PlanSandboxError::RelativeCwd(_) | PlanSandboxError::Cwd { .. } => {
+                Some("run from (or pass) an existing absolute directory".to_string())
+            }
+            PlanSandboxError::CwdNotReadable(_) => Some(
+                "grant read access to the working directory in the permission profile".to_string(),
+            ),
+            PlanSandboxError::BubblewrapNotFound => Some(format!("{INSTALL_BWRAP}, {LEGACY_HINT}")),
+            PlanSandboxError::BubblewrapTooOld { .. } => Some(format!(
+                "install bubblewrap 0.8.0 or newer, {LEGACY_HINT}"
+            )),
+            PlanSandboxError::BubblewrapUnusable { .. } => {
+                Some(format!("reinstall bubblewrap ({INSTALL_BWRAP}), {LEGACY_HINT}"))
+            }
+            PlanSandboxError::UserNamespacesUnavailable { .. } => Some(userns::ENABLE_HINT.to_string()),
+            PlanSandboxError::CrossesWritableSymlink { symlink, .. } => Some(format!(
+                "a command could re-point `{}` during the run; name the real path in the profile or remove the symlink",
+                symlink.display()
+            )),
+            PlanSandboxError::Inspect { .. } => None,
+            PlanSandboxError::InvalidDenyGlob { .. } => {
+                Some("fix the pattern in the permission profile".to_string())
+            }
+            PlanSandboxError::DenyGlobScan { .. } => Some(
+                "narrow the pattern or set `glob_scan_max_depth` in the permission profile"
+                    .to_string(),
+            ),
+            PlanSandboxError::UnixSocketList { .. } => Some(
+                "`--allow-unix-socket` needs a readable `/proc/net/unix`; drop the option or mount procfs"
+                    .to_string(),
+            ),
+            PlanSandboxError::Seccomp { .. } => None,
+            PlanSandboxError::LandlockUnavailable { .. } => Some(
+                "use the default bubblewrap backend (drop `use_legacy_landlock`), or boot a kernel with Landlock enabled (`lsm=landlock,…`)"
+                    .to_string(),
+            ),
+            PlanSandboxError::LandlockCannotEnforce { .. } => Some(
+                "use the default bubblewrap backend (drop `use_legacy_landlock`), or relax the permission profile"
+                    .to_string(),
+            ),
+            PlanSandboxError::UnsupportedPlatform => None,
+        }
+    }
+}
+
+/// Running a plan failed. The command never ran unsandboxed.
+#[derive(Debug, thiserror::Error)]
+pub enum RunSandboxError {
+    #[error("failed to start `{}`: {source}", program.display())]
+    Spawn { program: PathBuf, source: io::Error },
+    #[error("failed to prepare the sandbox ({context}): {source}")]
+    Prepare {
+        context: &'static str,
+        source: io::Error,
+    },
+    #[error("cannot prepare the mount point `{}` for a protected path: {reason}", path.display())]
+    MountPoint { path: PathBuf, reason: String },
+    #[error("the sandbox failed to start before running the command (bubblewrap exited with status {code})")]
+    SetupFailed { code: i32, diagnosis: Option<String> },
+    #[error("command not found: `{program}`")]
+    CommandNotFound { program: String },
+    #[error("cannot execute `{program}`: {source}")]
+    CommandNotExecutable { program: String, source: io::Error },
+    #[error("failed to apply the Landlock sandbox in the child ({stage}): {source}")]
+    ApplyLandlock {
+        stage: &'static str,
+        source: io::Error,
+    },
+    #[error("failed to wait for the sandboxed command: {source}")]
+    Wait { source: io::Error },
+    #[error("the Linux sandbox is only available on Linux")]
+    UnsupportedPlatform,
+}
+
+impl RunSandboxError {
+    /// What the user can do about it.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            RunSandboxError::Spawn { .. } => Some(format!("{INSTALL_BWRAP}, {LEGACY_HINT}")),
+            RunSandboxError::SetupFailed { diagnosis, .. } => Some(match diagnosis {
+                Some(reason) => format!("{reason}; {}", userns::ENABLE_HINT),
+                None => format!(
+                    "see bubblewrap's message above; if it mentions namespaces: {}",
+                    userns::ENABLE_HINT
+                ),
+            }),
+            RunSandboxError::CommandNotFound { .. } => {
+                Some("check the spelling and that the command is on PATH".to_string())
+            }
+            RunSandboxError::ApplyLandlock { .. } => Some(
+                "use the default bubblewrap backend (drop `use_legacy_landlock`)".to_string(),
+            ),
+            RunSandboxError::MountPoint { .. } => Some(
+                "another process changed the directory while the sandbox was being prepared; retry"
+                    .to_string(),
+            ),
+            RunSandboxError::Prepare { .. }
+            | RunSandboxError::CommandNotExecutable { .. }
+            | RunSandboxError::Wait { .. }
+            | RunSandboxError::UnsupportedPlatform => None,
+        }
+    }
+
+    /// The exit code a command-line front end should use: 127 for a missing command, 126 for one
+    /// that cannot be executed, 1 otherwise.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            RunSandboxError::CommandNotFound { .. } => 127,
+            RunSandboxError::CommandNotExecutable { .. } => 126,
+            _ => 1,
+        }
+    }
+}

@@ -1,0 +1,187 @@
+//! Resolving policy paths to the real paths that get mounted, and detecting paths that cross a
+//! symlink the sandboxed command could re-point (one located where it may write).
+
+use std::io;
+use std::path::{Component, Path, PathBuf};
+
+use crate::error::{PathRole, PlanSandboxError};
+
+/// A policy path resolved against the host filesystem.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Resolved {
+    /// The canonical path if it exists; otherwise the canonical form of its deepest existing
+    /// ancestor followed by the missing components.
+    pub real: PathBuf,
+    pub exists: bool,
+}
+
+/// Resolve `path` (absolute) to its real location.
+pub(crate) fn resolve(path: &Path) -> Result<Resolved, PlanSandboxError> {
+    match std::fs::canonicalize(path) {
+        Ok(real) => Ok(Resolved { real, exists: true }),
+        Err(error) if is_missing(&error) => {
+            let mut existing = path.to_path_buf();
+            let mut missing = Vec::new();
+            loop {
+                let Some(name) = existing.file_name().map(|name| name.to_os_string()) else {
+                    return Err(inspect_error(path, error));
+                };
+                missing.push(name);
+                existing.pop();
+                match std::fs::canonicalize(&existing) {
+                    Ok(mut real) => {
+                        for name in missing.iter().rev() {
+                            real.push(name);
+                        }
+                        return Ok(Resolved {
+                            real,
+                            exists: false,
+                        });
+                    }
+                    Err(error) if is_missing(&error) => continue,
+                    Err(error) => return Err(inspect_error(&existing, error)),
+                }
+            }
+        }
+        Err(error) => Err(inspect_error(path, error)),
+    }
+}
+
+/// Fail when `path` crosses a symlink (including its last component) that lies in a directory
+/// `is_writable` says the sandbox may write: such a symlink could be re-pointed by the command, so
+/// binding its current target would protect a snapshot only.
+pub(crate) fn check_writable_symlinks(
+    path: &Path,
+    role: PathRole,
+    is_writable: &dyn Fn(&Path) -> bool,
+) -> Result<(), PlanSandboxError> {
+    let mut prefix = PathBuf::from("/");
+    for component in path.components() {
+        let Component::Normal(name) = component else {
+            continue;
+        };
+        let parent = prefix.clone();
+        prefix.push(name);
+        let metadata = match std::fs::symlink_metadata(&prefix) {
+            Ok(metadata) => metadata,
+            Err(error) if is_missing(&error) => return Ok(()),
+            Err(error) => return Err(inspect_error(&prefix, error)),
+        };
+        if !metadata.file_type().is_symlink() {
+            continue;
+        }
+        let real_parent = std::fs::canonicalize(&parent).unwrap_or_else(|_| parent.clone());
+        if is_writable(&parent) || is_writable(&real_parent) {
+            return Err(PlanSandboxError::CrossesWritableSymlink {
+                role,
+                path: path.to_path_buf(),
+                symlink: prefix,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The first component of `path` that does not exist (its parent exists), if any.
+pub(crate) fn first_missing_component(path: &Path) -> Option<PathBuf> {
+    let mut prefix = PathBuf::from("/");
+    for component in path.components() {
+        let Component::Normal(name) = component else {
+            continue;
+        };
+        prefix.push(name);
+        if std::fs::symlink_metadata(&prefix).is_err() {
+            return Some(prefix);
+        }
+    }
+    None
+}
+
+/// Number of normal components (the mount order key).
+pub(crate) fn depth(path: &Path) -> usize {
+    path.components()
+        .filter(|component| matches!(component, Component::Normal(_)))
+        .count()
+}
+
+pub(crate) fn is_missing(error: &io::Error) -> bool {
+    matches!(error.raw_os_error(), Some(libc::ENOENT) | Some(libc::ENOTDIR))
+}
+
+pub(crate) fn inspect_error(path: &Path, source: io::Error) -> PlanSandboxError {
+    PlanSandboxError::Inspect {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resolves_missing_tail_against_the_real_parent() {
+        let dir = tempfile::tempdir().unwrap();
+        let real = dir.path().canonicalize().unwrap();
+        std::fs::create_dir(real.join("target")).unwrap();
+        std::os::unix::fs::symlink(real.join("target"), real.join("link")).unwrap();
+        let resolved = resolve(&real.join("link/missing/deeper")).unwrap();
+        assert_eq!(
+            resolved,
+            Resolved {
+                real: real.join("target/missing/deeper"),
+                exists: false
+            }
+        );
+        let resolved = resolve(&real.join("link")).unwrap();
+        assert_eq!(resolved.real, real.join("target"));
+        assert!(resolved.exists);
+    }
+
+    #[test]
+    fn symlink_in_writable_directory_fails_closed_with_upstream_text() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        std::fs::create_dir(root.join("decoy")).unwrap();
+        std::os::unix::fs::symlink(root.join("decoy"), root.join(".codex")).unwrap();
+        let writable_root = root.clone();
+        let is_writable = move |path: &Path| path.starts_with(&writable_root);
+        let error = check_writable_symlinks(
+            &root.join(".codex/config.toml"),
+            PathRole::ReadOnly,
+            &is_writable,
+        )
+        .unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            format!(
+                "cannot enforce sandbox read-only path {}/.codex/config.toml because it crosses writable symlink {}/.codex",
+                root.display(),
+                root.display()
+            )
+        );
+    }
+
+    #[test]
+    fn symlink_in_read_only_directory_is_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        std::fs::create_dir(root.join("real")).unwrap();
+        std::os::unix::fs::symlink(root.join("real"), root.join("alias")).unwrap();
+        let is_writable = |path: &Path| path.ends_with("real");
+        check_writable_symlinks(&root.join("alias/x"), PathRole::DenyRead, &is_writable).unwrap();
+    }
+
+    #[test]
+    fn first_missing_component_stops_at_the_first_gap() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        assert_eq!(
+            first_missing_component(&root.join("a/b/c")),
+            Some(root.join("a"))
+        );
+        assert_eq!(first_missing_component(&root), None);
+        assert_eq!(depth(Path::new("/a/b")), 2);
+        assert_eq!(depth(Path::new("/")), 0);
+    }
+}

@@ -1,0 +1,115 @@
+//! The request (what to run, under which policy) and the plan (exactly what will be executed).
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+
+use codex_sandboxing::SandboxPolicy;
+
+/// Which Linux mechanism enforces the policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinuxBackend {
+    /// The system `bwrap` (namespaces + mounts) with a seccomp program. The default.
+    Bubblewrap,
+    /// Landlock + seccomp + capability drop, no namespaces (`use_legacy_landlock`).
+    Landlock,
+}
+
+/// Everything [`plan`](crate::plan) needs.
+#[derive(Debug, Clone, Copy)]
+pub struct SandboxRequest<'a> {
+    pub policy: &'a SandboxPolicy,
+    /// The command's argv; must not be empty. `argv[0]` is looked up on the child's `PATH`.
+    pub command: &'a [OsString],
+    /// The command's working directory (absolute).
+    pub cwd: &'a Path,
+    /// The complete child environment (already built from `shell_environment_policy`).
+    pub env: &'a [(OsString, OsString)],
+    pub backend: LinuxBackend,
+}
+
+/// File descriptor numbers that appear in a bubblewrap argv; `run()` places the real descriptors
+/// at exactly these numbers in the `bwrap` process.
+pub(crate) const SECCOMP_FD: i32 = 3;
+pub(crate) const STATUS_FD: i32 = 4;
+
+/// The exact program, argv and environment changes [`run`](crate::run) will execute.
+pub struct LinuxPlan {
+    /// The program that is executed (`bwrap`, or the command itself for Landlock).
+    pub program: PathBuf,
+    /// The exact argv, including `argv[0]`.
+    pub argv: Vec<OsString>,
+    /// Only the variables the sandbox adds or changes (e.g. `CODEX_SANDBOX_NETWORK_DISABLED=1`).
+    pub env_changes: Vec<(String, String)>,
+    /// Working directory for the spawned program.
+    pub(crate) cwd: PathBuf,
+    /// The environment of the spawned program.
+    pub(crate) env: Vec<(OsString, OsString)>,
+    pub(crate) details: PlanDetails,
+}
+
+impl LinuxPlan {
+    /// `"bubblewrap"` or `"landlock"`.
+    pub fn backend_name(&self) -> &'static str {
+        match self.details {
+            PlanDetails::Bubblewrap(_) => "bubblewrap",
+            PlanDetails::Landlock(_) => "landlock",
+        }
+    }
+}
+
+/// Environment values may be secrets: only names are shown.
+impl std::fmt::Debug for LinuxPlan {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let env_names: Vec<_> = self.env.iter().map(|(name, _)| name).collect();
+        formatter
+            .debug_struct("LinuxPlan")
+            .field("backend", &self.backend_name())
+            .field("program", &self.program)
+            .field("argv", &self.argv)
+            .field("env_changes", &self.env_changes)
+            .field("cwd", &self.cwd)
+            .field("env_names", &env_names)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Backend-specific parts `run()` needs beyond program/argv/env.
+pub(crate) enum PlanDetails {
+    Bubblewrap(BubblewrapDetails),
+    Landlock(LandlockDetails),
+}
+
+pub(crate) struct BubblewrapDetails {
+    /// The compiled seccomp program (native `sock_filter` layout) fed to `--seccomp 3`.
+    pub seccomp: Option<Vec<u8>>,
+    /// Host directories to create (and remove afterwards) as mount points for missing protected
+    /// paths; see `mount_points.rs`.
+    pub mount_points: Vec<PathBuf>,
+    /// `argv[0]` of the user command and the child's `PATH`, to explain an exec failure.
+    pub command: OsString,
+    pub command_path: Option<OsString>,
+}
+
+/// What the Landlock backend enforces (decided at plan time, applied in the child).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct LandlockDetails {
+    /// `None` = no Landlock ruleset at all (full access without deny rules).
+    pub ruleset: Option<LandlockRuleset>,
+    pub seccomp: Option<Vec<u8>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct LandlockRuleset {
+    /// The kernel's Landlock ABI version (>= 1).
+    pub abi: i32,
+    pub readable: Vec<PathBuf>,
+    pub writable: Vec<PathBuf>,
+    /// Device files that may be opened read-write (e.g. `/dev/null`).
+    pub devices: Vec<PathBuf>,
+    /// Handle TCP bind/connect with no allowed port (ABI >= 4).
+    pub restrict_tcp: bool,
+    /// Scope signals and abstract unix sockets to the sandbox (ABI >= 6).
+    pub scope: bool,
+    /// Handle connecting to pathname unix sockets, allowed only beneath these (ABI >= 9).
+    pub allowed_unix_sockets: Option<Vec<PathBuf>>,
+}
