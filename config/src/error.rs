@@ -17,7 +17,7 @@ impl std::error::Error for ConfigDiagnostic {}
 pub enum LoadConfigError {
     /// Upstream text.
     #[error("Error parsing -c overrides: {0}")]
-    Overrides(#[from] OverrideParseError),
+    Overrides(OverrideParseError),
     #[error(transparent)]
     CodexHome(#[from] CodexHomeError),
     /// Upstream text.
@@ -34,14 +34,14 @@ pub enum LoadConfigError {
     )]
     LegacyProfileKey(String),
     /// Upstream text.
-    #[error("Failed to read config file {}: {source}", path.display())]
-    ReadConfig { path: PathBuf, source: io::Error },
+    #[error("Failed to read config file {}: {error}", path.display())]
+    ReadConfig { path: PathBuf, error: io::Error },
     /// Upstream text.
-    #[error("Failed to read project config file {}: {source}", path.display())]
-    ReadProjectConfig { path: PathBuf, source: io::Error },
+    #[error("Failed to read project config file {}: {error}", path.display())]
+    ReadProjectConfig { path: PathBuf, error: io::Error },
     /// Upstream text.
-    #[error("Failed to read requirements file {}: {source}", path.display())]
-    ReadRequirements { path: PathBuf, source: io::Error },
+    #[error("Failed to read requirements file {}: {error}", path.display())]
+    ReadRequirements { path: PathBuf, error: io::Error },
     /// A syntax, type or (with `--strict-config`) unknown-key error at a position.
     #[error(transparent)]
     Diagnostic(#[from] ConfigDiagnostic),
@@ -49,4 +49,10 @@ pub enum LoadConfigError {
     Permissions(#[from] PermissionsError),
     #[error(transparent)]
     Requirements(#[from] RequirementsError),
+}
+
+impl From<OverrideParseError> for LoadConfigError {
+    fn from(error: OverrideParseError) -> Self {
+        LoadConfigError::Overrides(error)
+    }
 }

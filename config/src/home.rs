@@ -12,10 +12,10 @@ pub enum CodexHomeError {
     NotFound { value: String },
     #[error("CODEX_HOME points to {value:?}, but that path is not a directory")]
     NotADirectory { value: String },
-    #[error("failed to read CODEX_HOME {value:?}: {source}")]
-    Metadata { value: String, source: io::Error },
-    #[error("failed to canonicalize CODEX_HOME {value:?}: {source}")]
-    Canonicalize { value: String, source: io::Error },
+    #[error("failed to read CODEX_HOME {value:?}: {error}")]
+    Metadata { value: String, error: io::Error },
+    #[error("failed to canonicalize CODEX_HOME {value:?}: {error}")]
+    Canonicalize { value: String, error: io::Error },
     #[error("Could not find home directory")]
     NoHomeDirectory,
 }
@@ -28,8 +28,9 @@ impl CodexHomeError {
                 io::ErrorKind::NotFound
             }
             CodexHomeError::NotADirectory { .. } => io::ErrorKind::InvalidInput,
-            CodexHomeError::Metadata { source, .. }
-            | CodexHomeError::Canonicalize { source, .. } => source.kind(),
+            CodexHomeError::Metadata { error, .. } | CodexHomeError::Canonicalize { error, .. } => {
+                error.kind()
+            }
         }
     }
 }
@@ -54,10 +55,10 @@ fn resolve_codex_home_env(path: &Path) -> Result<PathBuf, CodexHomeError> {
         Err(error) if error.kind() == io::ErrorKind::NotFound => {
             return Err(CodexHomeError::NotFound { value });
         }
-        Err(source) => return Err(CodexHomeError::Metadata { value, source }),
+        Err(error) => return Err(CodexHomeError::Metadata { value, error }),
     }
     path.canonicalize()
-        .map_err(|source| CodexHomeError::Canonicalize { value, source })
+        .map_err(|error| CodexHomeError::Canonicalize { value, error })
 }
 
 /// The user's home directory (`$HOME` on Unix), if known.

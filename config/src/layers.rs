@@ -130,12 +130,12 @@ pub(crate) fn read_optional(
     match std::fs::read_to_string(path) {
         Ok(text) => Ok(Some(text)),
         Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(None),
-        Err(source) => {
+        Err(error) => {
             let path = path.to_path_buf();
             Err(match role {
-                FileRole::Config => LoadConfigError::ReadConfig { path, source },
-                FileRole::ProjectConfig => LoadConfigError::ReadProjectConfig { path, source },
-                FileRole::Requirements => LoadConfigError::ReadRequirements { path, source },
+                FileRole::Config => LoadConfigError::ReadConfig { path, error },
+                FileRole::ProjectConfig => LoadConfigError::ReadProjectConfig { path, error },
+                FileRole::Requirements => LoadConfigError::ReadRequirements { path, error },
             })
         }
     }

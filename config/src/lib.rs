@@ -36,6 +36,8 @@ mod resolve;
 mod schema;
 mod shell_env;
 mod show;
+#[cfg(test)]
+mod test_support;
 mod types;
 
 pub use config::Config;

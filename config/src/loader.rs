@@ -369,3 +369,7 @@ pub fn load_config(options: &LoaderOptions) -> Result<Config, LoadConfigError> {
 #[cfg(test)]
 #[path = "loader_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "loader_permission_tests.rs"]
+mod permission_tests;

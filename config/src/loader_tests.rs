@@ -1,70 +1,10 @@
 use std::path::Path;
 
-use codex_sandboxing::{Access, Enforcement, NetworkAccess};
+use codex_sandboxing::Access;
 
 use super::*;
+use crate::test_support::Env;
 use crate::types::{ApprovalPolicy, PermissionSyntax, ProjectTrust};
-
-struct Env {
-    _dir: tempfile::TempDir,
-    base: PathBuf,
-}
-
-impl Env {
-    fn new() -> Env {
-        let dir = tempfile::tempdir().unwrap();
-        let base = dir.path().canonicalize().unwrap();
-        for sub in ["home/.codex", "etc", "repo/sub"] {
-            std::fs::create_dir_all(base.join(sub)).unwrap();
-        }
-        Env { _dir: dir, base }
-    }
-
-    fn home(&self) -> PathBuf {
-        self.base.join("home/.codex")
-    }
-
-    fn repo(&self) -> PathBuf {
-        self.base.join("repo")
-    }
-
-    fn write(&self, relative: &str, text: &str) -> PathBuf {
-        let path = self.base.join(relative);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(&path, text.replace("BASE", &self.base.to_string_lossy())).unwrap();
-        path
-    }
-
-    fn options(&self, overrides: &[&str]) -> LoaderOptions {
-        LoaderOptions {
-            cwd: self.repo(),
-            codex_home: self.home(),
-            system_config_dir: self.base.join("etc"),
-            raw_overrides: overrides
-                .iter()
-                .map(|raw| raw.replace("BASE", &self.base.to_string_lossy()))
-                .collect(),
-            profile: None,
-            strict: false,
-            requirements: RequirementsMode::Include,
-        }
-    }
-
-    fn load(&self, overrides: &[&str]) -> Config {
-        load_config(&self.options(overrides)).unwrap()
-    }
-
-    fn error(&self, options: &LoaderOptions) -> String {
-        load_config(options).unwrap_err().to_string()
-    }
-
-    fn trust_repo(&self, level: &str) {
-        self.write(
-            "home/.codex/config.toml",
-            &format!("[projects.\"BASE/repo\"]\ntrust_level = \"{level}\"\n"),
-        );
-    }
-}
 
 fn text(config: &Config, key: &str) -> Option<String> {
     get_path(&config.merged, &key_path(key)).map(ToString::to_string)
@@ -442,105 +382,6 @@ fn profile_names_and_legacy_profiles() {
     assert_eq!(
         env.error(&env.options(&["profile=x"])),
         "legacy `profile = \"x\"` config is no longer supported; use `--profile x` with `x.config.toml` instead"
-    );
-}
-
-#[test]
-fn overrides_decide_the_permission_syntax() {
-    let env = Env::new();
-    env.write(
-        "home/.codex/config.toml",
-        "default_permissions = 'dev'\n[permissions.dev.filesystem]\n':root' = 'read'\n'/srv' = 'write'\n",
-    );
-    let config = env.load(&[]);
-    assert_eq!(config.permission_syntax, PermissionSyntax::Profiles);
-    assert_eq!(config.sandbox_policy.profile, "dev");
-    assert_eq!(config.active_permission_profile.as_deref(), Some("dev"));
-    assert_eq!(
-        config.sandbox_policy.access_for(Path::new("/srv/x")),
-        Access::Write
-    );
-
-    let config = env.load(&["sandbox_mode=\"read-only\""]);
-    assert_eq!(config.permission_syntax, PermissionSyntax::Legacy);
-    assert_eq!(config.sandbox_policy.profile, "read-only");
-
-    let config = env.load(&[
-        "sandbox_mode=workspace-write",
-        "default_permissions=:read-only",
-    ]);
-    assert_eq!(config.permission_syntax, PermissionSyntax::Profiles);
-    assert_eq!(config.sandbox_policy.profile, ":read-only");
-
-    assert_eq!(
-        env.error(&env.options(&["default_permissions=nope"])),
-        "default_permissions refers to undefined profile `nope`"
-    );
-    env.write(
-        "home/.codex/config.toml",
-        "sandbox_mode = 'danger-full-access'\n",
-    );
-    let config = env.load(&[]);
-    assert_eq!(config.permission_syntax, PermissionSyntax::Legacy);
-    assert_eq!(config.sandbox_policy.enforcement, Enforcement::FullAccess);
-    assert_eq!(
-        config
-            .sandbox_policy
-            .access_for(&env.home().join("auth.json")),
-        Access::Deny
-    );
-    assert_eq!(
-        env.error(&env.options(&["default_permissions=nope"])),
-        "default_permissions requires a `[permissions]` table: profile `nope` is not defined"
-    );
-}
-
-#[test]
-fn profiles_without_default_is_an_error() {
-    let env = Env::new();
-    env.write(
-        "home/.codex/config.toml",
-        "[permissions.dev.filesystem]\n':root' = 'read'\n",
-    );
-    assert_eq!(
-        env.error(&env.options(&[])),
-        "config defines `[permissions]` profiles but does not set `default_permissions`"
-    );
-    let config = env.load(&["sandbox_mode=read-only"]);
-    assert_eq!(config.sandbox_policy.profile, "read-only");
-}
-
-#[test]
-fn legacy_workspace_write_from_override() {
-    let env = Env::new();
-    env.write(
-        "home/.codex/config.toml",
-        "[sandbox_workspace_write]\nnetwork_access = true\nexclude_slash_tmp = true\nexclude_tmpdir_env_var = true\n",
-    );
-    let config = env.load(&["sandbox_mode=workspace-write"]);
-    let policy = &config.sandbox_policy;
-    assert_eq!(policy.profile, "workspace-write");
-    assert_eq!(policy.network, NetworkAccess::Enabled);
-    assert_eq!(policy.access_for(&env.repo().join("f")), Access::Write);
-    assert_eq!(
-        policy.access_for(&env.repo().join(".codex/f")),
-        Access::Read
-    );
-    assert_eq!(policy.access_for(Path::new("/tmp/f")), Access::Read);
-}
-
-#[test]
-fn use_legacy_landlock_alias_and_enable() {
-    let env = Env::new();
-    assert!(
-        env.load(&["use_legacy_landlock=true"])
-            .features
-            .enabled("use_legacy_landlock")
-    );
-    assert!(
-        env.load(&["features.network_proxy=true"])
-            .features
-            .enabled("network_proxy")
     );
 }
 

@@ -3,57 +3,8 @@ use std::path::Path;
 use codex_sandboxing::{Access, Enforcement};
 
 use super::*;
-use crate::{
-    ApprovalPolicy, Config, LoadConfigError, LoaderOptions, RequirementsMode, load_config,
-};
-
-struct Env {
-    _dir: tempfile::TempDir,
-    base: PathBuf,
-}
-
-impl Env {
-    fn new() -> Env {
-        let dir = tempfile::tempdir().unwrap();
-        let base = dir.path().canonicalize().unwrap();
-        for sub in ["home/.codex", "etc", "repo"] {
-            std::fs::create_dir_all(base.join(sub)).unwrap();
-        }
-        Env { _dir: dir, base }
-    }
-
-    fn write(&self, relative: &str, text: &str) -> PathBuf {
-        let path = self.base.join(relative);
-        std::fs::write(&path, text.replace("BASE", &self.base.to_string_lossy())).unwrap();
-        path
-    }
-
-    fn requirements(&self, text: &str) -> String {
-        self.write("etc/requirements.toml", text)
-            .display()
-            .to_string()
-    }
-
-    fn options(&self, overrides: &[&str]) -> LoaderOptions {
-        LoaderOptions {
-            cwd: self.base.join("repo"),
-            codex_home: self.base.join("home/.codex"),
-            system_config_dir: self.base.join("etc"),
-            raw_overrides: overrides.iter().map(|raw| (*raw).to_string()).collect(),
-            profile: None,
-            strict: false,
-            requirements: RequirementsMode::Include,
-        }
-    }
-
-    fn load(&self, overrides: &[&str]) -> Config {
-        load_config(&self.options(overrides)).unwrap()
-    }
-
-    fn error(&self, overrides: &[&str]) -> LoadConfigError {
-        load_config(&self.options(overrides)).unwrap_err()
-    }
-}
+use crate::test_support::Env;
+use crate::{ApprovalPolicy, LoadConfigError, RequirementsMode, load_config};
 
 #[test]
 fn explicit_sandbox_falls_back_with_warning() {
@@ -113,7 +64,7 @@ fn explicit_approval_falls_back_with_upstream_warning() {
 fn never_with_disallowed_full_access_is_fatal() {
     let env = Env::new();
     env.requirements("allowed_sandbox_modes = ['read-only', 'workspace-write']\n");
-    let error = env.error(&["sandbox_mode=danger-full-access", "approval_policy=never"]);
+    let error = env.load_error(&["sandbox_mode=danger-full-access", "approval_policy=never"]);
     assert!(matches!(
         error,
         LoadConfigError::Requirements(RequirementsError::NeverWithoutFullAccess)
@@ -128,27 +79,27 @@ fn malformed_requirements_are_errors() {
     let env = Env::new();
     env.requirements("allowed_sandbox_modes = ['workspace-write']\n");
     assert!(
-        env.error(&[])
+        env.load_error(&[])
             .to_string()
             .contains("must include 'read-only' to allow any PermissionProfile")
     );
     env.requirements("allowed_approval_policies = []\n");
     assert_eq!(
-        env.error(&[]).to_string(),
+        env.load_error(&[]).to_string(),
         "field `allowed_approval_policies` cannot be empty"
     );
     env.requirements("allowed_permissions = []\n");
     assert_eq!(
-        env.error(&[]).to_string(),
+        env.load_error(&[]).to_string(),
         "requirements.toml allowed_permissions must include at least one profile"
     );
     env.requirements("allowed_permissions = ['ghost']\n");
     assert_eq!(
-        env.error(&[]).to_string(),
+        env.load_error(&[]).to_string(),
         "requirements.toml allowed_permissions refers to undefined profile `ghost`"
     );
     let path = env.requirements("allowed_sandbox_modes = 'read-only'\n");
-    assert!(env.error(&[]).to_string().starts_with(&format!(
+    assert!(env.load_error(&[]).to_string().starts_with(&format!(
         "{path}:1:25: invalid type for `allowed_sandbox_modes`"
     )));
 }
@@ -296,7 +247,7 @@ fn allowed_permissions_force_profiles_and_fall_back() {
         "[permissions.managed-standard]\ndescription = 'mine'\n",
     );
     assert_eq!(
-        env.error(&[]).to_string(),
+        env.load_error(&[]).to_string(),
         "requirements.toml permissions profile `managed-standard` conflicts with a config-defined profile of the same name"
     );
 }

@@ -91,11 +91,11 @@ impl AuthManager {
     /// never overwritten: the error names it so the user can look before it is lost.
     fn replace_stored(&self, document: &AuthDotJson) -> Result<(), AuthStoreError> {
         let lock = self.store.lock()?;
-        match self.store.load() {
-            Err(
-                error @ (AuthStoreError::Malformed { .. } | AuthStoreError::KeyringDeserialize(_)),
-            ) => return Err(error),
-            Ok(_) | Err(_) => {}
+        if let Err(
+            error @ (AuthStoreError::Malformed { .. } | AuthStoreError::KeyringDeserialize(_)),
+        ) = self.store.load()
+        {
+            return Err(error);
         }
         self.store.save(document, &lock)
     }

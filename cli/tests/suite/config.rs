@@ -52,14 +52,22 @@ fn config_show_origins_explains_layers_and_requirement_fallbacks() {
         "home/.codex/config.toml",
         "sandbox_mode = \"danger-full-access\"\n[sandbox_workspace_write]\nwritable_roots = [\"extra\"]\n",
     );
-    env.write("etc/requirements.toml", "allowed_sandbox_modes = [\"read-only\"]\n");
+    env.write(
+        "etc/requirements.toml",
+        "allowed_sandbox_modes = [\"read-only\"]\n",
+    );
     let (status, out, err) = outcome(
         &env,
-        &["config", "show", "--origins", "-c", "features.network_proxy=true"],
+        &[
+            "config",
+            "show",
+            "--origins",
+            "-c",
+            "features.network_proxy=true",
+        ],
     );
     assert_eq!(status, 0, "{err}");
-    let expected = format!(
-        "\
+    let expected = "\
 # Layers, lowest precedence first:
 #   default
 #   system ([ROOT]/etc/config.toml)
@@ -86,8 +94,7 @@ writable_roots = [\"[ROOT]/home/.codex/extra\"]  # from user ([ROOT]/home/.codex
 [shell_environment_policy]
 ignore_default_excludes = false  # from default
 inherit = \"all\"  # from default
-"
-    );
+";
     assert_eq!(out, expected);
     assert_eq!(
         err,
@@ -147,10 +154,19 @@ use_linux_sandbox_bwrap       removed       false
 #[test]
 fn features_list_honours_requirement_pins() {
     let env = TestEnv::new();
-    env.write("etc/requirements.toml", "[features]\nuse_legacy_landlock = true\n");
-    let (status, out, _) = outcome(&env, &["features", "list", "--disable", "use_legacy_landlock"]);
+    env.write(
+        "etc/requirements.toml",
+        "[features]\nuse_legacy_landlock = true\n",
+    );
+    let (status, out, _) = outcome(
+        &env,
+        &["features", "list", "--disable", "use_legacy_landlock"],
+    );
     assert_eq!(status, 0);
-    assert!(out.contains("use_legacy_landlock           deprecated    true\n"), "{out}");
+    assert!(
+        out.contains("use_legacy_landlock           deprecated    true\n"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -200,7 +216,10 @@ fn strict_config_points_at_unknown_key() {
     );
     let (status, out, _) = outcome(&env, &["config", "show"]);
     assert_eq!(status, 0);
-    assert!(out.contains("foo = 1\n"), "unknown keys are kept without --strict-config");
+    assert!(
+        out.contains("foo = 1\n"),
+        "unknown keys are kept without --strict-config"
+    );
 }
 
 #[test]
@@ -236,7 +255,10 @@ fn codex_home_must_exist() {
 #[test]
 fn profile_file_layers_over_user_config() {
     let env = TestEnv::new();
-    env.write("home/.codex/config.toml", "model = \"base\"\napproval_policy = \"never\"\n");
+    env.write(
+        "home/.codex/config.toml",
+        "model = \"base\"\napproval_policy = \"never\"\n",
+    );
     env.write("home/.codex/work.config.toml", "model = \"work\"\n");
     let (status, out, _) = outcome(&env, &["config", "show", "--origins", "-p", "work"]);
     assert_eq!(status, 0);

@@ -13,7 +13,8 @@ use codex_agent_identity::base64url_encode;
 use ring::rand::SystemRandom;
 use ring::signature::{RSA_PKCS1_SHA256, RsaKeyPair, RsaPublicKeyComponents};
 
-const TEST_KEY: &[u8] = include_bytes!("../../../../agent-identity/tests/fixtures/rs256-test-key.pk8");
+const TEST_KEY: &[u8] =
+    include_bytes!("../../../../agent-identity/tests/fixtures/rs256-test-key.pk8");
 
 #[derive(Clone, Debug)]
 pub struct Request {
@@ -88,7 +89,11 @@ impl MockIssuer {
     }
 
     pub fn on(&self, path: &str, reply: Reply) {
-        self.routes.lock().unwrap().always.insert(path.into(), reply);
+        self.routes
+            .lock()
+            .unwrap()
+            .always
+            .insert(path.into(), reply);
     }
 
     pub fn once(&self, path: &str, reply: Reply) {
@@ -98,7 +103,12 @@ impl MockIssuer {
 
     pub fn requests(&self, path: &str) -> Vec<Request> {
         let routes = self.routes.lock().unwrap();
-        routes.requests.iter().filter(|r| r.path == path).cloned().collect()
+        routes
+            .requests
+            .iter()
+            .filter(|r| r.path == path)
+            .cloned()
+            .collect()
     }
 }
 
@@ -110,14 +120,19 @@ impl Drop for MockIssuer {
 
 fn serve(mut stream: TcpStream, routes: &Mutex<Routes>) {
     stream.set_nonblocking(false).unwrap();
-    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
     let Some(request) = read_request(&mut stream) else {
         return;
     };
     let reply = {
         let mut routes = routes.lock().unwrap();
         routes.requests.push(request.clone());
-        let queued = routes.once.get_mut(&request.path).and_then(VecDeque::pop_front);
+        let queued = routes
+            .once
+            .get_mut(&request.path)
+            .and_then(VecDeque::pop_front);
         queued
             .or_else(|| routes.always.get(&request.path).cloned())
             .unwrap_or_else(|| default_reply(&request))
@@ -139,7 +154,12 @@ fn serve(mut stream: TcpStream, routes: &Mutex<Routes>) {
 fn default_reply(request: &Request) -> Reply {
     if request.path == "/oauth/authorize" {
         let params = query_pairs(&request.query);
-        let get = |name: &str| params.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+        let get = |name: &str| {
+            params
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.clone())
+        };
         let location = format!(
             "{}?code=test-code&state={}",
             get("redirect_uri").unwrap_or_default(),
@@ -251,13 +271,23 @@ pub fn browser_get(url: &str) -> Page {
     let (authority, target) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
     let address = authority.replace("localhost", "127.0.0.1");
     let mut stream = TcpStream::connect(&address).unwrap();
-    stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
     let target = if target.is_empty() { "/" } else { target };
-    write!(stream, "GET {target} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n\r\n").unwrap();
+    write!(
+        stream,
+        "GET {target} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
     let mut response = String::new();
     let _ = stream.read_to_string(&mut response);
     let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
-    let status = head.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
     let location = head
         .lines()
         .find_map(|l| l.strip_prefix("Location: ").map(str::to_string));
@@ -302,7 +332,9 @@ pub fn id_token(account_id: &str) -> String {
 }
 
 pub fn access_token(exp: i64) -> String {
-    jwt(serde_json::json!({"exp": exp, "https://api.openai.com/auth": {"chatgpt_plan_type": "pro"}}))
+    jwt(
+        serde_json::json!({"exp": exp, "https://api.openai.com/auth": {"chatgpt_plan_type": "pro"}}),
+    )
 }
 
 pub fn now() -> i64 {
@@ -343,7 +375,12 @@ pub fn signed_jwt(kid: &str, claims: serde_json::Value) -> String {
     );
     let pair = key_pair();
     let mut signature = vec![0; pair.public().modulus_len()];
-    pair.sign(&RSA_PKCS1_SHA256, &SystemRandom::new(), input.as_bytes(), &mut signature)
-        .unwrap();
+    pair.sign(
+        &RSA_PKCS1_SHA256,
+        &SystemRandom::new(),
+        input.as_bytes(),
+        &mut signature,
+    )
+    .unwrap();
     format!("{input}.{}", base64url_encode(&signature))
 }

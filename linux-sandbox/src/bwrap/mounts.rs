@@ -1,0 +1,460 @@
+//! The bubblewrap filesystem arguments for a policy. Order matters: bubblewrap applies them in
+//! sequence and a later mount hides what is below it, so
+//! 1. the base: `--ro-bind / /` (full read), `--tmpfs /` + readable roots (restricted read),
+//!    `--bind / /` (full write) or `--dev-bind / /` (full access); fresh `--dev` and `--proc`;
+//! 2. every rule path, writable root and protected path, shallowest first, with the access the
+//!    policy gives it (`SandboxPolicy::access_for`: most specific rule, protection beats write);
+//!    directories between a writable root and a protected path are bound onto themselves so that
+//!    renaming them (to move the read-only mount away) fails with `EBUSY`;
+//!    a missing protected path gets an empty read-only directory on a host mount point (created
+//!    by `run()`) so that it cannot be created;
+//! 3. deny-glob matches and (when unix socket paths are allowed) the other host sockets;
+//! 4. `--remount-ro` for every tmpfs mask (deferred so nested mounts could be created first).
+//!
+//! Masks: a directory becomes `--perms 000 --tmpfs P` (111 when something below it is reopened), a
+//! file becomes `--ro-bind /dev/null P` (a device on a `nodev` mount: every open fails with
+//! `EACCES`, no file descriptor per file needed). Missing rule paths are skipped: no host traces.
+
+use std::ffi::{OsStr, OsString};
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+
+use codex_sandboxing::{Access, Enforcement, SandboxPolicy};
+
+use crate::error::{PathRole, PlanSandboxError};
+use crate::paths::{check_writable_symlinks, depth, first_missing_component, resolve};
+
+/// `:minimal` on Linux: runtime directories readable under a restricted read policy.
+pub(crate) const PLATFORM_DEFAULTS: &[&str] = &[
+    "/bin",
+    "/sbin",
+    "/usr",
+    "/etc",
+    "/lib",
+    "/lib32",
+    "/lib64",
+    "/libx32",
+    "/nix/store",
+    "/run/current-system/sw",
+];
+
+pub(crate) struct MountInputs<'a> {
+    pub policy: &'a SandboxPolicy,
+    pub platform_defaults: &'a [&'a str],
+    /// Expanded deny-glob matches.
+    pub deny_matches: &'a [PathBuf],
+    /// Host pathname sockets to make unreachable (only when some socket paths are allowed).
+    pub host_sockets: &'a [PathBuf],
+}
+
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(crate) struct MountPlan {
+    pub args: Vec<OsString>,
+    /// Host directories `run()` must provide as mount points (missing protected paths).
+    pub mount_points: Vec<PathBuf>,
+}
+
+/// What is visible at a path after the mounts emitted so far.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum View {
+    ReadOnly,
+    Writable,
+    /// Nothing (restricted-read base) or a deny mask.
+    Hidden,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Rule,
+    WritableRoot,
+    Protected,
+    PlatformDefault,
+    RenameGuard,
+}
+
+#[derive(Debug, Clone)]
+struct Op {
+    logical: PathBuf,
+    source: PathBuf,
+    dest: PathBuf,
+    access: Access,
+    exists: bool,
+    kind: Kind,
+}
+
+struct Emitter {
+    args: Vec<OsString>,
+    /// Mounts in emission order: the last one at or above a path decides what is visible there.
+    views: Vec<(PathBuf, View)>,
+    base: View,
+    /// Directory masks: index of their `--perms` value in `args`, index in `views`, path.
+    masks: Vec<(usize, usize, PathBuf)>,
+    remounts: Vec<PathBuf>,
+    mount_points: Vec<PathBuf>,
+}
+
+impl Emitter {
+    fn push(&mut self, parts: &[&OsStr]) {
+        self.args.extend(parts.iter().map(|part| part.to_os_string()));
+    }
+
+    fn view(&self, path: &Path) -> View {
+        self.views
+            .iter()
+            .rev()
+            .find(|(mounted, _)| path.starts_with(mounted))
+            .map_or(self.base, |(_, view)| *view)
+    }
+
+    fn mask(&mut self, path: &Path, is_dir: bool) {
+        if is_dir {
+            self.push(&[os("--perms"), os("000")]);
+            let perms_index = self.args.len() - 1;
+            self.masks
+                .push((perms_index, self.views.len(), path.to_path_buf()));
+            self.push(&[os("--tmpfs"), path.as_os_str()]);
+            self.remounts.push(path.to_path_buf());
+        } else {
+            self.push(&[os("--ro-bind"), os("/dev/null"), path.as_os_str()]);
+        }
+        self.views.push((path.to_path_buf(), View::Hidden));
+    }
+}
+
+fn os(text: &str) -> &OsStr {
+    OsStr::new(text)
+}
+
+pub(crate) fn build(inputs: &MountInputs<'_>) -> Result<MountPlan, PlanSandboxError> {
+    let policy = inputs.policy;
+    let full_access = policy.enforcement == Enforcement::FullAccess;
+    let root_access = if full_access {
+        Access::Write
+    } else {
+        policy.access_for(Path::new("/"))
+    };
+    let mut emitter = Emitter {
+        args: Vec::new(),
+        views: Vec::new(),
+        base: match root_access {
+            Access::Read => View::ReadOnly,
+            Access::Write => View::Writable,
+            Access::Deny => View::Hidden,
+        },
+        masks: Vec::new(),
+        remounts: Vec::new(),
+        mount_points: Vec::new(),
+    };
+    match (full_access, root_access) {
+        (true, _) => emitter.push(&[os("--dev-bind"), os("/"), os("/")]),
+        (false, Access::Write) => emitter.push(&[os("--bind"), os("/"), os("/")]),
+        (false, Access::Read) => emitter.push(&[os("--ro-bind"), os("/"), os("/")]),
+        (false, Access::Deny) => emitter.push(&[os("--tmpfs"), os("/")]),
+    }
+    if !full_access {
+        emitter.push(&[os("--dev"), os("/dev")]);
+    }
+    emitter.push(&[os("--proc"), os("/proc")]);
+
+    for op in collect_ops(inputs, root_access == Access::Deny)? {
+        emit_op(&mut emitter, &op)?;
+    }
+    for path in inputs.deny_matches {
+        mask_glob_match(&mut emitter, path)?;
+    }
+    mask_host_sockets(&mut emitter, policy, inputs.host_sockets);
+
+    let masks = std::mem::take(&mut emitter.masks);
+    for (perms_index, view_index, path) in masks {
+        let reopened = emitter.views[view_index + 1..].iter().any(|(mounted, view)| {
+            mounted != &path && mounted.starts_with(&path) && *view != View::Hidden
+        });
+        if reopened {
+            emitter.args[perms_index] = OsString::from("111");
+        }
+    }
+    for path in std::mem::take(&mut emitter.remounts) {
+        emitter.push(&[os("--remount-ro"), path.as_os_str()]);
+    }
+    if root_access == Access::Deny && !full_access {
+        emitter.push(&[os("--remount-ro"), os("/")]);
+    }
+    Ok(MountPlan {
+        args: emitter.args,
+        mount_points: emitter.mount_points,
+    })
+}
+
+/// Every path that needs a mount, with its access, resolved and sorted shallowest first.
+fn collect_ops(inputs: &MountInputs<'_>, restricted_read: bool) -> Result<Vec<Op>, PlanSandboxError> {
+    let policy = inputs.policy;
+    let full_access = policy.enforcement == Enforcement::FullAccess;
+    let is_writable =
+        |path: &Path| !full_access && policy.access_for(path) == Access::Write;
+    let mut candidates: Vec<(PathBuf, Kind)> = Vec::new();
+    for rule in &policy.rules {
+        if !full_access || rule.access == Access::Deny {
+            candidates.push((rule.path.clone(), Kind::Rule));
+        }
+    }
+    if !full_access {
+        for root in &policy.writable_roots {
+            candidates.push((root.root.clone(), Kind::WritableRoot));
+            for protected in &root.protected {
+                candidates.push((protected.path.clone(), Kind::Protected));
+            }
+        }
+        if restricted_read && policy.platform_defaults {
+            for path in inputs.platform_defaults {
+                if !policy.rules.iter().any(|rule| rule.path == Path::new(path)) {
+                    candidates.push((PathBuf::from(path), Kind::PlatformDefault));
+                }
+            }
+        }
+    }
+
+    let mut ops: Vec<Op> = Vec::new();
+    for (logical, kind) in candidates {
+        if logical == Path::new("/") || logical.starts_with("/proc") {
+            continue;
+        }
+        let access = match kind {
+            Kind::PlatformDefault => Access::Read,
+            _ if full_access => Access::Deny,
+            _ => policy.access_for(&logical),
+        };
+        if !full_access {
+            let role = match access {
+                Access::Write => PathRole::Writable,
+                Access::Read => PathRole::ReadOnly,
+                Access::Deny => PathRole::DenyRead,
+            };
+            check_writable_symlinks(&logical, role, &is_writable)?;
+        }
+        let resolved = resolve(&logical)?;
+        let keep_logical = restricted_read && access == Access::Read && kind != Kind::Protected;
+        let (source, dest) = if keep_logical {
+            (logical.clone(), logical.clone())
+        } else {
+            (resolved.real.clone(), resolved.real.clone())
+        };
+        let exists = if kind == Kind::PlatformDefault {
+            std::fs::symlink_metadata(&logical).is_ok()
+        } else {
+            resolved.exists
+        };
+        ops.push(Op {
+            logical,
+            source,
+            dest,
+            access,
+            exists,
+            kind,
+        });
+    }
+    if !full_access {
+        add_rename_guards(policy, &mut ops);
+    }
+    ops.sort_by(|a, b| {
+        (depth(&a.dest), &a.dest, rank(a)).cmp(&(depth(&b.dest), &b.dest, rank(b)))
+    });
+    // One op per destination: the most restrictive wins.
+    ops.reverse();
+    let mut unique: Vec<Op> = Vec::with_capacity(ops.len());
+    for op in ops {
+        if unique.last().is_none_or(|last| last.dest != op.dest) {
+            unique.push(op);
+        }
+    }
+    unique.reverse();
+    Ok(unique)
+}
+
+/// Sort key among ops on the same destination: higher = more restrictive = kept.
+fn rank(op: &Op) -> u8 {
+    let access = match op.access {
+        Access::Write => 0,
+        Access::Read => 2,
+        Access::Deny => 4,
+    };
+    access + u8::from(op.kind == Kind::Protected)
+}
+
+/// Bind every directory between a writable root and one of its protected paths onto itself, so it
+/// is a mount point (renaming or removing it fails with `EBUSY`).
+fn add_rename_guards(policy: &SandboxPolicy, ops: &mut Vec<Op>) {
+    let roots: Vec<(PathBuf, PathBuf)> = ops
+        .iter()
+        .filter(|op| op.access == Access::Write && op.exists)
+        .map(|op| (op.dest.clone(), op.logical.clone()))
+        .collect();
+    let mut guards = Vec::new();
+    for protected in ops.iter().filter(|op| op.kind == Kind::Protected) {
+        let Some((root_dest, root_logical)) = roots
+            .iter()
+            .filter(|(dest, _)| protected.dest.starts_with(dest) && protected.dest != *dest)
+            .max_by_key(|(dest, _)| depth(dest))
+        else {
+            continue;
+        };
+        let mut ancestor = protected.dest.parent();
+        while let Some(directory) = ancestor {
+            if directory == root_dest.as_path() || !directory.starts_with(root_dest) {
+                break;
+            }
+            let logical = directory
+                .strip_prefix(root_dest)
+                .map(|relative| root_logical.join(relative))
+                .unwrap_or_else(|_| directory.to_path_buf());
+            let is_dir = std::fs::symlink_metadata(directory).is_ok_and(|m| m.is_dir());
+            if is_dir && policy.access_for(&logical) == Access::Write {
+                guards.push(Op {
+                    logical,
+                    source: directory.to_path_buf(),
+                    dest: directory.to_path_buf(),
+                    access: Access::Write,
+                    exists: true,
+                    kind: Kind::RenameGuard,
+                });
+            }
+            ancestor = directory.parent();
+        }
+    }
+    ops.extend(guards);
+}
+
+fn emit_op(emitter: &mut Emitter, op: &Op) -> Result<(), PlanSandboxError> {
+    let covering = emitter.view(&op.dest);
+    if !op.exists {
+        if op.kind == Kind::Protected && op.access == Access::Read {
+            mask_missing_protected(emitter, op);
+        }
+        return Ok(());
+    }
+    if op.kind == Kind::PlatformDefault
+        && let Ok(target) = std::fs::read_link(&op.logical)
+    {
+        emitter.push(&[os("--symlink"), target.as_os_str(), op.dest.as_os_str()]);
+        emitter.views.push((op.dest.clone(), View::ReadOnly));
+        return Ok(());
+    }
+    match op.access {
+        Access::Read => {
+            if covering == View::ReadOnly && op.kind != Kind::Protected {
+                return Ok(());
+            }
+            emitter.push(&[os("--ro-bind"), op.source.as_os_str(), op.dest.as_os_str()]);
+            emitter.views.push((op.dest.clone(), View::ReadOnly));
+        }
+        Access::Write => {
+            if covering == View::Writable && op.kind != Kind::RenameGuard {
+                return Ok(());
+            }
+            emitter.push(&[os("--bind"), op.source.as_os_str(), op.dest.as_os_str()]);
+            emitter.views.push((op.dest.clone(), View::Writable));
+        }
+        Access::Deny => {
+            if covering == View::Hidden {
+                return Ok(());
+            }
+            let is_dir = std::fs::metadata(&op.dest)
+                .map_err(|error| crate::paths::inspect_error(&op.dest, error))?
+                .is_dir();
+            emitter.mask(&op.dest, is_dir);
+        }
+    }
+    Ok(())
+}
+
+/// A missing protected path must stay uncreatable: its first missing component gets an empty
+/// read-only directory (the host mount point is created by `run()`). Not needed where neither the
+/// sandbox nor we could create it.
+fn mask_missing_protected(emitter: &mut Emitter, op: &Op) {
+    let Some(missing) = first_missing_component(&op.dest) else {
+        return;
+    };
+    let Some(parent) = missing.parent() else {
+        return;
+    };
+    if emitter.view(parent) != View::Writable || emitter.mount_points.contains(&missing) {
+        return;
+    }
+    if !host_writable(parent) {
+        return;
+    }
+    emitter.push(&[os("--perms"), os("555"), os("--tmpfs"), missing.as_os_str()]);
+    emitter.views.push((missing.clone(), View::ReadOnly));
+    emitter.remounts.push(missing.clone());
+    emitter.mount_points.push(missing);
+}
+
+fn mask_glob_match(emitter: &mut Emitter, path: &Path) -> Result<(), PlanSandboxError> {
+    let Ok(metadata) = std::fs::symlink_metadata(path) else {
+        return Ok(());
+    };
+    let target = if metadata.file_type().is_symlink() {
+        match std::fs::canonicalize(path) {
+            Ok(target) => target,
+            Err(_) => return Ok(()),
+        }
+    } else {
+        path.to_path_buf()
+    };
+    if target.starts_with("/proc") || emitter.view(&target) == View::Hidden {
+        return Ok(());
+    }
+    let is_dir = std::fs::metadata(&target)
+        .map_err(|error| crate::paths::inspect_error(&target, error))?
+        .is_dir();
+    emitter.mask(&target, is_dir);
+    Ok(())
+}
+
+/// With some unix socket paths allowed, `connect()` stays permitted: every other bound pathname
+/// socket that is visible in the sandbox is covered by `/dev/null` (connecting to it then fails).
+/// Allowed sockets hidden by the policy are bound in.
+fn mask_host_sockets(emitter: &mut Emitter, policy: &SandboxPolicy, sockets: &[PathBuf]) {
+    use std::os::unix::fs::FileTypeExt;
+    if sockets.is_empty() {
+        return;
+    }
+    let allowed: Vec<PathBuf> = policy
+        .unix_sockets
+        .iter()
+        .map(|path| std::fs::canonicalize(path).unwrap_or_else(|_| path.clone()))
+        .collect();
+    for socket in sockets {
+        if socket.starts_with("/proc") || socket.starts_with("/dev") {
+            continue;
+        }
+        let is_socket = std::fs::symlink_metadata(socket).is_ok_and(|m| m.file_type().is_socket());
+        let Ok(real) = std::fs::canonicalize(socket) else {
+            continue;
+        };
+        if !is_socket || allowed.contains(&real) || emitter.view(&real) == View::Hidden {
+            continue;
+        }
+        emitter.push(&[os("--ro-bind"), os("/dev/null"), real.as_os_str()]);
+        emitter.views.push((real, View::Hidden));
+    }
+    for socket in allowed {
+        let is_socket = std::fs::symlink_metadata(&socket).is_ok_and(|m| m.file_type().is_socket());
+        if is_socket && emitter.view(&socket) == View::Hidden {
+            emitter.push(&[os("--ro-bind"), socket.as_os_str(), socket.as_os_str()]);
+            emitter.views.push((socket, View::ReadOnly));
+        }
+    }
+}
+
+/// Whether the caller may create entries in `directory` (then so could the sandbox).
+fn host_writable(directory: &Path) -> bool {
+    let Ok(path) = std::ffi::CString::new(directory.as_os_str().as_bytes()) else {
+        return false;
+    };
+    // SAFETY: `path` is a valid NUL-terminated string that outlives the call.
+    unsafe { libc::faccessat(libc::AT_FDCWD, path.as_ptr(), libc::W_OK | libc::X_OK, libc::AT_EACCESS) == 0 }
+}
+
+#[cfg(test)]
+#[path = "mounts_tests.rs"]
+mod tests;

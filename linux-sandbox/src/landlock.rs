@@ -1,0 +1,240 @@
+//! The legacy Landlock backend: what it can enforce (decided at plan time from the kernel's ABI)
+//! and the ruleset (built in the parent, applied in the child by `runner`).
+//!
+//! Landlock only grants access beneath paths; it cannot take access away below a granted path. So
+//! it refuses, saying exactly what cannot be enforced: protected paths inside writable roots
+//! (`.git`, `.codex`, … — even missing ones, which it could not keep uncreatable), an existing
+//! denied path inside a readable one, a read-only path inside a writable one, deny-glob matches
+//! that are readable, allowed unix socket paths before ABI 9, and deny rules under full access.
+//!
+//! Enforced: filesystem rights for the ABI, TCP bind/connect (ABI >= 4) when the network is
+//! restricted (seccomp blocks every non-unix socket anyway), signal and abstract-unix-socket
+//! scoping (ABI >= 6), pathname unix socket connections (ABI >= 9), the seccomp program, no
+//! capabilities, `no_new_privs`. Not enforced (no namespaces): `/proc/<pid>` of same-user processes
+//! stays visible (capability drop + Landlock's ptrace restriction keep it unreadable), and signals
+//! to outside processes before ABI 6.
+
+use std::os::fd::OwnedFd;
+use std::path::{Path, PathBuf};
+
+use codex_sandboxing::{Access, Enforcement, SandboxPolicy};
+use landlock::{
+    ABI, Access as _, AccessFs, AccessNet, CompatLevel, Compatible, Ruleset, RulesetAttr,
+    RulesetCreatedAttr, Scope, path_beneath_rules,
+};
+
+use crate::error::{PlanSandboxError, RunSandboxError};
+use crate::planner::Common;
+use crate::request::{LandlockDetails, LandlockRuleset, LinuxPlan, PlanDetails, SandboxRequest};
+use crate::seccomp::{self, NetworkRules};
+
+/// Device files a command needs read-write even without write access to `/dev`.
+const DEVICES: &[&str] = &["/dev/null", "/dev/zero", "/dev/full", "/dev/tty", "/dev/ptmx", "/dev/pts"];
+
+/// The running kernel's Landlock ABI version (<= 0: unavailable).
+pub(crate) fn kernel_abi() -> i32 {
+    const LANDLOCK_CREATE_RULESET_VERSION: libc::c_uint = 1;
+    // SAFETY: with a NULL attribute and size 0 this only queries the ABI version.
+    let version = unsafe {
+        libc::syscall(
+            libc::SYS_landlock_create_ruleset,
+            std::ptr::null::<u8>(),
+            0usize,
+            LANDLOCK_CREATE_RULESET_VERSION,
+        )
+    };
+    i32::try_from(version).unwrap_or(-1)
+}
+
+pub(crate) fn plan(request: &SandboxRequest<'_>, common: Common) -> Result<LinuxPlan, PlanSandboxError> {
+    let details = details(request.policy, kernel_abi())?;
+    Ok(LinuxPlan {
+        program: PathBuf::from(&request.command[0]),
+        argv: request.command.to_vec(),
+        env_changes: common.env_changes,
+        cwd: common.cwd,
+        env: common.env,
+        details: PlanDetails::Landlock(details),
+    })
+}
+
+fn cannot(reason: String) -> PlanSandboxError {
+    PlanSandboxError::LandlockCannotEnforce { reason }
+}
+
+/// Decide what to enforce for `policy` on a kernel with Landlock ABI `abi`.
+pub(crate) fn details(policy: &SandboxPolicy, abi: i32) -> Result<LandlockDetails, PlanSandboxError> {
+    let deny_matches = crate::bwrap::expand_deny_globs(policy)?;
+    let exists = |path: &Path| std::fs::symlink_metadata(path).is_ok();
+    if policy.enforcement == Enforcement::FullAccess {
+        if let Some(path) = policy.denied_paths().find(|path| exists(path)).or(deny_matches.first().map(PathBuf::as_path)) {
+            return Err(cannot(format!(
+                "cannot hide `{}` from a full-access command (Landlock cannot deny below a readable path)",
+                path.display()
+            )));
+        }
+        return Ok(LandlockDetails::default());
+    }
+    if abi < 1 {
+        return Err(PlanSandboxError::LandlockUnavailable {
+            reason: "the kernel does not support Landlock or it is disabled".to_string(),
+        });
+    }
+    let protected: Vec<_> = policy
+        .writable_roots
+        .iter()
+        .flat_map(|root| root.protected.iter().map(move |path| (root, path)))
+        .collect();
+    if let Some((root, path)) = protected.first() {
+        let more = match protected.len() {
+            1 => String::new(),
+            count => format!(" (and {} more protected paths)", count - 1),
+        };
+        return Err(cannot(format!(
+            "cannot keep `{}` read-only inside the writable root `{}`{more}: Landlock has no carve-outs inside a granted path",
+            path.path.display(),
+            root.root.display()
+        )));
+    }
+    for rule in &policy.rules {
+        let Some(parent) = nearest_ancestor_rule(policy, &rule.path) else {
+            continue;
+        };
+        if !exists(&rule.path) {
+            continue;
+        }
+        match (rule.access, parent.1) {
+            (Access::Deny, Access::Read | Access::Write) => {
+                return Err(cannot(format!(
+                    "cannot deny reading `{}` inside the readable path `{}`",
+                    rule.path.display(),
+                    parent.0.display()
+                )));
+            }
+            (Access::Read, Access::Write) => {
+                return Err(cannot(format!(
+                    "cannot keep `{}` read-only inside the writable path `{}`",
+                    rule.path.display(),
+                    parent.0.display()
+                )));
+            }
+            _ => {}
+        }
+    }
+    if let Some(path) = deny_matches.iter().find(|path| policy.access_for(path).can_read()) {
+        return Err(cannot(format!(
+            "cannot deny reading `{}` (a deny-glob match) inside a readable path",
+            path.display()
+        )));
+    }
+    let allow_unix = policy.network_restricted() && !policy.unix_sockets.is_empty();
+    if allow_unix && abi < 9 {
+        return Err(cannot(format!(
+            "cannot limit unix socket connections to the allowed paths: that needs Landlock ABI 9, this kernel has ABI {abi}"
+        )));
+    }
+    let existing = |paths: Vec<PathBuf>| -> Vec<PathBuf> {
+        let mut paths: Vec<PathBuf> = paths.into_iter().filter(|path| exists(path)).collect();
+        paths.sort();
+        paths.dedup();
+        paths
+    };
+    let mut readable: Vec<PathBuf> = policy
+        .rules
+        .iter()
+        .filter(|rule| rule.access == Access::Read)
+        .map(|rule| rule.path.clone())
+        .collect();
+    if policy.platform_defaults {
+        readable.extend(crate::bwrap::mounts::PLATFORM_DEFAULTS.iter().map(PathBuf::from));
+    }
+    let writable: Vec<PathBuf> = policy
+        .rules
+        .iter()
+        .filter(|rule| rule.access == Access::Write)
+        .map(|rule| rule.path.clone())
+        .chain(policy.writable_roots.iter().map(|root| root.root.clone()))
+        .collect();
+    let rules = if policy.network_restricted() {
+        if allow_unix { NetworkRules::AllowUnixSockets } else { NetworkRules::Restricted }
+    } else {
+        NetworkRules::Enabled
+    };
+    Ok(LandlockDetails {
+        ruleset: Some(LandlockRuleset {
+            abi,
+            readable: existing(readable),
+            writable: existing(writable),
+            devices: existing(DEVICES.iter().map(PathBuf::from).collect()),
+            restrict_tcp: policy.network_restricted() && abi >= 4,
+            scope: abi >= 6,
+            allowed_unix_sockets: allow_unix.then(|| policy.unix_sockets.clone()),
+        }),
+        seccomp: Some(seccomp::program(rules)?),
+    })
+}
+
+/// The most specific rule strictly above `path`.
+fn nearest_ancestor_rule(policy: &SandboxPolicy, path: &Path) -> Option<(PathBuf, Access)> {
+    policy
+        .rules
+        .iter()
+        .filter(|rule| rule.path != path && path.starts_with(&rule.path))
+        .max_by_key(|rule| rule.path.components().count())
+        .map(|rule| (rule.path.clone(), rule.access))
+}
+
+/// Build the ruleset in the parent; the child only calls `landlock_restrict_self` on the fd.
+pub(crate) fn create_ruleset(ruleset: &LandlockRuleset) -> Result<OwnedFd, RunSandboxError> {
+    let failed = |error: landlock::RulesetError| RunSandboxError::ApplyLandlock {
+        stage: "building the ruleset",
+        source: std::io::Error::other(error.to_string()),
+    };
+    // The ABI comes from the kernel at plan time: we decide (and report) exactly what is enforced
+    // instead of letting the crate degrade silently, and require all of it.
+    let abi = ABI::from(ruleset.abi);
+    let mut handled = Ruleset::default()
+        .set_compatibility(CompatLevel::HardRequirement)
+        .handle_access(AccessFs::from_all(abi))
+        .map_err(failed)?;
+    if ruleset.restrict_tcp {
+        handled = handled
+            .handle_access(AccessNet::BindTcp | AccessNet::ConnectTcp)
+            .map_err(failed)?;
+    }
+    if ruleset.scope {
+        handled = handled
+            .scope(Scope::AbstractUnixSocket | Scope::Signal)
+            .map_err(failed)?;
+    }
+    if ruleset.allowed_unix_sockets.is_some() {
+        handled = handled.handle_access(AccessFs::ResolveUnix).map_err(failed)?;
+    }
+    let unix_access = if ruleset.allowed_unix_sockets.is_some() {
+        AccessFs::ResolveUnix.into()
+    } else {
+        landlock::BitFlags::EMPTY
+    };
+    let read = AccessFs::from_read(abi);
+    let write_all = AccessFs::from_all(abi) & !unix_access;
+    let device = (AccessFs::ReadFile | AccessFs::WriteFile | AccessFs::IoctlDev | AccessFs::Truncate)
+        & AccessFs::from_all(abi);
+    let mut created = handled
+        .create()
+        .map_err(failed)?
+        .add_rules(path_beneath_rules(&ruleset.readable, read))
+        .map_err(failed)?
+        .add_rules(path_beneath_rules(&ruleset.writable, write_all))
+        .map_err(failed)?
+        .add_rules(path_beneath_rules(&ruleset.devices, device))
+        .map_err(failed)?;
+    if let Some(sockets) = &ruleset.allowed_unix_sockets {
+        created = created
+            .add_rules(path_beneath_rules(sockets, AccessFs::ResolveUnix))
+            .map_err(failed)?;
+    }
+    Option::<OwnedFd>::from(created).ok_or_else(|| RunSandboxError::ApplyLandlock {
+        stage: "building the ruleset",
+        source: std::io::Error::other("Landlock is not supported by the kernel"),
+    })
+}

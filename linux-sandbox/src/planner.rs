@@ -1,0 +1,164 @@
+//! [`plan`]: validation shared by both backends, then the backend's plan.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+use codex_sandboxing::Enforcement;
+
+use crate::error::PlanSandboxError;
+use crate::request::{LinuxPlan, SandboxRequest};
+
+/// Set in the child when the network is restricted.
+pub(crate) const NETWORK_DISABLED_VARIABLE: &str = "CODEX_SANDBOX_NETWORK_DISABLED";
+
+/// Build the exact plan for `request`. Pure apart from reading the filesystem (stat, readlink,
+/// canonicalize, reading `bwrap`'s bytes once, `/proc/net/unix` when socket paths are allowed, and
+/// walking deny-glob bases). Nothing is created or started.
+pub fn plan(request: &SandboxRequest<'_>) -> Result<LinuxPlan, PlanSandboxError> {
+    let common = Common::new(request)?;
+    #[cfg(target_os = "linux")]
+    {
+        match request.backend {
+            crate::request::LinuxBackend::Bubblewrap => linux::bubblewrap(request, common),
+            crate::request::LinuxBackend::Landlock => crate::landlock::plan(request, common),
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = common;
+        Err(PlanSandboxError::UnsupportedPlatform)
+    }
+}
+
+/// Results of the checks both backends share.
+pub(crate) struct Common {
+    /// The canonical working directory.
+    pub cwd: PathBuf,
+    pub env_changes: Vec<(String, String)>,
+    /// The complete child environment with `env_changes` applied.
+    pub env: Vec<(OsString, OsString)>,
+}
+
+impl Common {
+    fn new(request: &SandboxRequest<'_>) -> Result<Common, PlanSandboxError> {
+        if request.command.is_empty() || request.command[0].is_empty() {
+            return Err(PlanSandboxError::EmptyCommand);
+        }
+        if !request.cwd.is_absolute() {
+            return Err(PlanSandboxError::RelativeCwd(request.cwd.to_path_buf()));
+        }
+        let cwd = std::fs::canonicalize(request.cwd).map_err(|source| PlanSandboxError::Cwd {
+            path: request.cwd.to_path_buf(),
+            source,
+        })?;
+        let policy = request.policy;
+        if policy.enforcement == Enforcement::Managed
+            && !policy.access_for(request.cwd).can_read()
+            && !policy.access_for(&cwd).can_read()
+        {
+            return Err(PlanSandboxError::CwdNotReadable(request.cwd.to_path_buf()));
+        }
+        let mut env_changes = Vec::new();
+        if policy.network_restricted() {
+            env_changes.push((NETWORK_DISABLED_VARIABLE.to_string(), "1".to_string()));
+        }
+        let mut env: Vec<(OsString, OsString)> = request
+            .env
+            .iter()
+            .filter(|(name, _)| !env_changes.iter().any(|(changed, _)| name == changed.as_str()))
+            .cloned()
+            .collect();
+        env.extend(
+            env_changes
+                .iter()
+                .map(|(name, value)| (OsString::from(name), OsString::from(value))),
+        );
+        Ok(Common {
+            cwd,
+            env_changes,
+            env,
+        })
+    }
+}
+
+#[cfg(target_os = "linux")]
+mod linux {
+    use codex_sandboxing::Enforcement;
+
+    use super::Common;
+    use crate::bwrap::{self, discovery, mounts};
+    use crate::error::PlanSandboxError;
+    use crate::request::{BubblewrapDetails, LinuxPlan, PlanDetails, SandboxRequest};
+    use crate::seccomp::{self, NetworkRules};
+    use crate::userns::UserNamespaceSysctls;
+
+    pub(super) fn bubblewrap(
+        request: &SandboxRequest<'_>,
+        common: Common,
+    ) -> Result<LinuxPlan, PlanSandboxError> {
+        let policy = request.policy;
+        let managed = policy.enforcement == Enforcement::Managed;
+        let bubblewrap = discovery::find(&bwrap::untrusted_directories(policy, &common.cwd))?;
+        if !bubblewrap.features.setuid {
+            // SAFETY: geteuid has no preconditions.
+            let privileged = unsafe { libc::geteuid() } == 0;
+            if let Some(reason) = UserNamespaceSysctls::read().definite_blocker(privileged) {
+                return Err(PlanSandboxError::UserNamespacesUnavailable { reason });
+            }
+        }
+        let deny_matches = bwrap::expand_deny_globs(policy)?;
+        let allow_unix = policy.network_restricted() && !policy.unix_sockets.is_empty();
+        let host_sockets = if allow_unix {
+            crate::unix_sockets::host_socket_paths()?
+        } else {
+            Vec::new()
+        };
+        let mount_plan = mounts::build(&mounts::MountInputs {
+            policy,
+            platform_defaults: mounts::PLATFORM_DEFAULTS,
+            deny_matches: &deny_matches,
+            host_sockets: &host_sockets,
+        })?;
+        let seccomp = if managed {
+            let rules = match (policy.network_restricted(), allow_unix) {
+                (false, _) => NetworkRules::Enabled,
+                (true, false) => NetworkRules::Restricted,
+                (true, true) => NetworkRules::AllowUnixSockets,
+            };
+            Some(seccomp::program(rules)?)
+        } else {
+            None
+        };
+        let (loader_env, env): (Vec<_>, Vec<_>) = common
+            .env
+            .into_iter()
+            .partition(|(name, _)| bwrap::is_loader_variable(name));
+        let argv = bwrap::argv(&bwrap::Invocation {
+            policy,
+            features: bubblewrap.features,
+            filesystem: &mount_plan.args,
+            seccomp: seccomp.is_some(),
+            cwd: &common.cwd,
+            loader_env: &loader_env,
+            command: request.command,
+        });
+        let command_path = env
+            .iter()
+            .chain(loader_env.iter())
+            .find(|(name, _)| name == "PATH")
+            .map(|(_, value)| value.clone());
+        Ok(LinuxPlan {
+            program: bubblewrap.path,
+            argv,
+            env_changes: common.env_changes,
+            cwd: common.cwd,
+            env,
+            details: PlanDetails::Bubblewrap(BubblewrapDetails {
+                seccomp,
+                mount_points: mount_plan.mount_points,
+                command: request.command[0].clone(),
+                command_path,
+            }),
+        })
+    }
+}
