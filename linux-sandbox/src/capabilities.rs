@@ -70,8 +70,9 @@ pub(crate) fn drop_all() -> io::Result<()> {
     let root = unsafe { libc::geteuid() } == 0;
     // SAFETY: prctl reading one bounding-set bit has no memory effects.
     let bounding_left = root
-        && (0..=LAST_CAPABILITY)
-            .any(|capability| unsafe { libc::prctl(libc::PR_CAPBSET_READ, capability, 0, 0, 0) } == 1);
+        && (0..=LAST_CAPABILITY).any(
+            |capability| unsafe { libc::prctl(libc::PR_CAPBSET_READ, capability, 0, 0, 0) } == 1,
+        );
     if retained || bounding_left {
         return Err(io::Error::from_raw_os_error(libc::EPERM));
     }

@@ -7,11 +7,12 @@ use std::path::PathBuf;
 use crate::userns;
 
 const INSTALL_BWRAP: &str = "install bubblewrap with your package manager, e.g. `apt-get install bubblewrap` or `dnf install bubblewrap`";
-const LEGACY_HINT: &str = "or opt into the legacy Landlock backend with `-c use_legacy_landlock=true`";
+const LEGACY_HINT: &str =
+    "or opt into the legacy Landlock backend with `-c use_legacy_landlock=true`";
 
-/// Why a path is being enforced, for the symlink error texts.
+/// How a path is enforced (in [`PlanSandboxError::CrossesWritableSymlink`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum PathRole {
+pub enum PathRole {
     ReadOnly,
     DenyRead,
     Writable,
@@ -137,8 +138,13 @@ pub enum RunSandboxError {
     },
     #[error("cannot prepare the mount point `{}` for a protected path: {reason}", path.display())]
     MountPoint { path: PathBuf, reason: String },
-    #[error("the sandbox failed to start before running the command (bubblewrap exited with status {code})")]
-    SetupFailed { code: i32, diagnosis: Option<String> },
+    #[error(
+        "the sandbox failed to start before running the command (bubblewrap exited with status {code})"
+    )]
+    SetupFailed {
+        code: i32,
+        diagnosis: Option<String>,
+    },
     #[error("command not found: `{program}`")]
     CommandNotFound { program: String },
     #[error("cannot execute `{program}`: {source}")]
@@ -169,9 +175,9 @@ impl RunSandboxError {
             RunSandboxError::CommandNotFound { .. } => {
                 Some("check the spelling and that the command is on PATH".to_string())
             }
-            RunSandboxError::ApplyLandlock { .. } => Some(
-                "use the default bubblewrap backend (drop `use_legacy_landlock`)".to_string(),
-            ),
+            RunSandboxError::ApplyLandlock { .. } => {
+                Some("use the default bubblewrap backend (drop `use_legacy_landlock`)".to_string())
+            }
             RunSandboxError::MountPoint { .. } => Some(
                 "another process changed the directory while the sandbox was being prepared; retry"
                     .to_string(),

@@ -46,7 +46,10 @@ impl Glob {
             let bytes = part.as_bytes();
             let segment = if part == "**" {
                 Segment::AnyDepth
-            } else if bytes.iter().any(|b| matches!(b, b'*' | b'?' | b'[' | b'\\')) {
+            } else if bytes
+                .iter()
+                .any(|b| matches!(b, b'*' | b'?' | b'[' | b'\\'))
+            {
                 validate_brackets(bytes).map_err(invalid)?;
                 Segment::Pattern(bytes.to_vec())
             } else {
@@ -63,7 +66,9 @@ impl Glob {
             }
         }
         if rest.is_empty() {
-            return Err(invalid("the pattern has no wildcard; use a plain deny path"));
+            return Err(invalid(
+                "the pattern has no wildcard; use a plain deny path",
+            ));
         }
         if base == Path::new("/") {
             return Err(invalid(
@@ -112,7 +117,10 @@ impl Glob {
                 Ok(entries) => entries,
                 Err(error) if is_missing(&error) => continue,
                 Err(error) => {
-                    return Err(scan_error(format!("cannot read `{}`: {error}", dir.display())));
+                    return Err(scan_error(format!(
+                        "cannot read `{}`: {error}",
+                        dir.display()
+                    )));
                 }
             };
             for entry in entries {
@@ -219,7 +227,10 @@ struct CharClass {
 
 impl CharClass {
     fn matches(&self, byte: u8) -> bool {
-        let inside = self.ranges.iter().any(|(low, high)| (*low..=*high).contains(&byte));
+        let inside = self
+            .ranges
+            .iter()
+            .any(|(low, high)| (*low..=*high).contains(&byte));
         inside != self.negated
     }
 }
@@ -245,7 +256,8 @@ fn parse_class(pattern: &[u8]) -> Option<(CharClass, &[u8])> {
         } else {
             byte
         };
-        if pattern.get(index + 1) == Some(&b'-') && pattern.get(index + 2).is_some_and(|b| *b != b']')
+        if pattern.get(index + 1) == Some(&b'-')
+            && pattern.get(index + 2).is_some_and(|b| *b != b']')
         {
             let high = *pattern.get(index + 2)?;
             ranges.push((low.min(high), low.max(high)));

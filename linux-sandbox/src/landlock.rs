@@ -29,7 +29,14 @@ use crate::request::{LandlockDetails, LandlockRuleset, LinuxPlan, PlanDetails, S
 use crate::seccomp::{self, NetworkRules};
 
 /// Device files a command needs read-write even without write access to `/dev`.
-const DEVICES: &[&str] = &["/dev/null", "/dev/zero", "/dev/full", "/dev/tty", "/dev/ptmx", "/dev/pts"];
+const DEVICES: &[&str] = &[
+    "/dev/null",
+    "/dev/zero",
+    "/dev/full",
+    "/dev/tty",
+    "/dev/ptmx",
+    "/dev/pts",
+];
 
 /// The running kernel's Landlock ABI version (<= 0: unavailable).
 pub(crate) fn kernel_abi() -> i32 {
@@ -46,7 +53,10 @@ pub(crate) fn kernel_abi() -> i32 {
     i32::try_from(version).unwrap_or(-1)
 }
 
-pub(crate) fn plan(request: &SandboxRequest<'_>, common: Common) -> Result<LinuxPlan, PlanSandboxError> {
+pub(crate) fn plan(
+    request: &SandboxRequest<'_>,
+    common: Common,
+) -> Result<LinuxPlan, PlanSandboxError> {
     let details = details(request.policy, kernel_abi())?;
     Ok(LinuxPlan {
         program: PathBuf::from(&request.command[0]),
@@ -63,11 +73,18 @@ fn cannot(reason: String) -> PlanSandboxError {
 }
 
 /// Decide what to enforce for `policy` on a kernel with Landlock ABI `abi`.
-pub(crate) fn details(policy: &SandboxPolicy, abi: i32) -> Result<LandlockDetails, PlanSandboxError> {
+pub(crate) fn details(
+    policy: &SandboxPolicy,
+    abi: i32,
+) -> Result<LandlockDetails, PlanSandboxError> {
     let deny_matches = crate::bwrap::expand_deny_globs(policy)?;
     let exists = |path: &Path| std::fs::symlink_metadata(path).is_ok();
     if policy.enforcement == Enforcement::FullAccess {
-        if let Some(path) = policy.denied_paths().find(|path| exists(path)).or(deny_matches.first().map(PathBuf::as_path)) {
+        if let Some(path) = policy
+            .denied_paths()
+            .find(|path| exists(path))
+            .or(deny_matches.first().map(PathBuf::as_path))
+        {
             return Err(cannot(format!(
                 "cannot hide `{}` from a full-access command (Landlock cannot deny below a readable path)",
                 path.display()
@@ -121,7 +138,10 @@ pub(crate) fn details(policy: &SandboxPolicy, abi: i32) -> Result<LandlockDetail
             _ => {}
         }
     }
-    if let Some(path) = deny_matches.iter().find(|path| policy.access_for(path).can_read()) {
+    if let Some(path) = deny_matches
+        .iter()
+        .find(|path| policy.access_for(path).can_read())
+    {
         return Err(cannot(format!(
             "cannot deny reading `{}` (a deny-glob match) inside a readable path",
             path.display()
@@ -146,7 +166,11 @@ pub(crate) fn details(policy: &SandboxPolicy, abi: i32) -> Result<LandlockDetail
         .map(|rule| rule.path.clone())
         .collect();
     if policy.platform_defaults {
-        readable.extend(crate::bwrap::mounts::PLATFORM_DEFAULTS.iter().map(PathBuf::from));
+        readable.extend(
+            crate::bwrap::mounts::PLATFORM_DEFAULTS
+                .iter()
+                .map(PathBuf::from),
+        );
     }
     let writable: Vec<PathBuf> = policy
         .rules
@@ -156,7 +180,11 @@ pub(crate) fn details(policy: &SandboxPolicy, abi: i32) -> Result<LandlockDetail
         .chain(policy.writable_roots.iter().map(|root| root.root.clone()))
         .collect();
     let rules = if policy.network_restricted() {
-        if allow_unix { NetworkRules::AllowUnixSockets } else { NetworkRules::Restricted }
+        if allow_unix {
+            NetworkRules::AllowUnixSockets
+        } else {
+            NetworkRules::Restricted
+        }
     } else {
         NetworkRules::Enabled
     };
@@ -208,7 +236,9 @@ pub(crate) fn create_ruleset(ruleset: &LandlockRuleset) -> Result<OwnedFd, RunSa
             .map_err(failed)?;
     }
     if ruleset.allowed_unix_sockets.is_some() {
-        handled = handled.handle_access(AccessFs::ResolveUnix).map_err(failed)?;
+        handled = handled
+            .handle_access(AccessFs::ResolveUnix)
+            .map_err(failed)?;
     }
     let unix_access = if ruleset.allowed_unix_sockets.is_some() {
         AccessFs::ResolveUnix.into()
@@ -217,8 +247,9 @@ pub(crate) fn create_ruleset(ruleset: &LandlockRuleset) -> Result<OwnedFd, RunSa
     };
     let read = AccessFs::from_read(abi);
     let write_all = AccessFs::from_all(abi) & !unix_access;
-    let device = (AccessFs::ReadFile | AccessFs::WriteFile | AccessFs::IoctlDev | AccessFs::Truncate)
-        & AccessFs::from_all(abi);
+    let device =
+        (AccessFs::ReadFile | AccessFs::WriteFile | AccessFs::IoctlDev | AccessFs::Truncate)
+            & AccessFs::from_all(abi);
     let mut created = handled
         .create()
         .map_err(failed)?

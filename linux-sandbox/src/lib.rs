@@ -47,6 +47,7 @@ mod runner;
 #[cfg(target_os = "linux")]
 mod seccomp;
 
+pub use error::PathRole;
 pub use error::PlanSandboxError;
 pub use error::RunSandboxError;
 pub use helper::helper_main;

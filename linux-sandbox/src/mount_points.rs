@@ -13,7 +13,7 @@ use std::ffi::CString;
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use crate::error::RunSandboxError;
 
@@ -24,7 +24,6 @@ const MARKER_MODE: u32 = 0o400;
 /// A mount point held for one run; [`MountPointGuard::release`] removes it when possible.
 #[derive(Debug)]
 pub(crate) struct MountPointGuard {
-    path: PathBuf,
     parent: OwnedFd,
     name: CString,
     directory: OwnedFd,
@@ -52,7 +51,10 @@ pub(crate) fn acquire(path: &Path) -> Result<MountPointGuard, RunSandboxError> {
         )
     };
     if parent < 0 {
-        return Err(fail(format!("cannot open the parent: {}", io::Error::last_os_error())));
+        return Err(fail(format!(
+            "cannot open the parent: {}",
+            io::Error::last_os_error()
+        )));
     }
     // SAFETY: `parent` is a freshly opened descriptor that nothing else owns.
     let parent = unsafe { OwnedFd::from_raw_fd(parent) };
@@ -60,8 +62,7 @@ pub(crate) fn acquire(path: &Path) -> Result<MountPointGuard, RunSandboxError> {
     let euid = unsafe { libc::geteuid() };
     for _ in 0..ATTEMPTS {
         // SAFETY: valid descriptor and NUL-terminated name.
-        let created =
-            unsafe { libc::mkdirat(parent.as_raw_fd(), name.as_ptr(), MARKER_MODE) } == 0;
+        let created = unsafe { libc::mkdirat(parent.as_raw_fd(), name.as_ptr(), MARKER_MODE) } == 0;
         if created {
             // The umask may have removed bits: set the marker mode exactly.
             // SAFETY: valid descriptor and name; does not follow a symlink (we just created it).
@@ -98,7 +99,10 @@ pub(crate) fn acquire(path: &Path) -> Result<MountPointGuard, RunSandboxError> {
         }
         // SAFETY: valid descriptor; blocks only while another run removes it.
         if unsafe { libc::flock(directory.as_raw_fd(), libc::LOCK_SH) } != 0 {
-            return Err(fail(format!("cannot lock it: {}", io::Error::last_os_error())));
+            return Err(fail(format!(
+                "cannot lock it: {}",
+                io::Error::last_os_error()
+            )));
         }
         let locked = fstat(directory.as_raw_fd()).map_err(|error| fail(error.to_string()))?;
         let still_there = lstat_at(&parent, &name)
@@ -107,7 +111,6 @@ pub(crate) fn acquire(path: &Path) -> Result<MountPointGuard, RunSandboxError> {
             continue;
         }
         return Ok(MountPointGuard {
-            path: path.to_path_buf(),
             parent,
             name,
             directory,
@@ -115,14 +118,12 @@ pub(crate) fn acquire(path: &Path) -> Result<MountPointGuard, RunSandboxError> {
             inode: locked.st_ino,
         });
     }
-    Err(fail("it kept disappearing while being prepared".to_string()))
+    Err(fail(
+        "it kept disappearing while being prepared".to_string(),
+    ))
 }
 
 impl MountPointGuard {
-    pub(crate) fn path(&self) -> &Path {
-        &self.path
-    }
-
     /// Remove the mount point unless another run still holds it or it changed. Call only once the
     /// sandbox (every process of its pid namespace) is gone.
     pub(crate) fn release(self) {
@@ -141,7 +142,11 @@ impl MountPointGuard {
         if unchanged {
             // SAFETY: valid descriptor and name; rmdir refuses a non-empty directory.
             unsafe {
-                libc::unlinkat(self.parent.as_raw_fd(), self.name.as_ptr(), libc::AT_REMOVEDIR);
+                libc::unlinkat(
+                    self.parent.as_raw_fd(),
+                    self.name.as_ptr(),
+                    libc::AT_REMOVEDIR,
+                );
             }
         }
     }

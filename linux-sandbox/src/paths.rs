@@ -105,7 +105,10 @@ pub(crate) fn depth(path: &Path) -> usize {
 }
 
 pub(crate) fn is_missing(error: &io::Error) -> bool {
-    matches!(error.raw_os_error(), Some(libc::ENOENT) | Some(libc::ENOTDIR))
+    matches!(
+        error.raw_os_error(),
+        Some(libc::ENOENT) | Some(libc::ENOTDIR)
+    )
 }
 
 pub(crate) fn inspect_error(path: &Path, source: io::Error) -> PlanSandboxError {

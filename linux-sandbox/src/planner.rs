@@ -65,7 +65,11 @@ impl Common {
         let mut env: Vec<(OsString, OsString)> = request
             .env
             .iter()
-            .filter(|(name, _)| !env_changes.iter().any(|(changed, _)| name == changed.as_str()))
+            .filter(|(name, _)| {
+                !env_changes
+                    .iter()
+                    .any(|(changed, _)| name == changed.as_str())
+            })
             .cloned()
             .collect();
         env.extend(

@@ -31,8 +31,7 @@ pub(crate) fn parse(text: &[u8]) -> Vec<PathBuf> {
                 rest = &trimmed[end..];
             }
             let path = trim_start(rest);
-            (path.first() == Some(&b'/'))
-                .then(|| PathBuf::from(std::ffi::OsStr::from_bytes(path)))
+            (path.first() == Some(&b'/')).then(|| PathBuf::from(std::ffi::OsStr::from_bytes(path)))
         })
         .collect();
     paths.sort();

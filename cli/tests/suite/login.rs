@@ -238,7 +238,12 @@ fn stdin_and_flag_errors_use_the_upstream_messages() {
         stderr(&output),
         "ChatGPT login is disabled. Use API key login instead.\n"
     );
-    let output = run(&mut env.codex(["login", "-c", "model="]));
+    let output = run(&mut env.codex(["login", "-c", "model"]));
+    assert!(
+        stderr(&output).starts_with("Error parsing -c overrides: "),
+        "{}",
+        stderr(&output)
+    );
     assert_eq!(code(&output), 1);
     assert!(auth_json(&env).is_none());
 }

@@ -142,7 +142,11 @@ pub(crate) fn option_names(bytes: &[u8]) -> HashSet<String> {
         if bytes[index] == b'-' && bytes[index + 1] == b'-' {
             let start = index;
             let mut end = index + 2;
-            while end < bytes.len() && (bytes[end].is_ascii_lowercase() || bytes[end].is_ascii_digit() || bytes[end] == b'-') {
+            while end < bytes.len()
+                && (bytes[end].is_ascii_lowercase()
+                    || bytes[end].is_ascii_digit()
+                    || bytes[end] == b'-')
+            {
                 end += 1;
             }
             if end > start + 2
@@ -175,7 +179,10 @@ fn options_from_version(path: &Path) -> Result<HashSet<String>, String> {
         .map(|part| part.parse().unwrap_or(0))
         .collect();
     let at_least = |major: u32, minor: u32| {
-        (numbers.first().copied().unwrap_or(0), numbers.get(1).copied().unwrap_or(0)) >= (major, minor)
+        (
+            numbers.first().copied().unwrap_or(0),
+            numbers.get(1).copied().unwrap_or(0),
+        ) >= (major, minor)
     };
     let mut options: HashSet<String> = HashSet::new();
     if at_least(0, 5) {
@@ -207,7 +214,11 @@ mod tests {
         let planted = fake_bwrap(&root.join("repo/bin"));
         let system = fake_bwrap(&root.join("usr/bin"));
         let path_var = std::env::join_paths([root.join("repo/bin"), root.join("usr/bin")]).unwrap();
-        let found = locate(Some(&path_var), &[root.join("repo")], Path::new("/nonexistent"));
+        let found = locate(
+            Some(&path_var),
+            &[root.join("repo")],
+            Path::new("/nonexistent"),
+        );
         assert_eq!(found, Some(system.clone()));
         // Without the untrusted root the planted one would win.
         let found = locate(Some(&path_var), &[], Path::new("/nonexistent"));
@@ -225,7 +236,14 @@ mod tests {
         let fallback = fake_bwrap(&root.join("fallback"));
         let found = locate(Some(&path_var), &[root.join("repo")], &fallback);
         assert_eq!(found, Some(fallback));
-        assert_eq!(locate(None, &[root.clone()], &root.join("fallback/bwrap")), None);
+        assert_eq!(
+            locate(
+                None,
+                std::slice::from_ref(&root),
+                &root.join("fallback/bwrap")
+            ),
+            None
+        );
     }
 
     #[test]
@@ -235,7 +253,13 @@ mod tests {
         assert!(options.contains("--perms"));
         assert!(options.contains("--x"));
         let too_old = features_from_options(Path::new("/b"), &options, false).unwrap_err();
-        assert!(matches!(too_old, PlanSandboxError::BubblewrapTooOld { flag: "--unshare-user", .. }));
+        assert!(matches!(
+            too_old,
+            PlanSandboxError::BubblewrapTooOld {
+                flag: "--unshare-user",
+                ..
+            }
+        ));
     }
 
     #[test]

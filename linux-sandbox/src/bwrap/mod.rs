@@ -21,7 +21,7 @@ use codex_sandboxing::{Access, Enforcement, SandboxPolicy};
 use crate::error::{PathRole, PlanSandboxError};
 use crate::globs::Glob;
 use crate::paths::check_writable_symlinks;
-use crate::request::{STATUS_FD, SECCOMP_FD};
+use crate::request::{SECCOMP_FD, STATUS_FD};
 
 /// Everything the argv needs besides the filesystem arguments.
 pub(crate) struct Invocation<'a> {
@@ -39,7 +39,13 @@ pub(crate) fn argv(invocation: &Invocation<'_>) -> Vec<OsString> {
     let managed = invocation.policy.enforcement == Enforcement::Managed;
     let mut argv: Vec<OsString> = Vec::new();
     let mut push = |parts: &[&str]| argv.extend(parts.iter().map(OsString::from));
-    push(&["bwrap", "--new-session", "--die-with-parent", "--unshare-user", "--unshare-pid"]);
+    push(&[
+        "bwrap",
+        "--new-session",
+        "--die-with-parent",
+        "--unshare-user",
+        "--unshare-pid",
+    ]);
     if managed {
         push(&["--unshare-ipc"]);
     }
@@ -49,7 +55,12 @@ pub(crate) fn argv(invocation: &Invocation<'_>) -> Vec<OsString> {
     if managed && invocation.features.disable_userns {
         push(&["--disable-userns"]);
     }
-    push(&["--cap-drop", "ALL", "--json-status-fd", &STATUS_FD.to_string()]);
+    push(&[
+        "--cap-drop",
+        "ALL",
+        "--json-status-fd",
+        &STATUS_FD.to_string(),
+    ]);
     if invocation.seccomp {
         push(&["--seccomp", &SECCOMP_FD.to_string()]);
     }
@@ -57,7 +68,10 @@ pub(crate) fn argv(invocation: &Invocation<'_>) -> Vec<OsString> {
     for (name, value) in invocation.loader_env {
         argv.extend([OsString::from("--setenv"), name.clone(), value.clone()]);
     }
-    argv.extend([OsString::from("--chdir"), invocation.cwd.as_os_str().to_os_string()]);
+    argv.extend([
+        OsString::from("--chdir"),
+        invocation.cwd.as_os_str().to_os_string(),
+    ]);
     argv.push(OsString::from("--"));
     argv.extend(invocation.command.iter().cloned());
     argv
@@ -81,9 +95,12 @@ pub(crate) fn is_loader_variable(name: &OsStr) -> bool {
 }
 
 /// Directories whose binaries are not trusted as `bwrap`: the working directory and (for a managed
-/// policy) every writable root except `/`.
+/// policy) every writable root, except `/` (which would leave nothing to trust).
 pub(crate) fn untrusted_directories(policy: &SandboxPolicy, cwd: &Path) -> Vec<PathBuf> {
-    let mut directories = vec![cwd.to_path_buf()];
+    let mut directories = Vec::new();
+    if cwd != Path::new("/") {
+        directories.push(cwd.to_path_buf());
+    }
     if policy.enforcement == Enforcement::Managed {
         let writable = policy
             .writable_roots

@@ -95,7 +95,8 @@ struct Emitter {
 
 impl Emitter {
     fn push(&mut self, parts: &[&OsStr]) {
-        self.args.extend(parts.iter().map(|part| part.to_os_string()));
+        self.args
+            .extend(parts.iter().map(|part| part.to_os_string()));
     }
 
     fn view(&self, path: &Path) -> View {
@@ -166,9 +167,11 @@ pub(crate) fn build(inputs: &MountInputs<'_>) -> Result<MountPlan, PlanSandboxEr
 
     let masks = std::mem::take(&mut emitter.masks);
     for (perms_index, view_index, path) in masks {
-        let reopened = emitter.views[view_index + 1..].iter().any(|(mounted, view)| {
-            mounted != &path && mounted.starts_with(&path) && *view != View::Hidden
-        });
+        let reopened = emitter.views[view_index + 1..]
+            .iter()
+            .any(|(mounted, view)| {
+                mounted != &path && mounted.starts_with(&path) && *view != View::Hidden
+            });
         if reopened {
             emitter.args[perms_index] = OsString::from("111");
         }
@@ -186,11 +189,13 @@ pub(crate) fn build(inputs: &MountInputs<'_>) -> Result<MountPlan, PlanSandboxEr
 }
 
 /// Every path that needs a mount, with its access, resolved and sorted shallowest first.
-fn collect_ops(inputs: &MountInputs<'_>, restricted_read: bool) -> Result<Vec<Op>, PlanSandboxError> {
+fn collect_ops(
+    inputs: &MountInputs<'_>,
+    restricted_read: bool,
+) -> Result<Vec<Op>, PlanSandboxError> {
     let policy = inputs.policy;
     let full_access = policy.enforcement == Enforcement::FullAccess;
-    let is_writable =
-        |path: &Path| !full_access && policy.access_for(path) == Access::Write;
+    let is_writable = |path: &Path| !full_access && policy.access_for(path) == Access::Write;
     let mut candidates: Vec<(PathBuf, Kind)> = Vec::new();
     for rule in &policy.rules {
         if !full_access || rule.access == Access::Deny {
@@ -255,9 +260,7 @@ fn collect_ops(inputs: &MountInputs<'_>, restricted_read: bool) -> Result<Vec<Op
     if !full_access {
         add_rename_guards(policy, &mut ops);
     }
-    ops.sort_by(|a, b| {
-        (depth(&a.dest), &a.dest, rank(a)).cmp(&(depth(&b.dest), &b.dest, rank(b)))
-    });
+    ops.sort_by(|a, b| (depth(&a.dest), &a.dest, rank(a)).cmp(&(depth(&b.dest), &b.dest, rank(b))));
     // One op per destination: the most restrictive wins.
     ops.reverse();
     let mut unique: Vec<Op> = Vec::with_capacity(ops.len());
@@ -452,7 +455,14 @@ fn host_writable(directory: &Path) -> bool {
         return false;
     };
     // SAFETY: `path` is a valid NUL-terminated string that outlives the call.
-    unsafe { libc::faccessat(libc::AT_FDCWD, path.as_ptr(), libc::W_OK | libc::X_OK, libc::AT_EACCESS) == 0 }
+    unsafe {
+        libc::faccessat(
+            libc::AT_FDCWD,
+            path.as_ptr(),
+            libc::W_OK | libc::X_OK,
+            libc::AT_EACCESS,
+        ) == 0
+    }
 }
 
 #[cfg(test)]

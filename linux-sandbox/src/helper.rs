@@ -1,0 +1,166 @@
+//! The `codex-linux-sandbox` command line:
+//!
+//! ```text
+//! codex-linux-sandbox --policy <JSON> --cwd <DIR> [--use-legacy-landlock] -- COMMAND...
+//! ```
+//! The helper's own environment is the command's complete environment. Exit status: the command's
+//! (128+N when it was killed by signal N), 127 when it was not found, 126 when it could not be
+//! executed, 1 for a usage, policy or sandbox error (printed as `error: …` then `hint: …`).
+
+use std::ffi::OsString;
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use codex_sandboxing::SandboxPolicy;
+
+use crate::request::{LinuxBackend, SandboxRequest};
+
+const USAGE: &str =
+    "usage: codex-linux-sandbox --policy <JSON> --cwd <DIR> [--use-legacy-landlock] -- COMMAND...";
+
+/// Parsed arguments.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct HelperArgs {
+    pub policy: String,
+    pub cwd: PathBuf,
+    pub backend: LinuxBackend,
+    pub command: Vec<OsString>,
+}
+
+/// Parse the arguments after `argv[0]`; `Ok(None)` for `--help`.
+pub(crate) fn parse(
+    args: impl IntoIterator<Item = OsString>,
+) -> Result<Option<HelperArgs>, String> {
+    let mut args = args.into_iter();
+    let mut policy = None;
+    let mut cwd = None;
+    let mut backend = LinuxBackend::Bubblewrap;
+    while let Some(arg) = args.next() {
+        match arg.to_str() {
+            Some("--policy") => {
+                let value = args.next().ok_or("`--policy` needs a value")?;
+                policy = Some(
+                    value
+                        .into_string()
+                        .map_err(|_| "`--policy` must be UTF-8 JSON")?,
+                );
+            }
+            Some("--cwd") => cwd = Some(PathBuf::from(args.next().ok_or("`--cwd` needs a value")?)),
+            Some("--use-legacy-landlock") => backend = LinuxBackend::Landlock,
+            Some("--help") | Some("-h") => return Ok(None),
+            Some("--") => break,
+            _ => return Err(format!("unexpected argument `{}`", arg.to_string_lossy())),
+        }
+    }
+    let command: Vec<OsString> = args.collect();
+    if command.is_empty() {
+        return Err("no command given after `--`".to_string());
+    }
+    Ok(Some(HelperArgs {
+        policy: policy.ok_or("`--policy` is required")?,
+        cwd: cwd.ok_or("`--cwd` is required")?,
+        backend,
+        command,
+    }))
+}
+
+/// Run the helper with this process's arguments and environment.
+pub fn helper_main() -> ExitCode {
+    let args = match parse(std::env::args_os().skip(1)) {
+        Ok(Some(args)) => args,
+        Ok(None) => {
+            let _ = writeln!(std::io::stdout(), "{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Err(message) => return report(&message, Some(USAGE.to_string()), 1),
+    };
+    let policy = match SandboxPolicy::from_json(&args.policy) {
+        Ok(policy) => policy,
+        Err(error) => return report(&format!("invalid `--policy` JSON: {error}"), None, 1),
+    };
+    let env: Vec<(OsString, OsString)> = std::env::vars_os().collect();
+    let request = SandboxRequest {
+        policy: &policy,
+        command: &args.command,
+        cwd: &args.cwd,
+        env: &env,
+        backend: args.backend,
+    };
+    let plan = match crate::plan(&request) {
+        Ok(plan) => plan,
+        Err(error) => return report(&error.to_string(), error.hint(), 1),
+    };
+    match crate::run(plan) {
+        Ok(status) => ExitCode::from(exit_code(status)),
+        Err(error) => report(&error.to_string(), error.hint(), error.exit_code()),
+    }
+}
+
+/// The command's code, or 128+signal.
+pub(crate) fn exit_code(status: std::process::ExitStatus) -> u8 {
+    use std::os::unix::process::ExitStatusExt;
+    match (status.code(), status.signal()) {
+        (Some(code), _) => u8::try_from(code & 0xff).unwrap_or(1),
+        (None, Some(signal)) => u8::try_from(128 + signal).unwrap_or(1),
+        (None, None) => 1,
+    }
+}
+
+fn report(message: &str, hint: Option<String>, code: u8) -> ExitCode {
+    let mut stderr = std::io::stderr().lock();
+    let _ = writeln!(stderr, "error: {message}");
+    if let Some(hint) = hint {
+        let _ = writeln!(stderr, "\nhint: {hint}");
+    }
+    ExitCode::from(code)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(list: &[&str]) -> Vec<OsString> {
+        list.iter().map(OsString::from).collect()
+    }
+
+    #[test]
+    fn parses_the_helper_interface() {
+        let parsed = parse(args(&[
+            "--policy",
+            "{}",
+            "--cwd",
+            "/w",
+            "--use-legacy-landlock",
+            "--",
+            "ls",
+            "-l",
+        ]))
+        .unwrap()
+        .unwrap();
+        assert_eq!(
+            parsed,
+            HelperArgs {
+                policy: "{}".to_string(),
+                cwd: PathBuf::from("/w"),
+                backend: LinuxBackend::Landlock,
+                command: args(&["ls", "-l"]),
+            }
+        );
+    }
+
+    #[test]
+    fn rejects_missing_pieces() {
+        assert!(parse(args(&["--cwd", "/w", "--", "ls"])).is_err());
+        assert!(parse(args(&["--policy", "{}", "--cwd", "/w"])).is_err());
+        assert!(parse(args(&["--bogus"])).is_err());
+        assert_eq!(parse(args(&["--help"])).unwrap(), None);
+    }
+
+    #[test]
+    fn signal_deaths_become_128_plus_signal() {
+        use std::os::unix::process::ExitStatusExt;
+        assert_eq!(exit_code(std::process::ExitStatus::from_raw(9)), 137);
+        assert_eq!(exit_code(std::process::ExitStatus::from_raw(3 << 8)), 3);
+    }
+}

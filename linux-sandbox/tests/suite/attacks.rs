@@ -1,0 +1,499 @@
+//! The attack matrix. Every probe exits 0 iff the attack succeeded. For each attack:
+//! - control: the same probe without a sandbox must succeed (so the probe can detect success);
+//! - sandboxed: the probe must fail, the sandbox must have started (marker line), and nothing
+//!   may change on the host (snapshot of everything outside the writable area plus the protected
+//!   metadata, listener traffic, the victim process still alive).
+//!
+//! Run with `--nocapture` to print the per-backend table.
+
+use std::os::fd::AsRawFd;
+use std::os::unix::process::CommandExt;
+
+use codex_sandboxing::NetworkAccess;
+
+use super::harness::{Backend, Fixture, HostServices, User, is_root};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Control {
+    /// Run the probe unsandboxed first; it must succeed.
+    Required,
+    /// Never run unsandboxed (it would change the host, e.g. a real mount).
+    Skip,
+}
+
+struct Attack {
+    name: &'static str,
+    script: &'static str,
+    control: Control,
+    /// Needs carve-outs or deny masks: the Landlock backend refuses such policies instead.
+    bubblewrap_only: bool,
+}
+
+macro_rules! py {
+    ($body:literal) => {
+        concat!("/usr/bin/python3 -c '", $body, "'")
+    };
+}
+
+const ATTACKS: &[Attack] = &[
+    Attack {
+        name: "write outside writable roots",
+        script: r#"echo pwned > "$OUTSIDE/new.txt""#,
+        control: Control::Required,
+        bubblewrap_only: false,
+    },
+    Attack {
+        name: "overwrite a file outside",
+        script: r#"echo pwned > "$OUTSIDE/target.txt""#,
+        control: Control::Required,
+        bubblewrap_only: false,
+    },
+    Attack {
+        name: "write through a new symlink to a directory",
+        script: r#"ln -s "$OUTSIDE" "$WORK/escape" && echo pwned > "$WORK/escape/via-link.txt""#,
+        control: Control::Required,
+        bubblewrap_only: false,
+    },
+    Attack {
+        name: "write through a new symlink to a file",
+        script: r#"ln -s "$OUTSIDE/target.txt" "$WORK/t" && echo pwned >> "$WORK/t""#,
+        control: Control::Required,
+        bubblewrap_only: false,
+    },
+    Attack {
+        name: "hard link an outside file into the workspace",
+        script: r#"ln "$OUTSIDE/target.txt" "$WORK/hl" && echo pwned >> "$WORK/hl""#,
+        control: Control::Required,
+        bubblewrap_only: false,
+    },
+    Attack {
+        name: "rename the workspace",
+        script: r#"mv "$WORK" "$WORK-moved""#,
+        control: Control::Required,
+        bubblewrap_only: false,
+    },
+    Attack {
+        name: "write .git/config",
+        script: r#"printf '[core]\n\tfsmonitor = evil\n' >> "$WORK/.git/config""#,
+        control: Control::Required,
+        bubblewrap_only: true,
+    },
+    Attack {
+        name: "create .git/hooks/pre-commit",
+        script: r#"echo evil > "$WORK/.git/hooks/pre-commit""#,
+        control: Control::Required,
+        bubblewrap_only: true,
+    },
+    Attack {
+        name: "git config core.hooksPath",
+        script: r#"git -C "$WORK" config core.hooksPath /tmp/evil"#,
+        control: Control::Required,
+        bubblewrap_only: true,
+    },
+    Attack {
+        name: "rename .git away",
+        script: r#"mv "$WORK/.git" "$WORK/git-moved""#,
+        control: Control::Required,
+        bubblewrap_only: true,
+    },
+    Attack {
+        name: "rename the parent of a nested .git",
+        script: r#"mv "$WORK/pkg" "$WORK/pkg-moved" && mkdir -p "$WORK/pkg/.git/hooks""#,
+        control: Control::Required,
+        bubblewrap_only: true,
+    },
+    Attack {
+        name: "create .codex/config.toml",
+        script: r#"mkdir -p "$WORK/.codex" && echo 'sandbox_mode = "danger-full-access"' > "$WORK/.codex/config.toml""#,
+        control: Control::Required,
+        bubblewrap_only: true,
+    },
+    Attack {
+        name: "write .agents/*",
+        script: r#"echo evil > "$WORK/.agents/evil.md""#,
+        control: Control::Required,
+        bubblewrap_only: true,
+    },
+    Attack {
+        name: "delete .agents",
+        script: r#"rm -rf "$WORK/.agents" && ! test -e "$WORK/.agents""#,
+        control: Control::Required,
+        bubblewrap_only: true,
+    },
+    Attack {
+        name: "read the denied credentials file",
+        script: r#"grep -q sk-live "$SECRET""#,
+        control: Control::Required,
+        bubblewrap_only: true,
+    },
+    Attack {
+        name: "read a deny-glob match (*.env)",
+        script: r#"grep -q TOKEN "$WORK/app/.env""#,
+        control: Control::Required,
+        bubblewrap_only: true,
+    },
+    Attack {
+        name: "unmount the credentials mask",
+        script: py!(
+            "import ctypes,os,sys\nlibc=ctypes.CDLL(None,use_errno=True)\nlibc.umount2(os.environ[\"SECRET\"].encode(),2)\nsys.exit(0 if b\"sk-live\" in open(os.environ[\"SECRET\"],\"rb\").read() else 1)"
+        ),
+        control: Control::Skip,
+        bubblewrap_only: true,
+    },
+    Attack {
+        name: "mount a tmpfs",
+        script: py!(
+            "import ctypes,os,sys\nlibc=ctypes.CDLL(None,use_errno=True)\nd=os.environ[\"WORK\"]+\"/m\"\nos.makedirs(d,exist_ok=True)\nsys.exit(0 if libc.mount(b\"none\",d.encode(),b\"tmpfs\",0,None)==0 else 1)"
+        ),
+        control: Control::Skip,
+        bubblewrap_only: false,
+    },
+    Attack {
+        name: "remount / read-write",
+        script: py!(
+            "import ctypes,sys\nlibc=ctypes.CDLL(None,use_errno=True)\nsys.exit(0 if libc.mount(None,b\"/\",None,32|4096,None)==0 else 1)"
+        ),
+        control: Control::Skip,
+        bubblewrap_only: false,
+    },
+    Attack {
+        name: "nested user namespace (unshare -U)",
+        script: "unshare -U true",
+        control: Control::Required,
+        bubblewrap_only: false,
+    },
+    Attack {
+        name: "nested user namespace (unshare syscall)",
+        script: py!(
+            "import ctypes,sys\nlibc=ctypes.CDLL(None,use_errno=True)\nsys.exit(0 if libc.unshare(0x10000000)==0 else 1)"
+        ),
+        control: Control::Required,
+        bubblewrap_only: false,
+    },
+    Attack {
+        name: "TCP to a host loopback listener",
+        script: py!(
+            "import socket,os\ns=socket.socket(socket.AF_INET,socket.SOCK_STREAM)\ns.settimeout(3)\ns.connect((\"127.0.0.1\",int(os.environ[\"TCP4_PORT\"])))"
+        ),
+        control: Control::Required,
+        bubblewrap_only: false,
+    },
+    Attack {
+        name: "TCP over IPv6 to a host listener",
+        script: py!(
+            "import socket,os\ns=socket.socket(socket.AF_INET6,socket.SOCK_STREAM)\ns.settimeout(3)\ns.connect((\"::1\",int(os.environ[\"TCP6_PORT\"])))"
+        ),
+        control: Control::Required,
+        bubblewrap_only: false,
+    },
+    Attack {
+        name: "UDP/DNS query to a host resolver",
+        script: py!(
+            "import socket,os\ns=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\ns.sendto(b\"\\x12\\x34query\",(\"127.0.0.1\",int(os.environ[\"UDP_PORT\"])))"
+        ),
+        control: Control::Required,
+        bubblewrap_only: false,
+    },
+    Attack {
+        name: "connect to a host unix socket",
+        script: py!(
+            "import socket,os\ns=socket.socket(socket.AF_UNIX)\ns.connect(os.environ[\"HOST_SOCK\"])"
+        ),
+        control: Control::Required,
+        bubblewrap_only: false,
+    },
+    Attack {
+        name: "datagram to a host unix socket (sendto)",
+        script: py!(
+            "import socket,os\ns=socket.socket(socket.AF_UNIX,socket.SOCK_DGRAM)\ns.sendto(b\"x\",os.environ[\"DGRAM_SOCK\"])"
+        ),
+        control: Control::Required,
+        bubblewrap_only: false,
+    },
+    Attack {
+        name: "datagram to a host unix socket (socketpair+sendmsg)",
+        script: py!(
+            "import socket,os\na,b=socket.socketpair(socket.AF_UNIX,socket.SOCK_DGRAM)\na.sendmsg([b\"x\"],[],0,os.environ[\"DGRAM_SOCK\"])"
+        ),
+        control: Control::Required,
+        bubblewrap_only: false,
+    },
+    Attack {
+        name: "connect to a host abstract unix socket",
+        script: py!(
+            "import socket,os\ns=socket.socket(socket.AF_UNIX)\ns.connect(\"\\0\"+os.environ[\"ABSTRACT_NAME\"])"
+        ),
+        control: Control::Required,
+        bubblewrap_only: false,
+    },
+    Attack {
+        name: "signal an outside process",
+        script: r#"kill -TERM "$VICTIM_PID""#,
+        control: Control::Skip,
+        bubblewrap_only: false,
+    },
+    Attack {
+        name: "probe an outside process (kill -0)",
+        script: r#"kill -0 "$VICTIM_PID""#,
+        control: Control::Required,
+        bubblewrap_only: false,
+    },
+    Attack {
+        name: "ptrace an outside process",
+        script: py!(
+            "import ctypes,os,sys\nlibc=ctypes.CDLL(None,use_errno=True)\npid=int(os.environ[\"VICTIM_PID\"])\nif libc.ptrace(16,pid,None,None)!=0: sys.exit(1)\nos.waitpid(pid,0)\nlibc.ptrace(17,pid,None,None)"
+        ),
+        control: Control::Required,
+        bubblewrap_only: false,
+    },
+    Attack {
+        name: "read /proc/<pid>/environ of an outside process",
+        script: r#"grep -q hunter2 "/proc/$VICTIM_PID/environ""#,
+        control: Control::Required,
+        bubblewrap_only: false,
+    },
+    Attack {
+        name: "io_uring_setup",
+        script: py!(
+            "import ctypes,sys\nlibc=ctypes.CDLL(None,use_errno=True)\np=ctypes.create_string_buffer(120)\nsys.exit(0 if libc.syscall(425,4,p)>=0 else 1)"
+        ),
+        control: Control::Required,
+        bubblewrap_only: false,
+    },
+    Attack {
+        name: "TIOCSTI terminal injection",
+        script: TIOCSTI_PROBE_LOW,
+        control: Control::Required,
+        bubblewrap_only: false,
+    },
+    Attack {
+        name: "TIOCSTI with high bits set (CVE-2019-10063)",
+        script: TIOCSTI_PROBE_HIGH,
+        control: Control::Required,
+        bubblewrap_only: false,
+    },
+    Attack {
+        name: "write through an inherited directory fd",
+        script: r#"echo pwned > /proc/self/fd/7/inherited.txt"#,
+        control: Control::Required,
+        bubblewrap_only: false,
+    },
+];
+
+const TIOCSTI_PROBE_LOW: &str = py!(
+    "import ctypes,os,sys,pty\nlibc=ctypes.CDLL(None,use_errno=True)\nm,s=pty.openpty()\npid=os.fork()\nif pid==0:\n    os.setsid()\n    libc.ioctl(s,ctypes.c_ulong(0x540E),0)\n    os._exit(0 if libc.ioctl(s,ctypes.c_ulong(0x5412),ctypes.c_char_p(b\"x\"))==0 else 1)\n_,st=os.waitpid(pid,0)\nsys.exit(os.waitstatus_to_exitcode(st))"
+);
+const TIOCSTI_PROBE_HIGH: &str = py!(
+    "import ctypes,os,sys,pty\nlibc=ctypes.CDLL(None,use_errno=True)\nm,s=pty.openpty()\npid=os.fork()\nif pid==0:\n    os.setsid()\n    libc.ioctl(s,ctypes.c_ulong(0x540E),0)\n    os._exit(0 if libc.ioctl(s,ctypes.c_ulong(0x5412|(1<<32)),ctypes.c_char_p(b\"x\"))==0 else 1)\n_,st=os.waitpid(pid,0)\nsys.exit(os.waitstatus_to_exitcode(st))"
+);
+
+const STARTED: &str = "SANDBOX-STARTED";
+
+/// Run `script` with an `O_PATH` descriptor of the outside directory on fd 7 (never close-on-exec
+/// in the launched process), as a careless caller might leak one.
+fn with_inherited_fd(fixture: &Fixture, command: &mut std::process::Command) -> std::fs::File {
+    let outside = std::fs::File::open(&fixture.outside).unwrap();
+    let fd = outside.as_raw_fd();
+    // SAFETY: dup2 is async-signal-safe; it runs in the child before exec.
+    unsafe {
+        command.pre_exec(move || {
+            if libc::dup2(fd, 7) < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    outside
+}
+
+fn run_probe(
+    fixture: &Fixture,
+    services: &HostServices,
+    backend: Option<Backend>,
+    attack: &Attack,
+) -> std::process::Output {
+    let script = format!("echo {STARTED}; {}", attack.script);
+    let env = services.env();
+    let policy = match backend {
+        Some(Backend::Landlock) => fixture.landlock_policy(NetworkAccess::Restricted),
+        _ => fixture.workspace_policy(NetworkAccess::Restricted),
+    };
+    let mut command = match backend {
+        Some(backend) => {
+            let helper = env!("CARGO_BIN_EXE_codex-linux-sandbox");
+            let mut args: Vec<std::ffi::OsString> = vec![
+                "--policy".into(),
+                policy.to_json().into(),
+                "--cwd".into(),
+                fixture.work.clone().into(),
+            ];
+            if backend == Backend::Landlock {
+                args.push("--use-legacy-landlock".into());
+            }
+            args.extend([
+                "--".into(),
+                "/bin/sh".into(),
+                "-c".into(),
+                script.clone().into(),
+            ]);
+            fixture.as_user(helper, &args)
+        }
+        None => {
+            let mut command = fixture.as_user("/bin/sh", &["-c".into(), script.clone().into()]);
+            command.current_dir(&fixture.work);
+            command
+        }
+    };
+    command.envs(fixture.env()).envs(env);
+    let _keep = attack
+        .name
+        .contains("inherited")
+        .then(|| with_inherited_fd(fixture, &mut command));
+    command.output().unwrap()
+}
+
+struct Row {
+    name: &'static str,
+    control: &'static str,
+    result: String,
+}
+
+fn matrix(backend: Backend, user: User) {
+    if !is_root() {
+        eprintln!("skipping: the attack matrix needs root (to also run as uid 65534)");
+        return;
+    }
+    let mut rows = Vec::new();
+    let mut failures = Vec::new();
+    for attack in ATTACKS {
+        if backend == Backend::Landlock && attack.bubblewrap_only {
+            rows.push(Row {
+                name: attack.name,
+                control: "-",
+                result: "n/a: policy refused".to_string(),
+            });
+            continue;
+        }
+        let run_control = match attack.control {
+            Control::Required => true,
+            Control::Skip => false,
+        };
+        let control = if run_control {
+            let fixture = Fixture::new(user);
+            let services = HostServices::start(&fixture);
+            let output = run_probe(&fixture, &services, None, attack);
+            if !output.status.success() {
+                failures.push(format!(
+                    "{}: the unsandboxed control did not succeed: {}",
+                    attack.name,
+                    String::from_utf8_lossy(&output.stderr)
+                ));
+            }
+            if output.status.success() {
+                "succeeds"
+            } else {
+                "FAILS"
+            }
+        } else {
+            "not run"
+        };
+        let fixture = Fixture::new(user);
+        let mut services = HostServices::start(&fixture);
+        let before = fixture.snapshot();
+        let output = run_probe(&fixture, &services, Some(backend), attack);
+        let after = fixture.snapshot();
+        let traffic = services.saw_traffic();
+        let started = String::from_utf8_lossy(&output.stdout).contains(STARTED);
+        let mut problems = Vec::new();
+        if !started {
+            problems.push(format!(
+                "sandbox did not start: {}",
+                String::from_utf8_lossy(&output.stderr)
+            ));
+        }
+        if output.status.success() {
+            problems.push("attack succeeded".to_string());
+        }
+        if before != after {
+            let changed: Vec<_> = after
+                .iter()
+                .filter(|(path, value)| before.get(*path) != Some(*value))
+                .map(|(path, _)| path.display().to_string())
+                .chain(
+                    before
+                        .keys()
+                        .filter(|path| !after.contains_key(*path))
+                        .map(|path| format!("removed {}", path.display())),
+                )
+                .collect();
+            problems.push(format!("host changed: {changed:?}"));
+        }
+        if !traffic.is_empty() {
+            problems.push(format!("host listeners saw traffic: {traffic:?}"));
+        }
+        if !services.victim_alive() {
+            problems.push("the outside process died".to_string());
+        }
+        let result = if problems.is_empty() {
+            "blocked, no trace".to_string()
+        } else {
+            format!("FAILED: {}", problems.join("; "))
+        };
+        if !problems.is_empty() {
+            failures.push(format!("{}: {}", attack.name, problems.join("; ")));
+        }
+        rows.push(Row {
+            name: attack.name,
+            control,
+            result,
+        });
+    }
+    eprintln!(
+        "\n### {backend:?} as {user:?}\n| attack | unsandboxed control | sandboxed |\n|---|---|---|"
+    );
+    for row in &rows {
+        eprintln!("| {} | {} | {} |", row.name, row.control, row.result);
+    }
+    assert!(
+        failures.is_empty(),
+        "{backend:?} as {user:?}:\n{}",
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn bubblewrap_blocks_every_attack_as_root() {
+    matrix(Backend::Bubblewrap, User::Root);
+}
+
+#[test]
+fn bubblewrap_blocks_every_attack_as_nobody() {
+    matrix(Backend::Bubblewrap, User::Nobody);
+}
+
+#[test]
+fn landlock_blocks_every_applicable_attack_as_root() {
+    matrix(Backend::Landlock, User::Root);
+}
+
+#[test]
+fn landlock_blocks_every_applicable_attack_as_nobody() {
+    matrix(Backend::Landlock, User::Nobody);
+}
+
+#[test]
+fn landlock_refuses_policies_with_carve_outs_and_says_what() {
+    let fixture = Fixture::new(User::Root);
+    let policy = fixture.workspace_policy(NetworkAccess::Restricted);
+    let output = fixture.helper(Backend::Landlock, &policy, "echo should-not-run", &[]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(output.stdout.is_empty());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(
+        stderr,
+        format!(
+            "error: the legacy Landlock backend cannot enforce this policy: cannot keep `{0}/.agents` read-only inside the writable root `{0}` (and 3 more protected paths): Landlock has no carve-outs inside a granted path\n\nhint: use the default bubblewrap backend (drop `use_legacy_landlock`), or relax the permission profile\n",
+            fixture.work.display()
+        )
+    );
+}

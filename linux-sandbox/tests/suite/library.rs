@@ -1,0 +1,202 @@
+//! `plan()` + `run()` called in-process, plus signal forwarding and concurrent runs through the
+//! helper binary.
+
+use std::ffi::OsString;
+use std::io::{BufRead, BufReader};
+use std::process::Stdio;
+
+use codex_linux_sandbox::{LinuxBackend, SandboxRequest, plan, run};
+use codex_sandboxing::NetworkAccess;
+
+use super::harness::{Backend, Fixture, User};
+
+fn env(fixture: &Fixture) -> Vec<(OsString, OsString)> {
+    fixture
+        .env()
+        .into_iter()
+        .map(|(name, value)| (name.into(), value.into()))
+        .collect()
+}
+
+fn sh(script: &str) -> Vec<OsString> {
+    vec!["/bin/sh".into(), "-c".into(), script.into()]
+}
+
+#[test]
+fn plan_then_run_enforces_the_workspace_policy() {
+    let fixture = Fixture::new(User::Root);
+    let policy = fixture.workspace_policy(NetworkAccess::Restricted);
+    let env = env(&fixture);
+    let command = sh(
+        "echo ok > \"$WORK/result\"; echo x >> \"$WORK/.git/config\" 2>/dev/null && echo git-writable >> \"$WORK/result\"; cat \"$SECRET\" >/dev/null 2>&1 && echo secret-readable >> \"$WORK/result\"; exit 7",
+    );
+    let request = SandboxRequest {
+        policy: &policy,
+        command: &command,
+        cwd: &fixture.work,
+        env: &env,
+        backend: LinuxBackend::Bubblewrap,
+    };
+    let plan = plan(&request).unwrap();
+    assert_eq!(plan.backend_name(), "bubblewrap");
+    assert_eq!(plan.argv[0], "bwrap");
+    assert!(plan.program.ends_with("bwrap"));
+    assert_eq!(
+        plan.env_changes,
+        vec![(
+            "CODEX_SANDBOX_NETWORK_DISABLED".to_string(),
+            "1".to_string()
+        )]
+    );
+    let status = run(plan).unwrap();
+    assert_eq!(status.code(), Some(7));
+    assert_eq!(
+        std::fs::read_to_string(fixture.work.join("result")).unwrap(),
+        "ok\n"
+    );
+    assert!(!fixture.work.join(".codex").exists());
+}
+
+#[test]
+fn landlock_plan_is_the_command_itself() {
+    let fixture = Fixture::new(User::Root);
+    let policy = fixture.landlock_policy(NetworkAccess::Enabled);
+    let env = env(&fixture);
+    let command =
+        sh("echo landlock > \"$WORK/result\"; echo x > \"$OUTSIDE/new\" 2>/dev/null; exit 3");
+    let request = SandboxRequest {
+        policy: &policy,
+        command: &command,
+        cwd: &fixture.work,
+        env: &env,
+        backend: LinuxBackend::Landlock,
+    };
+    let plan = plan(&request).unwrap();
+    assert_eq!(plan.backend_name(), "landlock");
+    assert_eq!(plan.argv, command);
+    assert!(plan.env_changes.is_empty(), "network enabled: no marker");
+    assert_eq!(run(plan).unwrap().code(), Some(3));
+    assert_eq!(
+        std::fs::read_to_string(fixture.work.join("result")).unwrap(),
+        "landlock\n"
+    );
+    assert!(!fixture.outside.join("new").exists());
+}
+
+#[test]
+fn loader_variables_reach_the_command_through_setenv() {
+    let fixture = Fixture::new(User::Root);
+    let policy = fixture.workspace_policy(NetworkAccess::Restricted);
+    let mut env = env(&fixture);
+    env.push(("LD_CODEX_TEST".into(), "through-setenv".into()));
+    let command = sh("printf '%s' \"$LD_CODEX_TEST\" > \"$WORK/result\"");
+    let request = SandboxRequest {
+        policy: &policy,
+        command: &command,
+        cwd: &fixture.work,
+        env: &env,
+        backend: LinuxBackend::Bubblewrap,
+    };
+    let plan = plan(&request).unwrap();
+    let position = plan.argv.iter().position(|arg| arg == "--setenv").unwrap();
+    assert_eq!(plan.argv[position + 1], "LD_CODEX_TEST");
+    assert!(run(plan).unwrap().success());
+    assert_eq!(
+        std::fs::read_to_string(fixture.work.join("result")).unwrap(),
+        "through-setenv"
+    );
+}
+
+#[test]
+fn sigterm_is_forwarded_to_the_command() {
+    for backend in [Backend::Bubblewrap, Backend::Landlock] {
+        let fixture = Fixture::new(User::Root);
+        let policy = match backend {
+            Backend::Bubblewrap => fixture.workspace_policy(NetworkAccess::Restricted),
+            Backend::Landlock => fixture.landlock_policy(NetworkAccess::Restricted),
+        };
+        let helper = env!("CARGO_BIN_EXE_codex-linux-sandbox");
+        let mut args: Vec<OsString> = vec![
+            "--policy".into(),
+            policy.to_json().into(),
+            "--cwd".into(),
+            fixture.work.clone().into(),
+        ];
+        if backend == Backend::Landlock {
+            args.push("--use-legacy-landlock".into());
+        }
+        args.push("--".into());
+        args.extend(sh(
+            "trap 'echo got-term; exit 9' TERM; echo ready; while :; do sleep 0.1; done",
+        ));
+        let mut child = fixture
+            .as_user(helper, &args)
+            .envs(fixture.env())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        assert_eq!(lines.next().unwrap().unwrap(), "ready");
+        // SAFETY: kill has no memory effects.
+        assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGTERM) }, 0);
+        assert_eq!(lines.next().unwrap().unwrap(), "got-term", "{backend:?}");
+        assert_eq!(child.wait().unwrap().code(), Some(9), "{backend:?}");
+    }
+}
+
+#[test]
+fn concurrent_runs_share_the_codex_mount_point_and_leave_nothing() {
+    let fixture = Fixture::new(User::Root);
+    let policy = fixture.workspace_policy(NetworkAccess::Restricted);
+    let helper = env!("CARGO_BIN_EXE_codex-linux-sandbox");
+    let spawn = |me: &str, other: &str| {
+        let script = format!(
+            "test -d \"$WORK/.codex\" || exit 5; touch \"$WORK/{me}\"; while [ ! -e \"$WORK/{other}\" ]; do sleep 0.02; done; mkdir \"$WORK/.codex/x\" 2>/dev/null && exit 6; exit 0"
+        );
+        fixture
+            .as_user(
+                helper,
+                &[
+                    "--policy".into(),
+                    policy.to_json().into(),
+                    "--cwd".into(),
+                    fixture.work.clone().into(),
+                    "--".into(),
+                    "/bin/sh".into(),
+                    "-c".into(),
+                    script.into(),
+                ],
+            )
+            .envs(fixture.env())
+            .spawn()
+            .unwrap()
+    };
+    let mut first = spawn("first-started", "second-started");
+    let mut second = spawn("second-started", "first-started");
+    assert_eq!(first.wait().unwrap().code(), Some(0));
+    assert_eq!(second.wait().unwrap().code(), Some(0));
+    assert!(
+        !fixture.work.join(".codex").exists(),
+        "the shared mount point was removed by the last run"
+    );
+}
+
+#[test]
+fn a_user_directory_that_appears_is_never_removed() {
+    let fixture = Fixture::new(User::Root);
+    let policy = fixture.workspace_policy(NetworkAccess::Restricted);
+    std::fs::create_dir(fixture.work.join(".codex")).unwrap();
+    std::fs::write(fixture.work.join(".codex/config.toml"), "model = \"x\"\n").unwrap();
+    let output = fixture.helper(
+        Backend::Bubblewrap,
+        &policy,
+        "cat \"$WORK/.codex/config.toml\"; echo y >> \"$WORK/.codex/config.toml\"",
+        &[],
+    );
+    assert_eq!(String::from_utf8_lossy(&output.stdout), "model = \"x\"\n");
+    assert!(!output.status.success());
+    assert_eq!(
+        std::fs::read_to_string(fixture.work.join(".codex/config.toml")).unwrap(),
+        "model = \"x\"\n"
+    );
+}

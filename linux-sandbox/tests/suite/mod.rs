@@ -1,0 +1,5 @@
+mod attacks;
+mod canary;
+mod harness;
+mod library;
+mod positive;
