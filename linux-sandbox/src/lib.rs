@@ -65,3 +65,17 @@ pub use runner::run;
 pub fn run(_plan: LinuxPlan) -> Result<std::process::ExitStatus, RunSandboxError> {
     Err(RunSandboxError::UnsupportedPlatform)
 }
+#[cfg(test)]
+mod zz_tmp_timing {
+    #[test]
+    fn cold_pieces() {
+        let t = std::time::Instant::now();
+        let b = crate::bwrap::discovery::find(&[]).unwrap();
+        let t1 = t.elapsed();
+        let p = crate::seccomp::program(crate::seccomp::NetworkRules::Restricted).unwrap();
+        let t2 = t.elapsed();
+        let s = crate::userns::UserNamespaceSysctls::read();
+        let t3 = t.elapsed();
+        eprintln!("find {t1:?} seccomp {:?} sysctl {:?} {} {} {:?}", t2 - t1, t3 - t2, b.path.display(), p.len(), s);
+    }
+}

@@ -78,9 +78,9 @@ impl TestEnv {
     }
 }
 
-/// Run and capture; never panics on a non-zero exit.
-pub fn run(command: &mut Command) -> Output {
-    command.output().expect("spawn codex")
+/// Run and capture; never panics on a non-zero exit. Takes `Command` or `&mut Command`.
+pub fn run(mut command: impl std::borrow::BorrowMut<Command>) -> Output {
+    command.borrow_mut().output().expect("spawn codex")
 }
 
 pub fn stdout(output: &Output) -> String {
@@ -101,17 +101,20 @@ pub fn code(output: &Output) -> i32 {
 }
 
 /// True when the current process runs as root.
+#[allow(dead_code)]
 pub fn is_root() -> bool {
     // SAFETY: geteuid has no preconditions.
     unsafe { libc_geteuid() == 0 }
 }
 
+#[allow(dead_code)]
 unsafe extern "C" {
     #[link_name = "geteuid"]
     fn libc_geteuid() -> u32;
 }
 
 /// A path that does not exist yet inside `dir`.
+#[allow(dead_code)]
 pub fn fresh(dir: &Path, name: &str) -> PathBuf {
     let path = dir.join(name);
     assert!(!path.exists(), "{} exists already", path.display());

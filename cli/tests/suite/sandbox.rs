@@ -26,7 +26,13 @@ fn dry_run_prints_the_exact_plan_and_runs_nothing() {
     let marker = env.work().join("marker");
     let plan = dry_run(
         &env,
-        &["sandbox", "--dry-run", "--", "touch", marker.to_str().unwrap()],
+        &[
+            "sandbox",
+            "--dry-run",
+            "--",
+            "touch",
+            marker.to_str().unwrap(),
+        ],
     );
     assert_eq!(plan["backend"], "bubblewrap");
     let program = plan["program"].as_str().unwrap();
@@ -50,20 +56,37 @@ fn dry_run_prints_the_exact_plan_and_runs_nothing() {
 #[test]
 fn legacy_config_runs_read_only_unless_sandbox_mode_is_overridden() {
     let env = TestEnv::new();
-    env.write("home/.codex/config.toml", "sandbox_mode = \"workspace-write\"\n");
+    env.write(
+        "home/.codex/config.toml",
+        "sandbox_mode = \"workspace-write\"\n",
+    );
     let plan = dry_run(&env, &["sandbox", "--dry-run", "--", "true"]);
     assert!(summary(&plan).starts_with("read-only"), "{plan}");
 
     let plan = dry_run(
         &env,
-        &["sandbox", "-c", "sandbox_mode=workspace-write", "--dry-run", "--", "true"],
+        &[
+            "sandbox",
+            "-c",
+            "sandbox_mode=workspace-write",
+            "--dry-run",
+            "--",
+            "true",
+        ],
     );
     assert!(summary(&plan).starts_with("workspace-write"), "{plan}");
 
     // Root-level -c works the same way.
     let plan = dry_run(
         &env,
-        &["-c", "sandbox_mode=workspace-write", "sandbox", "--dry-run", "--", "true"],
+        &[
+            "-c",
+            "sandbox_mode=workspace-write",
+            "sandbox",
+            "--dry-run",
+            "--",
+            "true",
+        ],
     );
     assert!(summary(&plan).starts_with("workspace-write"), "{plan}");
 }
@@ -80,7 +103,10 @@ fn full_auto_means_workspace_write_for_legacy_configs_and_is_refused_for_profile
         "warning: `--full-auto` is deprecated; use `-c sandbox_mode=workspace-write` instead\n"
     );
 
-    env.write("home/.codex/config.toml", "default_permissions = \":workspace\"\n");
+    env.write(
+        "home/.codex/config.toml",
+        "default_permissions = \":workspace\"\n",
+    );
     let output = run(env.codex(["sandbox", "--full-auto", "--dry-run", "--", "true"]));
     assert_eq!(code(&output), 1);
     assert_eq!(
@@ -93,10 +119,16 @@ fn full_auto_means_workspace_write_for_legacy_configs_and_is_refused_for_profile
 #[test]
 fn permission_profile_flag_selects_builtin_and_named_profiles() {
     let env = TestEnv::new();
-    let plan = dry_run(&env, &["sandbox", "-P", ":workspace", "--dry-run", "--", "true"]);
+    let plan = dry_run(
+        &env,
+        &["sandbox", "-P", ":workspace", "--dry-run", "--", "true"],
+    );
     assert!(!summary(&plan).starts_with("read-only"), "{plan}");
     let argv = plan["argv"].to_string();
-    assert!(argv.contains(&format!("\"{}\"", env.work().display())), "{argv}");
+    assert!(
+        argv.contains(&format!("\"{}\"", env.work().display())),
+        "{argv}"
+    );
 
     env.write(
         "home/.codex/config.toml",
@@ -104,10 +136,24 @@ fn permission_profile_flag_selects_builtin_and_named_profiles() {
     );
     let plan = dry_run(
         &env,
-        &["sandbox", "--permissions-profile", "net", "--dry-run", "--", "true"],
+        &[
+            "sandbox",
+            "--permissions-profile",
+            "net",
+            "--dry-run",
+            "--",
+            "true",
+        ],
     );
-    assert_eq!(plan["env"], serde_json::json!({}), "network enabled: {plan}");
-    assert!(!plan["argv"].to_string().contains("--unshare-net"), "{plan}");
+    assert_eq!(
+        plan["env"],
+        serde_json::json!({}),
+        "network enabled: {plan}"
+    );
+    assert!(
+        !plan["argv"].to_string().contains("--unshare-net"),
+        "{plan}"
+    );
 }
 
 #[test]
@@ -124,7 +170,10 @@ fn undefined_permission_profile_is_named_in_the_error() {
 #[test]
 fn cd_and_include_managed_config_require_a_permission_profile() {
     let env = TestEnv::new();
-    for flag in [["-C", "."].as_slice(), ["--include-managed-config"].as_slice()] {
+    for flag in [
+        ["-C", "."].as_slice(),
+        ["--include-managed-config"].as_slice(),
+    ] {
         let mut args = vec!["sandbox"];
         args.extend_from_slice(flag);
         args.extend_from_slice(&["--", "true"]);
@@ -208,7 +257,11 @@ fn override_and_feature_errors_are_reported_like_upstream() {
 #[test]
 fn seatbelt_dry_run_works_on_any_os_but_running_needs_macos() {
     let env = TestEnv::new();
-    for subcommand in [["sandbox", "macos"], ["sandbox", "seatbelt"], ["debug", "seatbelt"]] {
+    for subcommand in [
+        ["sandbox", "macos"],
+        ["sandbox", "seatbelt"],
+        ["debug", "seatbelt"],
+    ] {
         let mut args = subcommand.to_vec();
         args.extend_from_slice(&["--dry-run", "--", "true"]);
         let plan = dry_run(&env, &args);
@@ -239,19 +292,37 @@ fn seatbelt_dry_run_works_on_any_os_but_running_needs_macos() {
 #[test]
 fn explicit_linux_forms_and_the_legacy_backend() {
     let env = TestEnv::new();
-    for subcommand in [["sandbox", "linux"], ["sandbox", "landlock"], ["debug", "landlock"]] {
+    for subcommand in [
+        ["sandbox", "linux"],
+        ["sandbox", "landlock"],
+        ["debug", "landlock"],
+    ] {
         let mut args = subcommand.to_vec();
         args.extend_from_slice(&["--dry-run", "--", "true"]);
         assert_eq!(dry_run(&env, &args)["backend"], "bubblewrap");
     }
     let plan = dry_run(
         &env,
-        &["sandbox", "-c", "use_legacy_landlock=true", "--dry-run", "--", "true"],
+        &[
+            "sandbox",
+            "-c",
+            "use_legacy_landlock=true",
+            "--dry-run",
+            "--",
+            "true",
+        ],
     );
     assert_eq!(plan["backend"], "landlock");
     let plan = dry_run(
         &env,
-        &["--enable", "use_legacy_landlock", "sandbox", "--dry-run", "--", "true"],
+        &[
+            "--enable",
+            "use_legacy_landlock",
+            "sandbox",
+            "--dry-run",
+            "--",
+            "true",
+        ],
     );
     assert_eq!(plan["backend"], "landlock");
 }
@@ -284,7 +355,11 @@ fn allow_unix_socket_paths_become_part_of_the_policy() {
     );
     let expected = format!("-DUNIX_SOCKET_PATH_0={}", env.work().join("sock").display());
     assert!(
-        plan["argv"].as_array().unwrap().iter().any(|arg| arg == &Value::from(expected.clone())),
+        plan["argv"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|arg| arg == &Value::from(expected.clone())),
         "{plan}"
     );
 }
@@ -295,15 +370,25 @@ fn help_lists_only_commands_that_exist() {
     let output = run(env.codex(["--help"]));
     assert_eq!(code(&output), 0);
     let help = stdout(&output);
-    for command in ["sandbox", "login", "logout", "config", "features", "completion"] {
+    for command in [
+        "sandbox",
+        "login",
+        "logout",
+        "config",
+        "features",
+        "completion",
+    ] {
         assert!(
-            help.lines().any(|line| line.trim_start().starts_with(command)),
+            help.lines()
+                .any(|line| line.trim_start().starts_with(command)),
             "{command} missing from:\n{help}"
         );
     }
     for absent in ["exec ", "mcp", "app-server", "resume", "debug"] {
         assert!(
-            !help.lines().any(|line| line.trim_start().starts_with(absent)),
+            !help
+                .lines()
+                .any(|line| line.trim_start().starts_with(absent)),
             "{absent} listed in:\n{help}"
         );
     }

@@ -68,10 +68,14 @@ pub(crate) fn locate(
         if untrusted.iter().any(|root| candidate.starts_with(root)) {
             return None;
         }
+        // One stat first: most PATH entries have no `bwrap`, and canonicalizing costs a
+        // readlink per component.
+        let metadata = std::fs::metadata(candidate).ok()?;
+        if !metadata.is_file() || metadata.mode() & 0o111 == 0 {
+            return None;
+        }
         let real = std::fs::canonicalize(candidate).ok()?;
-        let metadata = std::fs::metadata(&real).ok()?;
-        let executable = metadata.is_file() && metadata.mode() & 0o111 != 0;
-        (executable && !untrusted.iter().any(|root| real.starts_with(root))).then_some(real)
+        (!untrusted.iter().any(|root| real.starts_with(root))).then_some(real)
     };
     path_var
         .map(std::env::split_paths)
@@ -134,30 +138,28 @@ pub(crate) fn features_from_options(
     })
 }
 
-/// Every `--option-name` string in `bytes`.
+/// The option names we care about (`REQUIRED_OPTIONS` and `--disable-userns`) that occur in
+/// `bytes`. One pass over the `--` occurrences, no allocation per occurrence.
 pub(crate) fn option_names(bytes: &[u8]) -> HashSet<String> {
+    let wanted = REQUIRED_OPTIONS.iter().copied().chain(["--disable-userns"]);
+    let wanted: Vec<&str> = wanted.collect();
     let mut names = HashSet::new();
     let mut index = 0;
     while index + 2 < bytes.len() {
-        if bytes[index] == b'-' && bytes[index + 1] == b'-' {
-            let start = index;
-            let mut end = index + 2;
-            while end < bytes.len()
-                && (bytes[end].is_ascii_lowercase()
-                    || bytes[end].is_ascii_digit()
-                    || bytes[end] == b'-')
-            {
-                end += 1;
-            }
-            if end > start + 2
-                && let Ok(name) = std::str::from_utf8(&bytes[start..end])
-            {
-                names.insert(name.to_string());
-            }
-            index = end;
-        } else {
-            index += 1;
+        let Some(offset) = bytes[index..].windows(2).position(|pair| pair == b"--") else {
+            break;
+        };
+        let start = index + offset;
+        let mut end = start + 2;
+        while end < bytes.len()
+            && (bytes[end].is_ascii_lowercase() || bytes[end].is_ascii_digit() || bytes[end] == b'-')
+        {
+            end += 1;
         }
+        if let Some(name) = wanted.iter().find(|name| name.as_bytes() == &bytes[start..end]) {
+            names.insert((*name).to_string());
+        }
+        index = end.max(start + 2);
     }
     names
 }
@@ -248,10 +250,10 @@ mod tests {
 
     #[test]
     fn option_scan_finds_help_text_flags() {
-        let options = option_names(b"\0    --disable-userns  Disable\n    --perms OCTAL\0--x\0--");
+        let options = option_names(b"\0    --disable-userns  Disable\n    --perms OCTAL\0--x\0--permsx--");
         assert!(options.contains("--disable-userns"));
         assert!(options.contains("--perms"));
-        assert!(options.contains("--x"));
+        assert!(!options.contains("--x"), "only the options we use are collected");
         let too_old = features_from_options(Path::new("/b"), &options, false).unwrap_err();
         assert!(matches!(
             too_old,
