@@ -3,6 +3,7 @@
 use serde::Deserialize;
 
 use crate::jwt::base64url_decode;
+use crate::text::printable;
 
 /// The RSA signing keys of a JWKS document, by `kid`. Keys that are not RSA signing keys, or that
 /// declare an algorithm other than RS256, are ignored.
@@ -24,7 +25,8 @@ pub(crate) struct RsaJwk {
 pub enum ParseJwksError {
     #[error("the JWKS document is not valid JSON: {0}")]
     Json(#[from] serde_json::Error),
-    #[error("JWKS key `{kid}` has an invalid `{field}` value")]
+    /// The `kid` is the document's: it is filtered for the terminal when displayed.
+    #[error("JWKS key `{}` has an invalid `{field}` value", printable(.kid))]
     KeyMaterial { kid: String, field: &'static str },
 }
 
@@ -162,5 +164,26 @@ mod tests {
             Jwks::parse(b"not json"),
             Err(ParseJwksError::Json(_))
         ));
+    }
+
+    /// Regression: a `kid` from the JWKS document reached the terminal unfiltered.
+    #[test]
+    fn key_material_error_prints_escape_sequences() {
+        let kid = format!("a\u{1b}[2J\u{1b}]8;;http://evil\u{7}{}", "k".repeat(400));
+        let document =
+            serde_json::json!({"keys": [{"kty": "RSA", "kid": kid, "n": "!!", "e": "AQAB"}]});
+        let message = Jwks::parse(document.to_string().as_bytes())
+            .unwrap_err()
+            .to_string();
+        assert!(!message.chars().any(char::is_control), "{message:?}");
+        assert!(
+            message.starts_with("JWKS key `a [2J ]8;;http://evil kkk"),
+            "{message}"
+        );
+        assert!(
+            message.ends_with("k` has an invalid `n` value"),
+            "{message}"
+        );
+        assert!(message.len() < 260, "{}", message.len());
     }
 }

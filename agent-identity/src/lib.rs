@@ -8,6 +8,7 @@ mod claims;
 mod jwks;
 mod jwt;
 mod plan;
+mod text;
 mod verify;
 
 pub use claims::AgentIdentityClaims;

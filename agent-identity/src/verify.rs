@@ -7,6 +7,7 @@ use serde::Deserialize;
 use crate::claims::AgentIdentityClaims;
 use crate::jwks::Jwks;
 use crate::jwt::{JwtFormatError, RawJwt};
+use crate::text::printable;
 
 /// The only issuer an agent-identity JWT may carry.
 pub const AGENT_IDENTITY_ISSUER: &str = "https://chatgpt.com/codex-backend/agent-identity";
@@ -26,7 +27,8 @@ pub enum AgentIdentityJwtError {
     PayloadJson,
     #[error("agent identity JWT header does not include a kid")]
     MissingKid,
-    #[error("agent identity JWT kid {0} is not trusted")]
+    /// The `kid` is the token's: it is filtered for the terminal when displayed.
+    #[error("agent identity JWT kid {} is not trusted", printable(.0))]
     UntrustedKid(String),
     #[error("failed to verify agent identity JWT: {0}")]
     Verification(&'static str),

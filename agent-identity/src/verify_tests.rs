@@ -79,6 +79,24 @@ fn decode_agent_identity_jwt_rejects_untrusted_kid() {
     );
 }
 
+/// Regression: the token's `kid` reached the terminal unfiltered (escape-sequence injection).
+#[test]
+fn untrusted_kid_error_prints_escape_sequences() {
+    let kid = format!("k\u{1b}]0;owned\u{7}\u{1b}[31m\u{202e}{}", "x".repeat(400));
+    let token = sign(json!({"alg": "RS256", "kid": kid}), claims());
+    let error = verify_agent_identity_jwt(&token, &jwks_for("key-1"), NOW).unwrap_err();
+    assert_eq!(error, AgentIdentityJwtError::UntrustedKid(kid));
+    let message = error.to_string();
+    assert!(!message.chars().any(char::is_control), "{message:?}");
+    assert!(!message.contains('\u{202e}'), "{message:?}");
+    assert!(
+        message.starts_with("agent identity JWT kid k ]0;owned  [31m xxx"),
+        "{message}"
+    );
+    assert!(message.ends_with("x is not trusted"), "{message}");
+    assert!(message.len() < 260, "{}", message.len());
+}
+
 #[test]
 fn decode_agent_identity_jwt_requires_a_kid() {
     let token = sign(json!({"alg": "RS256"}), claims());

@@ -280,9 +280,23 @@ fn run_browser_login(
         );
     });
     match result {
-        Ok(()) => success("Successfully logged in"),
+        Ok(()) => signed_in(&manager),
         Err(error) => fail(format!("Error logging in: {error}")),
     }
+}
+
+/// After a browser or device-code login: say which account was signed in (so a login the user
+/// did not start is noticed), then the upstream success line.
+fn signed_in(manager: &AuthManager) -> ExitCode {
+    match manager.stored_chatgpt_account() {
+        Ok(Some(account)) => eprintln!(
+            "Signed in as {}. If this is not your account, run `codex logout`.",
+            account.account_summary()
+        ),
+        Ok(None) => {}
+        Err(error) => eprintln!("Warning: could not read back the stored credentials: {error}"),
+    }
+    success("Successfully logged in")
 }
 
 fn run_device_login(
@@ -302,7 +316,7 @@ fn run_device_login(
         );
     });
     match result {
-        Ok(()) => success("Successfully logged in"),
+        Ok(()) => signed_in(&manager),
         Err(error) => fail(format!("Error logging in with device code: {error}")),
     }
 }

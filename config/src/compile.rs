@@ -4,12 +4,14 @@ use std::collections::BTreeMap;
 use std::path::{Component, Path, PathBuf};
 
 use codex_sandboxing::{
-    Access, Enforcement, NetworkAccess, PathRule, SandboxPolicy, normalize, writable_root,
+    Access, Enforcement, NetworkAccess, PathRule, ProtectedKind, ProtectedPath, SandboxPolicy,
+    normalize, writable_root,
 };
 use toml::{Table, Value};
 
 use crate::env_vars;
-use crate::paths::{expand_tilde, has_glob, resolve_user_path};
+use crate::home::{account_home_dir, home_dir};
+use crate::paths::{deny_glob_pattern, expand_tilde, glob_literal, resolve_user_path};
 use crate::permissions::{Builtin, PermissionsError, ResolvedProfile};
 use crate::types::SandboxMode;
 
@@ -27,8 +29,11 @@ pub(crate) struct WorkspaceWriteSettings {
 pub(crate) struct CompileContext {
     pub cwd: PathBuf,
     pub codex_home: PathBuf,
-    /// `$TMPDIR` when set, non-empty and absolute.
+    /// `$TMPDIR` when set, non-empty, absolute and acceptable as a writable root.
     pub tmpdir: Option<PathBuf>,
+    /// `$TMPDIR` when it was refused (the filesystem root, or a home directory or one of its
+    /// ancestors): `:tmpdir` then grants nothing and a warning names it.
+    pub refused_tmpdir: Option<PathBuf>,
     /// `/tmp` when it is a directory.
     pub slash_tmp: Option<PathBuf>,
 }
@@ -39,11 +44,17 @@ impl CompileContext {
             .map(PathBuf::from)
             .filter(|dir| dir.is_absolute())
             .map(|dir| normalize(&dir));
+        let homes: Vec<PathBuf> = home_dir().into_iter().chain(account_home_dir()).collect();
+        let (tmpdir, refused_tmpdir) = match tmpdir {
+            Some(dir) if too_broad_for_tmpdir(&dir, &homes) => (None, Some(dir)),
+            other => (other, None),
+        };
         let slash_tmp = Some(PathBuf::from("/tmp")).filter(|dir| cfg!(unix) && dir.is_dir());
         CompileContext {
             cwd: normalize(cwd),
             codex_home: normalize(codex_home),
             tmpdir,
+            refused_tmpdir,
             slash_tmp,
         }
     }
@@ -51,6 +62,38 @@ impl CompileContext {
     fn auth_file(&self) -> PathBuf {
         self.codex_home.join("auth.json")
     }
+
+    /// Warn (once per compilation) that `$TMPDIR` was not granted.
+    fn warn_refused_tmpdir(&self, warnings: &mut Vec<String>) {
+        if let Some(dir) = &self.refused_tmpdir {
+            let warning = format!(
+                "`$TMPDIR` is `{}`, which is the filesystem root or contains a home directory; it is not made writable. Point `TMPDIR` at a dedicated temporary directory",
+                dir.display()
+            );
+            if !warnings.contains(&warning) {
+                warnings.push(warning);
+            }
+        }
+    }
+}
+
+/// True when `dir` (as written or canonical) is `/`, or a home directory or an ancestor of one:
+/// granting it as `:tmpdir` would make the whole filesystem or the user's dotfiles writable.
+fn too_broad_for_tmpdir(dir: &Path, homes: &[PathBuf]) -> bool {
+    let mut spellings = vec![normalize(dir)];
+    if let Ok(canonical) = dir.canonicalize() {
+        spellings.push(canonical);
+    }
+    let mut homes: Vec<PathBuf> = homes.iter().map(|home| normalize(home)).collect();
+    homes.extend(
+        homes
+            .clone()
+            .iter()
+            .filter_map(|home| home.canonicalize().ok()),
+    );
+    spellings.iter().any(|spelling| {
+        spelling.parent().is_none() || homes.iter().any(|home| home.starts_with(spelling))
+    })
 }
 
 /// One concrete filesystem entry before de-duplication.
@@ -60,6 +103,81 @@ struct Entry {
     access: Access,
     /// Named by a literal path key (not a `:token`).
     literal: bool,
+}
+
+/// Where a filesystem key points: a path that is taken literally (a token's directory, the home
+/// directory of `~/…`, `/` for absolute keys) and the part the user wrote, which may hold glob
+/// syntax.
+#[derive(Debug, Clone)]
+struct Base {
+    path: PathBuf,
+    /// User-written text below `path` (absolute for absolute keys; empty for tokens).
+    written: String,
+    /// Named by a literal path key (not a `:token`).
+    literal: bool,
+}
+
+impl Base {
+    fn token(path: PathBuf) -> Base {
+        Base {
+            path,
+            written: String::new(),
+            literal: false,
+        }
+    }
+
+    /// An absolute or `~/…` key.
+    fn literal(key: &str) -> Result<Base, PermissionsError> {
+        let (path, written) = if key == "~" || key.starts_with("~/") {
+            match home_dir() {
+                Some(home) => (home, key.trim_start_matches('~').trim_start_matches('/')),
+                None => return Err(PermissionsError::RelativePath(key.to_string())),
+            }
+        } else if Path::new(key).is_absolute() {
+            (PathBuf::from("/"), key)
+        } else {
+            return Err(PermissionsError::RelativePath(key.to_string()));
+        };
+        Ok(Base {
+            path,
+            written: written.to_string(),
+            literal: true,
+        })
+    }
+}
+
+/// The literal `prefix` of a user-written `prefix/**` (or `**` alone: the empty prefix) when
+/// `prefix` has no glob syntax of its own (escapes such as `\[` removed).
+fn subtree_prefix(written: &str) -> Option<String> {
+    let prefix = if written == "**" {
+        ""
+    } else {
+        written.strip_suffix("/**")?
+    };
+    glob_literal(prefix)
+}
+
+/// `literal` (user-written, glob escapes removed) below `base`, normalised; the empty text is
+/// `base` itself (so `"/**"` is `/`, never the empty path).
+fn below(base: &Path, literal: &str) -> PathBuf {
+    if literal.is_empty() {
+        normalize(base)
+    } else {
+        normalize(&base.join(literal))
+    }
+}
+
+fn is_known_token(key: &str) -> bool {
+    matches!(
+        key,
+        ":root"
+            | ":minimal"
+            | ":workspace_roots"
+            | ":project_roots"
+            | ":cwd"
+            | ":tmpdir"
+            | ":slash_tmp"
+    )
 }
 
 /// The body of the implicit `:workspace` default, which honours `[sandbox_workspace_write]`.
@@ -115,6 +233,13 @@ pub(crate) fn compile_profile(
         if key == "glob_scan_max_depth" {
             continue;
         }
+        // Unknown tokens are forward-compatible whatever their value: check them first.
+        if key.starts_with(':') && !is_known_token(key) {
+            warnings.push(format!(
+                "Configured filesystem path `{key}` is not recognized by this version of Codex and will be ignored. Upgrade Codex to use it."
+            ));
+            continue;
+        }
         let items: Vec<(Option<&str>, Access)> = match value {
             Value::String(access) => vec![(None, parse_access(access))],
             Value::Table(nested) => {
@@ -133,28 +258,23 @@ pub(crate) fn compile_profile(
             }
             _ => continue,
         };
-        let (bases, literal): (Vec<PathBuf>, bool) = match key.as_str() {
-            ":root" => (vec![PathBuf::from("/")], false),
+        let bases: Vec<Base> = match key.as_str() {
+            ":root" => vec![Base::token(PathBuf::from("/"))],
             ":minimal" => {
                 recognized += 1;
                 platform_defaults |= items.iter().any(|(_, access)| access.can_read());
                 continue;
             }
-            ":workspace_roots" | ":project_roots" => (workspace_roots.clone(), false),
-            ":cwd" => (vec![context.cwd.clone()], false),
-            ":tmpdir" => (context.tmpdir.iter().cloned().collect(), false),
-            ":slash_tmp" => (context.slash_tmp.iter().cloned().collect(), false),
-            token if token.starts_with(':') => {
-                warnings.push(format!(
-                    "Configured filesystem path `{token}` is not recognized by this version of Codex and will be ignored. Upgrade Codex to use it."
-                ));
-                continue;
+            ":workspace_roots" | ":project_roots" => {
+                workspace_roots.iter().cloned().map(Base::token).collect()
             }
-            path => match expand_tilde(path) {
-                Some(expanded) => (vec![expanded], true),
-                None if Path::new(path).is_absolute() => (vec![PathBuf::from(path)], true),
-                None => return Err(PermissionsError::RelativePath(path.to_string())),
-            },
+            ":cwd" => vec![Base::token(context.cwd.clone())],
+            ":tmpdir" => {
+                context.warn_refused_tmpdir(warnings);
+                context.tmpdir.iter().cloned().map(Base::token).collect()
+            }
+            ":slash_tmp" => context.slash_tmp.iter().cloned().map(Base::token).collect(),
+            path => vec![Base::literal(path)?],
         };
         recognized += 1;
         for (subpath, access) in items {
@@ -165,19 +285,28 @@ pub(crate) fn compile_profile(
                 return Err(PermissionsError::InvalidSubpath(subpath.to_string()));
             }
             for base in &bases {
-                let full = subpath.map_or_else(|| base.clone(), |subpath| base.join(subpath));
-                let text = full.to_string_lossy().into_owned();
-                if !has_glob(&text) {
+                // Only what the user wrote may be a glob: the base of a token (the cwd, a
+                // workspace root, the home directory) is a literal path, whatever it contains.
+                let written = match (base.written.as_str(), subpath) {
+                    (written, None) => written.to_string(),
+                    ("", Some(subpath)) => subpath.to_string(),
+                    (written, Some(subpath)) => format!("{written}/{subpath}"),
+                };
+                if let Some(literal) = glob_literal(&written) {
                     entries.push(Entry {
-                        path: normalize(&full),
+                        path: below(&base.path, &literal),
                         access,
-                        literal: literal && subpath.is_none(),
+                        literal: base.literal && subpath.is_none(),
                     });
                 } else if access == Access::Deny {
-                    deny_globs.push(normalize(&full).to_string_lossy().into_owned());
-                } else if let Some(prefix) = text.strip_suffix("/**").filter(|p| !has_glob(p)) {
+                    let pattern = deny_glob_pattern(&base.path, &written).ok_or_else(|| {
+                        PermissionsError::NonUtf8GlobBase(base.path.display().to_string())
+                    })?;
+                    deny_globs.push(pattern);
+                } else if let Some(subtree) = subtree_prefix(&written) {
+                    // `<path>/**` for read/write is the subtree at `<path>`; `/**` is `/`.
                     entries.push(Entry {
-                        path: normalize(Path::new(prefix)),
+                        path: below(&base.path, &subtree),
                         access,
                         literal: false,
                     });
@@ -249,7 +378,7 @@ pub(crate) fn compile_profile(
     if !auth_exempt {
         deny_auth_file(&mut policy, context);
     }
-    finish(&mut policy);
+    finish(&mut policy, context);
     Ok(policy)
 }
 
@@ -258,6 +387,7 @@ pub(crate) fn compile_legacy(
     mode: SandboxMode,
     settings: &WorkspaceWriteSettings,
     context: &CompileContext,
+    warnings: &mut Vec<String>,
 ) -> SandboxPolicy {
     let mut rules = vec![rule("/", Access::Read)];
     let mut network = NetworkAccess::Restricted;
@@ -274,10 +404,11 @@ pub(crate) fn compile_legacy(
             {
                 rules.push(rule(dir, Access::Write));
             }
-            if !settings.exclude_tmpdir_env_var
-                && let Some(dir) = &context.tmpdir
-            {
-                rules.push(rule(dir, Access::Write));
+            if !settings.exclude_tmpdir_env_var {
+                context.warn_refused_tmpdir(warnings);
+                if let Some(dir) = &context.tmpdir {
+                    rules.push(rule(dir, Access::Write));
+                }
             }
             if settings.network_access {
                 network = NetworkAccess::Enabled;
@@ -286,7 +417,7 @@ pub(crate) fn compile_legacy(
     }
     let mut policy = managed(mode.as_str(), context, rules, network);
     deny_auth_file(&mut policy, context);
-    finish(&mut policy);
+    finish(&mut policy, context);
     policy
 }
 
@@ -300,22 +431,28 @@ pub(crate) fn full_access(name: &str, context: &CompileContext) -> SandboxPolicy
     );
     policy.enforcement = Enforcement::FullAccess;
     deny_auth_file(&mut policy, context);
-    finish(&mut policy);
+    finish(&mut policy, context);
     policy
 }
 
-/// Add requirement `deny_read` entries (absolute paths or globs).
-pub(crate) fn add_deny_read(policy: &mut SandboxPolicy, patterns: &[String]) {
+/// Apply requirement `deny_read` entries: absolute glob-syntax patterns (see
+/// `requirements::resolve_deny_read`). A pattern without glob syntax is a path denied with
+/// [`SandboxPolicy::force_deny`]: final, whatever more specific rules the profile has; the rest
+/// become deny globs.
+pub(crate) fn add_deny_read(
+    policy: &mut SandboxPolicy,
+    patterns: &[String],
+    context: &CompileContext,
+) {
+    let mut paths = Vec::new();
     for pattern in patterns {
-        if has_glob(pattern) {
-            policy
-                .deny_globs
-                .push(normalize(Path::new(pattern)).to_string_lossy().into_owned());
-        } else {
-            policy.rules.push(rule(Path::new(pattern), Access::Deny));
+        match glob_literal(pattern) {
+            Some(literal) => paths.push(normalize(Path::new(&literal))),
+            None => policy.deny_globs.push(pattern.clone()),
         }
     }
-    finish(policy);
+    policy.force_deny(&paths);
+    finish(policy, context);
 }
 
 fn managed(
@@ -343,8 +480,9 @@ fn deny_auth_file(policy: &mut SandboxPolicy, context: &CompileContext) {
 }
 
 /// One rule per path (deny > write > read), sorted; globs sorted and unique; writable roots
-/// recomputed from the write rules.
-fn finish(policy: &mut SandboxPolicy) {
+/// recomputed from the write rules, each with its protected metadata and, when `$CODEX_HOME`
+/// lies inside it, `$CODEX_HOME` as a read-only carve-out.
+fn finish(policy: &mut SandboxPolicy, context: &CompileContext) {
     let mut by_path: BTreeMap<PathBuf, Access> = BTreeMap::new();
     for rule in policy.rules.drain(..) {
         let path = normalize(&rule.path);
@@ -363,8 +501,31 @@ fn finish(policy: &mut SandboxPolicy) {
         .rules
         .iter()
         .filter(|rule| rule.access == Access::Write)
-        .map(|rule| writable_root(&rule.path, &policy.cwd))
+        .map(|rule| {
+            let mut root = writable_root(&rule.path, &policy.cwd);
+            if let Some(path) = codex_home_inside(&root.root, &context.codex_home) {
+                root.protected.push(ProtectedPath {
+                    path,
+                    kind: ProtectedKind::CodexHome,
+                });
+                root.protected.sort_by(|a, b| a.path.cmp(&b.path));
+                root.protected.dedup_by(|a, b| a.path == b.path);
+            }
+            root
+        })
         .collect();
+}
+
+/// `codex_home` spelled below `root` when it lies inside it (lexically, or once both are
+/// canonicalised: `/tmp` may be a symlink).
+fn codex_home_inside(root: &Path, codex_home: &Path) -> Option<PathBuf> {
+    if codex_home.starts_with(root) {
+        return Some(codex_home.to_path_buf());
+    }
+    let canonical_root = root.canonicalize().ok()?;
+    let canonical_home = codex_home.canonicalize().ok()?;
+    let relative = canonical_home.strip_prefix(&canonical_root).ok()?;
+    Some(normalize(&root.join(relative)))
 }
 
 fn rule(path: impl AsRef<Path>, access: Access) -> PathRule {

@@ -19,6 +19,7 @@ fn fixture() -> Fixture {
         cwd: base.join("repo"),
         codex_home: base.join("home/.codex"),
         tmpdir: Some(base.join("tmp")),
+        refused_tmpdir: None,
         slash_tmp: Some(base.join("slash_tmp")),
     };
     Fixture {
@@ -60,6 +61,7 @@ fn legacy_read_only() {
         SandboxMode::ReadOnly,
         &WorkspaceWriteSettings::default(),
         &fixture.context,
+        &mut Vec::new(),
     );
     assert_eq!(policy.profile, "read-only");
     assert_eq!(policy.enforcement, Enforcement::Managed);
@@ -83,7 +85,12 @@ fn legacy_workspace_write_roots_tmp_and_network() {
         exclude_tmpdir_env_var: false,
         exclude_slash_tmp: true,
     };
-    let policy = compile_legacy(SandboxMode::WorkspaceWrite, &settings, &fixture.context);
+    let policy = compile_legacy(
+        SandboxMode::WorkspaceWrite,
+        &settings,
+        &fixture.context,
+        &mut Vec::new(),
+    );
     assert_eq!(policy.profile, "workspace-write");
     assert_eq!(
         rules(&policy),
@@ -107,17 +114,30 @@ fn legacy_workspace_write_roots_tmp_and_network() {
             .map(|p| p.path.clone())
             .collect::<Vec<_>>(),
         vec![
+            fixture.base.join("repo/.agents"),
             fixture.base.join("repo/.codex"),
             fixture.base.join("repo/.git")
         ],
-        "cwd protects a missing .codex and the existing .git"
+        "every metadata name is protected, existing or not"
     );
     let extra = policy
         .writable_roots
         .iter()
         .find(|root| root.root == fixture.base.join("extra2"))
         .unwrap();
-    assert!(extra.protected.is_empty());
+    assert_eq!(
+        extra
+            .protected
+            .iter()
+            .map(|p| p.path.clone())
+            .collect::<Vec<_>>(),
+        vec![
+            fixture.base.join("extra2/.agents"),
+            fixture.base.join("extra2/.codex"),
+            fixture.base.join("extra2/.git")
+        ],
+        "extra writable roots are protected like the cwd"
+    );
 }
 
 #[test]
@@ -140,6 +160,7 @@ fn full_access_keeps_auth_json_masked() {
         SandboxMode::DangerFullAccess,
         &WorkspaceWriteSettings::default(),
         &fixture.context,
+        &mut Vec::new(),
     );
     assert_eq!(legacy.profile, "danger-full-access");
     assert_eq!(legacy.rules, policy.rules);
@@ -361,6 +382,7 @@ fn requirement_deny_read_adds_rules_and_globs() {
         SandboxMode::WorkspaceWrite,
         &WorkspaceWriteSettings::default(),
         &fixture.context,
+        &mut Vec::new(),
     );
     let repo = fixture.base.join("repo");
     add_deny_read(
@@ -369,6 +391,7 @@ fn requirement_deny_read_adds_rules_and_globs() {
             repo.to_string_lossy().into_owned(),
             "/etc/**/*.key".to_string(),
         ],
+        &fixture.context,
     );
     assert_eq!(policy.access_for(&repo.join("x")), Access::Deny);
     assert!(!policy.writable_roots.iter().any(|root| root.root == repo));
@@ -387,6 +410,7 @@ fn gitdir_pointer_target_is_protected() {
         SandboxMode::WorkspaceWrite,
         &WorkspaceWriteSettings::default(),
         &fixture.context,
+        &mut Vec::new(),
     );
     let root = policy
         .writable_roots
@@ -399,4 +423,110 @@ fn gitdir_pointer_target_is_protected() {
             .any(|p| p.path == target && p.kind == ProtectedKind::GitDirTarget)
     );
     assert!(policy.is_protected(&target.join("HEAD")));
+}
+
+/// Regression (review finding 1): `TMPDIR=/` (or a home directory or one of its ancestors) made
+/// `:tmpdir` and legacy workspace-write grant the whole filesystem or the user's dotfiles.
+#[test]
+fn tmpdir_that_is_root_or_holds_home_was_made_writable() {
+    let homes = [PathBuf::from("/home/me")];
+    for refused in ["/", "/home", "/home/me", "/home/./me/..", "/../"] {
+        assert!(
+            too_broad_for_tmpdir(Path::new(refused), &homes),
+            "{refused}"
+        );
+    }
+    for accepted in ["/tmp", "/home/me/tmp", "/var/folders/x/T"] {
+        assert!(
+            !too_broad_for_tmpdir(Path::new(accepted), &homes),
+            "{accepted}"
+        );
+    }
+
+    let mut fixture = fixture();
+    fixture.context.tmpdir = None;
+    fixture.context.refused_tmpdir = Some(PathBuf::from("/"));
+    let warning = "`$TMPDIR` is `/`, which is the filesystem root or contains a home directory; it is not made writable. Point `TMPDIR` at a dedicated temporary directory";
+    let mut warnings = Vec::new();
+    let policy = compile_legacy(
+        SandboxMode::WorkspaceWrite,
+        &WorkspaceWriteSettings::default(),
+        &fixture.context,
+        &mut warnings,
+    );
+    assert!(!policy.has_full_write());
+    assert_eq!(policy.access_for(Path::new("/etc/x")), Access::Read);
+    assert_eq!(warnings, vec![warning]);
+
+    let profile = resolve_profile(":workspace", None).unwrap();
+    let mut warnings = Vec::new();
+    let policy = compile_profile(&profile, &fixture.context, &mut warnings).unwrap();
+    assert!(!policy.has_full_write());
+    assert_eq!(warnings, vec![warning]);
+
+    // Not mentioned when nothing asks for `$TMPDIR`.
+    let settings = WorkspaceWriteSettings {
+        exclude_tmpdir_env_var: true,
+        ..WorkspaceWriteSettings::default()
+    };
+    let mut warnings = Vec::new();
+    compile_legacy(
+        SandboxMode::WorkspaceWrite,
+        &settings,
+        &fixture.context,
+        &mut warnings,
+    );
+    assert!(warnings.is_empty());
+}
+
+/// Regression (review finding 9): the CODEX_HOME carve-out also applies when the writable root
+/// reaches CODEX_HOME through a symlink.
+#[cfg(unix)]
+#[test]
+fn codex_home_behind_a_symlinked_root_is_protected() {
+    let mut fixture = fixture();
+    let real = fixture.base.join("real");
+    std::fs::create_dir_all(real.join("codex")).unwrap();
+    std::os::unix::fs::symlink(&real, fixture.base.join("link")).unwrap();
+    fixture.context.codex_home = real.join("codex");
+    let settings = WorkspaceWriteSettings {
+        writable_roots: vec![fixture.base.join("link")],
+        ..WorkspaceWriteSettings::default()
+    };
+    let policy = compile_legacy(
+        SandboxMode::WorkspaceWrite,
+        &settings,
+        &fixture.context,
+        &mut Vec::new(),
+    );
+    assert_eq!(
+        policy.access_for(&fixture.base.join("link/codex/config.toml")),
+        Access::Read
+    );
+    assert_eq!(
+        policy.access_for(&fixture.base.join("link/other")),
+        Access::Write
+    );
+}
+
+/// Regression (review finding 13): glob characters are only syntax in what the user wrote;
+/// there, a backslash escapes them (`\[` is a literal bracket).
+#[cfg(unix)]
+#[test]
+fn escaped_glob_characters_in_keys_are_literal() {
+    let fixture = fixture();
+    let (policy, _) = named(
+        r#"
+[p.filesystem]
+":root" = "read"
+'/data/\[raw\]' = "deny"
+'/data/\[out\]/**' = "write"
+'/data/[ab]/*.key' = "deny"
+"#,
+        "p",
+        &fixture,
+    );
+    assert_eq!(policy.access_for(Path::new("/data/[raw]/x")), Access::Deny);
+    assert_eq!(policy.access_for(Path::new("/data/[out]/x")), Access::Write);
+    assert_eq!(policy.deny_globs, vec!["/data/[ab]/*.key".to_string()]);
 }

@@ -215,38 +215,69 @@ pub(crate) fn config_schema() -> Node {
     table(fields)
 }
 
-/// `requirements.toml`.
+/// Top-level `requirements.toml` keys of the upstream format that this build does not apply
+/// but that do not constrain the sandbox or the network: a warning names each one.
+pub(crate) const UNSUPPORTED_REQUIREMENT_KEYS: &[&str] = &[
+    "allow_appshots",
+    "allow_managed_hooks_only",
+    "allow_remote_control",
+    "allowed_approvals_reviewers",
+    "allowed_web_search_modes",
+    "apps",
+    "computer_use",
+    "enforce_residency",
+    "guardian_policy_config",
+    "hooks",
+    "marketplaces",
+    "mcp_servers",
+    "plugins",
+    "rules",
+    #[cfg(not(windows))]
+    "windows",
+];
+
+/// Top-level `requirements.toml` keys of the upstream format that constrain the sandbox or the
+/// network and that this build cannot apply: loading fails (an administrator constraint is
+/// never silently dropped). Anything unknown below `permissions` fails the same way.
+pub(crate) const UNENFORCEABLE_REQUIREMENT_KEYS: &[&str] = &[
+    "allowed_permission_profiles",
+    "default_permissions",
+    "experimental_network",
+    "remote_sandbox_config",
+    #[cfg(windows)]
+    "windows",
+];
+
+/// `requirements.toml`. Keys outside this tree are sorted by [`UNENFORCEABLE_REQUIREMENT_KEYS`]
+/// (errors), [`UNSUPPORTED_REQUIREMENT_KEYS`] (warnings) and the rest (warnings).
 pub(crate) fn requirements_schema() -> Node {
-    table_with_map(
-        vec![
-            ("allowed_approval_policies", array(approval_policy())),
-            (
-                "allowed_sandbox_modes",
-                array(one_of(&[
-                    "read-only",
-                    "workspace-write",
-                    "danger-full-access",
-                    "external-sandbox",
-                ])),
+    table(vec![
+        ("allowed_approval_policies", array(approval_policy())),
+        (
+            "allowed_sandbox_modes",
+            array(one_of(&[
+                "read-only",
+                "workspace-write",
+                "danger-full-access",
+                "external-sandbox",
+            ])),
+        ),
+        ("allowed_permissions", array(string())),
+        (
+            "permissions",
+            table_with_map(
+                vec![("filesystem", table(vec![("deny_read", array(string()))]))],
+                permission_profile(),
             ),
-            ("allowed_permissions", array(string())),
-            ("default_permissions", string()),
-            (
-                "permissions",
-                table_with_map(
-                    vec![("filesystem", table(vec![("deny_read", array(string()))]))],
-                    permission_profile(),
-                ),
-            ),
-            ("features", map(boolean())),
-            ("forced_login_method", one_of(LOGIN_METHODS)),
-            (
-                "forced_chatgpt_workspace_id",
-                any_of(vec![string(), array(string())]),
-            ),
-            ("cli_auth_credentials_store", one_of(CREDENTIALS_STORES)),
-            ("chatgpt_base_url", string()),
-        ],
-        any(),
-    )
+        ),
+        ("features", map(boolean())),
+        ("feature_requirements", map(boolean())),
+        ("forced_login_method", one_of(LOGIN_METHODS)),
+        (
+            "forced_chatgpt_workspace_id",
+            any_of(vec![string(), array(string())]),
+        ),
+        ("cli_auth_credentials_store", one_of(CREDENTIALS_STORES)),
+        ("chatgpt_base_url", string()),
+    ])
 }

@@ -66,6 +66,57 @@ pub(crate) fn home_dir() -> Option<PathBuf> {
     std::env::home_dir().filter(|home| !home.as_os_str().is_empty())
 }
 
+/// The home directory of the real user from the password database (`getpwuid_r`), ignoring
+/// `$HOME`. Administrator requirements expand `~` with this: the environment of the process
+/// being constrained must not move an administrator's `deny_read = ["~/.aws"]`.
+#[cfg(unix)]
+pub(crate) fn account_home_dir() -> Option<PathBuf> {
+    use std::ffi::{CStr, OsStr};
+    use std::os::unix::ffi::OsStrExt;
+
+    const MAX_BUFFER: usize = 1 << 20;
+    // SAFETY: `getuid` has no preconditions and cannot fail.
+    let uid = unsafe { libc::getuid() };
+    let mut buffer: Vec<libc::c_char> = vec![0; 4096];
+    loop {
+        // SAFETY: `passwd` is plain old data; an all-zero value is valid and is only read after
+        // `getpwuid_r` filled it.
+        let mut entry: libc::passwd = unsafe { std::mem::zeroed() };
+        let mut result: *mut libc::passwd = std::ptr::null_mut();
+        // SAFETY: every pointer is valid for the duration of the call; `buffer.len()` is the
+        // capacity of the buffer `getpwuid_r` may write the strings into.
+        let status = unsafe {
+            libc::getpwuid_r(
+                uid,
+                &mut entry,
+                buffer.as_mut_ptr(),
+                buffer.len(),
+                &mut result,
+            )
+        };
+        if status == libc::ERANGE && buffer.len() < MAX_BUFFER {
+            buffer.resize(buffer.len() * 2, 0);
+            continue;
+        }
+        if status != 0 || result.is_null() || entry.pw_dir.is_null() {
+            return None;
+        }
+        // SAFETY: on success `pw_dir` points to a NUL-terminated string inside `buffer`, which
+        // outlives this borrow.
+        let bytes = unsafe { CStr::from_ptr(entry.pw_dir) }.to_bytes();
+        if bytes.is_empty() {
+            return None;
+        }
+        return Some(PathBuf::from(OsStr::from_bytes(bytes)));
+    }
+}
+
+/// Non-Unix systems have no password database: the profile directory is used.
+#[cfg(not(unix))]
+pub(crate) fn account_home_dir() -> Option<PathBuf> {
+    home_dir()
+}
+
 /// The directory holding the system `config.toml`, `requirements.toml` and
 /// `managed_config.toml`: `/etc/codex` on Unix, `%ProgramData%\OpenAI\Codex` on Windows.
 ///
@@ -140,6 +191,33 @@ mod tests {
             resolve_codex_home_env(&link).unwrap(),
             real.canonicalize().unwrap()
         );
+    }
+
+    /// Regression (review finding 6): the account home comes from the password database, not
+    /// from `$HOME` (this test only reads it; `HOME` is not changed in a multi-threaded test).
+    #[cfg(unix)]
+    #[test]
+    fn account_home_matches_the_password_database() {
+        let output = std::process::Command::new("getent")
+            .arg("passwd")
+            // SAFETY: `getuid` has no preconditions.
+            .arg(unsafe { libc::getuid() }.to_string())
+            .output();
+        let Some(expected) = output
+            .ok()
+            .filter(|output| output.status.success())
+            .and_then(|output| {
+                let line = String::from_utf8(output.stdout).ok()?;
+                line.trim_end().split(':').nth(5).map(PathBuf::from)
+            })
+        else {
+            // No `getent` (macOS) or no entry: at least the lookup must not invent a path.
+            if let Some(home) = account_home_dir() {
+                assert!(home.is_absolute(), "{}", home.display());
+            }
+            return;
+        };
+        assert_eq!(account_home_dir(), Some(expected));
     }
 
     #[cfg(all(unix, not(debug_assertions)))]

@@ -1,6 +1,6 @@
 //! Configuration layers: where each comes from, its table, and whether it applies.
 
-use std::io;
+use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
 use toml::Table;
@@ -122,14 +122,71 @@ pub(crate) enum FileRole {
     Requirements,
 }
 
-/// Read a file that may be missing (`Ok(None)`); other failures are errors.
+/// Largest configuration or requirements file that is read.
+pub(crate) const MAX_CONFIG_FILE_BYTES: u64 = 1 << 20;
+
+/// Read `path` (symlinks followed) when it is a regular file of at most `limit` bytes; `Ok(None)`
+/// when it is missing. On Unix the file is opened with `O_NONBLOCK` and its type checked on the
+/// open descriptor, so a FIFO (whose plain open blocks until a writer appears) or a device
+/// planted where a configuration file is expected fails at once instead of hanging.
+pub(crate) fn read_regular_file(path: &Path, limit: u64) -> io::Result<Option<String>> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    #[cfg(not(unix))]
+    match std::fs::metadata(path) {
+        Ok(metadata) if !metadata.is_file() => {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "not a regular file",
+            ));
+        }
+        Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(None),
+        _ => {}
+    }
+    let file = match options.open(path) {
+        Ok(file) => file,
+        Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(error) => return Err(error),
+    };
+    let metadata = file.metadata()?;
+    if !metadata.is_file() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "not a regular file",
+        ));
+    }
+    let too_large = || {
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("the file is larger than the {limit}-byte limit"),
+        )
+    };
+    if metadata.len() > limit {
+        return Err(too_large());
+    }
+    let mut bytes = Vec::new();
+    file.take(limit.saturating_add(1)).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > limit {
+        return Err(too_large());
+    }
+    String::from_utf8(bytes)
+        .map(Some)
+        .map_err(|error| io::Error::new(io::ErrorKind::InvalidData, error))
+}
+
+/// Read a file that may be missing (`Ok(None)`); other failures (including a file that is not
+/// a regular file or is larger than [`MAX_CONFIG_FILE_BYTES`]) are errors.
 pub(crate) fn read_optional(
     path: &Path,
     role: FileRole,
 ) -> Result<Option<String>, LoadConfigError> {
-    match std::fs::read_to_string(path) {
-        Ok(text) => Ok(Some(text)),
-        Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(None),
+    match read_regular_file(path, MAX_CONFIG_FILE_BYTES) {
+        Ok(text) => Ok(text),
         Err(error) => {
             let path = path.to_path_buf();
             Err(match role {

@@ -14,6 +14,41 @@
 //! `CODEX_SYSTEM_CONFIG_DIR` in its place so tests can use a temporary directory without root;
 //! release builds ignore the variable so an agent cannot dodge requirements through its
 //! environment.
+//!
+//! # Security properties and known limits
+//!
+//! - **Requirement `deny_read` is final.** A plain path is applied with
+//!   [`codex_sandboxing::SandboxPolicy::force_deny`]: every rule, writable root and unix socket
+//!   at or below it is removed, so no more specific allow (nor a cwd inside it) reopens it.
+//!   Glob entries become `deny_globs`, which backends apply after everything else.
+//! - **`~` in requirements** is the account's home directory from the password database, plus
+//!   `$HOME` when it differs (denials apply to both); `$HOME` can add denials, never move them.
+//!   `~` keys of managed `[permissions.<name>]` profiles are pinned to the account's home.
+//! - **Unknown requirement keys**: a key that constrains the sandbox or the network and that this
+//!   build cannot enforce (`remote_sandbox_config`, `experimental_network`,
+//!   `allowed_permission_profiles`, `default_permissions`, anything unknown under
+//!   `permissions`) is an error; other upstream keys this build does not apply (`mcp_servers`,
+//!   `rules`, `hooks`, `allowed_web_search_modes`, …) and unknown keys are warnings naming them.
+//! - **`allowed_sandbox_modes`** classifies a policy that can write `/` as
+//!   `danger-full-access`, whatever its name.
+//! - **Built-in profiles ignore `allowed_permissions`** (as upstream): `:read-only`,
+//!   `:workspace` and `:danger-full-access` may always be selected by name, so
+//!   `allowed_permissions` alone does not stop `default_permissions = ":danger-full-access"`.
+//!   Administrators who must forbid full access set `allowed_sandbox_modes` as well (or
+//!   `deny_read`, which forbids full access).
+//! - **Protected paths**: every writable root keeps `.git`, `.codex` and `.agents` read-only
+//!   (masked when missing), and `$CODEX_HOME` when it lies inside the root, so a sandboxed
+//!   command cannot rewrite the configuration of the next session. `$TMPDIR` is not granted when
+//!   it is `/` or a home directory (or an ancestor of one).
+//! - **Nested project layers (known limit)**: a trusted project loads `.codex/config.toml` from
+//!   every directory between the project root and the cwd. Only `<writable root>/.codex` is
+//!   protected, so a sandboxed command can create `sub/.codex/config.toml`, which a later session
+//!   *started from `sub/`* loads as project configuration. Start sessions from the project root
+//!   (or review new `.codex` directories) until nested layers are protected.
+//! - **Untrusted input is bounded**: configuration files are read only when they are regular
+//!   files of at most 1 MiB, git pointer files at most 4 KiB; an untrusted project's
+//!   `.codex/config.toml` is not opened; a linked worktree inherits trust only when its main
+//!   repository confirms it; `extends` chains stop at 64 profiles.
 
 mod compile;
 mod config;

@@ -373,3 +373,7 @@ mod tests;
 #[cfg(test)]
 #[path = "loader_permission_tests.rs"]
 mod permission_tests;
+
+#[cfg(test)]
+#[path = "loader_security_tests.rs"]
+mod security_tests;

@@ -119,7 +119,9 @@ fn relative_paths_resolve_against_their_file_or_cwd() {
     let user_text = std::fs::read_to_string(&user).unwrap();
     std::fs::write(
         &user,
-        format!("sandbox_mode = 'workspace-write'\n[sandbox_workspace_write]\nwritable_roots = ['rel']\n{user_text}"),
+        // `/tmp` and `$TMPDIR` stay read-only: the test's CODEX_HOME lies below them, and a
+        // writable root containing CODEX_HOME makes all of CODEX_HOME read-only.
+        format!("sandbox_mode = 'workspace-write'\n[sandbox_workspace_write]\nwritable_roots = ['rel']\nexclude_slash_tmp = true\nexclude_tmpdir_env_var = true\n{user_text}"),
     )
     .unwrap();
     env.write("repo/.codex/config.toml", "log_dir = 'logs'\n");

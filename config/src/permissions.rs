@@ -1,5 +1,7 @@
 //! Permission profiles: which syntax decides, built-ins, and `extends` chains.
 
+use std::collections::HashMap;
+
 use toml::{Table, Value};
 
 use crate::layers::{ConfigLayer, LayerSource};
@@ -38,9 +40,20 @@ pub enum PermissionsError {
         "filesystem glob path `{0}` only supports `deny` access; use an exact path or trailing `/**` for a whole subtree"
     )]
     GlobAccess(String),
+    #[error(
+        "cannot build a deny glob below `{0}`: the path is not valid UTF-8; rename the directory or deny an exact path instead of a glob"
+    )]
+    NonUtf8GlobBase(String),
+    #[error(
+        "permissions profile `{profile}` has an `extends` chain longer than {limit} profiles; shorten the chain"
+    )]
+    ExtendsTooDeep { profile: String, limit: usize },
     #[error("unix socket path `{0}` must be absolute or use `~/...`")]
     RelativeSocketPath(String),
 }
+
+/// Longest `extends` chain (the selected profile included) that is resolved.
+pub(crate) const MAX_EXTENDS_DEPTH: usize = 64;
 
 /// The built-in profiles.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -140,7 +153,7 @@ pub(crate) fn resolve_profile(
     if !catalog.contains_key(name) {
         return Err(PermissionsError::UndefinedProfile(name.to_string()));
     }
-    let body = resolve_chain(name, catalog, &mut Vec::new())?;
+    let body = resolve_chain(name, catalog)?;
     Ok(ResolvedProfile {
         name: name.to_string(),
         builtin: None,
@@ -148,44 +161,64 @@ pub(crate) fn resolve_profile(
     })
 }
 
-fn resolve_chain(
-    name: &str,
-    catalog: &Table,
-    stack: &mut Vec<String>,
-) -> Result<Table, PermissionsError> {
-    if let Some(start) = stack.iter().position(|entry| entry == name) {
-        let mut chain: Vec<&str> = stack[start..].iter().map(String::as_str).collect();
-        chain.push(name);
-        return Err(PermissionsError::Cycle(chain.join(" -> ")));
-    }
-    let profile = catalog
-        .get(name)
-        .and_then(Value::as_table)
-        .cloned()
-        .unwrap_or_default();
-    stack.push(name.to_string());
-    let mut body =
-        match profile.get("extends").and_then(Value::as_str) {
-            None => Table::new(),
-            Some(parent) if parent.starts_with(':') => Builtin::parse(parent)
-                .and_then(Builtin::body)
-                .ok_or_else(|| PermissionsError::CannotExtendBuiltin {
-                    profile: name.to_string(),
-                    parent: parent.to_string(),
-                })?,
-            Some(parent) if !catalog.contains_key(parent) => {
-                return Err(PermissionsError::ExtendsUndefined {
-                    profile: name.to_string(),
-                    parent: parent.to_string(),
-                });
+/// Follow `extends` from `name` up to a built-in or a profile without `extends` (iteratively,
+/// with a visited set and a depth limit), then merge the bodies from the oldest ancestor down.
+fn resolve_chain(name: &str, catalog: &Table) -> Result<Table, PermissionsError> {
+    let mut chain: Vec<(&str, Table)> = Vec::new();
+    let mut position: HashMap<&str, usize> = HashMap::new();
+    let mut current = name;
+    let mut body = loop {
+        if let Some(&start) = position.get(current) {
+            let mut names: Vec<&str> = chain[start..].iter().map(|(name, _)| *name).collect();
+            names.push(current);
+            return Err(PermissionsError::Cycle(names.join(" -> ")));
+        }
+        if chain.len() >= MAX_EXTENDS_DEPTH {
+            return Err(PermissionsError::ExtendsTooDeep {
+                profile: name.to_string(),
+                limit: MAX_EXTENDS_DEPTH,
+            });
+        }
+        let profile = catalog
+            .get(current)
+            .and_then(Value::as_table)
+            .cloned()
+            .unwrap_or_default();
+        let parent = profile.get("extends").and_then(Value::as_str);
+        position.insert(current, chain.len());
+        let next = match parent {
+            None => None,
+            Some(parent) if parent.starts_with(':') => {
+                let base = Builtin::parse(parent)
+                    .and_then(Builtin::body)
+                    .ok_or_else(|| PermissionsError::CannotExtendBuiltin {
+                        profile: current.to_string(),
+                        parent: parent.to_string(),
+                    })?;
+                chain.push((current, profile));
+                break base;
             }
-            Some(parent) => resolve_chain(parent, catalog, stack)?,
+            Some(parent) => match catalog.get_key_value(parent) {
+                Some((key, _)) => Some(key.as_str()),
+                None => {
+                    return Err(PermissionsError::ExtendsUndefined {
+                        profile: current.to_string(),
+                        parent: parent.to_string(),
+                    });
+                }
+            },
         };
-    stack.pop();
-    let mut own = profile;
-    own.remove("description");
-    own.remove("extends");
-    merge_tables(&mut body, &own, EmptyTable::Merge);
+        chain.push((current, profile));
+        match next {
+            Some(parent) => current = parent,
+            None => break Table::new(),
+        }
+    };
+    for (_, mut own) in chain.into_iter().rev() {
+        own.remove("description");
+        own.remove("extends");
+        merge_tables(&mut body, &own, EmptyTable::Merge);
+    }
     Ok(body)
 }
 
@@ -299,6 +332,36 @@ mod tests {
                 .unwrap_err()
                 .to_string(),
             "permissions profile `:mine` uses a reserved built-in profile prefix"
+        );
+    }
+
+    /// Regression (review finding 17): a long `extends` chain overflowed the stack (recursion)
+    /// and took quadratic time; now it is iterative with a depth limit.
+    #[test]
+    fn long_extends_chain_is_refused_without_recursion() {
+        let chain = |length: usize| {
+            let mut text = String::new();
+            for index in 0..length {
+                if index + 1 < length {
+                    text.push_str(&format!("[p{index}]\nextends = 'p{}'\n", index + 1));
+                } else {
+                    text.push_str(&format!("[p{index}.filesystem]\n':root' = 'read'\n"));
+                }
+            }
+            catalog(&text)
+        };
+        let catalog_at_limit = chain(MAX_EXTENDS_DEPTH);
+        let profile = resolve_profile("p0", Some(&catalog_at_limit)).unwrap();
+        assert_eq!(profile.body, catalog("[filesystem]\n':root' = 'read'"));
+        let long = chain(10_000);
+        // A small stack: the old recursive resolver overflowed it.
+        let handle = std::thread::Builder::new()
+            .stack_size(256 * 1024)
+            .spawn(move || resolve_profile("p0", Some(&long)).unwrap_err().to_string())
+            .unwrap();
+        assert_eq!(
+            handle.join().unwrap(),
+            "permissions profile `p0` has an `extends` chain longer than 64 profiles; shorten the chain"
         );
     }
 

@@ -1,4 +1,16 @@
 //! Project layers: the project root, trust, and `.codex/config.toml` from root down to cwd.
+//!
+//! Everything here runs on directories that may be attacker-controlled (a cloned repository, a
+//! directory the previous sandboxed command could write): git pointer files are read only when
+//! they are regular files of at most 4 KiB, a linked worktree inherits the trust of its main
+//! repository only when the main repository confirms it (as git itself does), and the
+//! `.codex/config.toml` of an untrusted or unknown project is not read at all.
+//!
+//! Known limit: a trusted project loads `.codex/config.toml` from *every* directory between the
+//! project root and the cwd. A sandboxed command that may write inside the project can create
+//! `sub/.codex/config.toml`; only `<writable root>/.codex` itself is protected, so a later
+//! session started from `sub/` loads it. Start sessions from the project root, or review new
+//! `.codex` directories, until nested project layers are protected too.
 
 use std::path::{Path, PathBuf};
 
@@ -6,7 +18,7 @@ use toml::{Table, Value};
 
 use crate::diagnostics::parse_file;
 use crate::error::LoadConfigError;
-use crate::layers::{ConfigLayer, FileRole, LayerSource, read_optional};
+use crate::layers::{ConfigLayer, FileRole, LayerSource, read_optional, read_regular_file};
 use crate::types::ProjectTrust;
 
 /// Keys a project layer may not set (stripped from every project layer).
@@ -46,19 +58,56 @@ pub(crate) fn project_root(cwd: &Path, markers: &[String]) -> PathBuf {
     cwd.to_path_buf()
 }
 
+/// Largest git pointer file (`.git`, `commondir`, `gitdir`) that is read.
+const MAX_POINTER_FILE_BYTES: u64 = 4096;
+
+/// The contents of a small git pointer file; `None` when it is missing, not a regular file,
+/// larger than [`MAX_POINTER_FILE_BYTES`] or unreadable.
+fn read_pointer_file(path: &Path) -> Option<String> {
+    read_regular_file(path, MAX_POINTER_FILE_BYTES)
+        .ok()
+        .flatten()
+}
+
 /// The root of the git repository holding `cwd`; a linked worktree resolves to its main
-/// repository.
+/// repository only when that repository confirms the worktree (see [`linked_worktree_root`]).
 pub(crate) fn git_repo_root(cwd: &Path) -> Option<PathBuf> {
     let dir = cwd.ancestors().find(|dir| dir.join(".git").exists())?;
     let git = dir.join(".git");
     if git.is_file() {
-        let text = std::fs::read_to_string(&git).ok()?;
-        let gitdir = dir.join(text.trim().strip_prefix("gitdir:")?.trim());
-        let common = std::fs::read_to_string(gitdir.join("commondir")).ok()?;
-        let common = codex_sandboxing::normalize(&gitdir.join(common.trim()));
-        return common.parent().map(Path::to_path_buf);
+        return linked_worktree_root(dir, &git);
     }
     Some(dir.to_path_buf())
+}
+
+/// The main repository of the linked worktree at `dir` whose `.git` is the pointer file
+/// `git_file`, checked like git does: `gitdir: <path>` names an existing directory
+/// `<common>/worktrees/<name>` (after canonicalisation), `<gitdir>/commondir` names `<common>`,
+/// and `<gitdir>/gitdir` points back at this very `.git` file. Anyone can write a `.git` file
+/// and a `commondir` naming a trusted repository; only that repository's own administrative
+/// files can confirm the link. `None` (no trust inheritance) otherwise, e.g. for submodules.
+fn linked_worktree_root(dir: &Path, git_file: &Path) -> Option<PathBuf> {
+    let pointer = read_pointer_file(git_file)?;
+    let target = pointer.trim().strip_prefix("gitdir:")?.trim();
+    if target.is_empty() {
+        return None;
+    }
+    let gitdir = dir.join(target).canonicalize().ok()?;
+    if !gitdir.is_dir() {
+        return None;
+    }
+    let common = read_pointer_file(&gitdir.join("commondir"))?;
+    let common = gitdir.join(common.trim()).canonicalize().ok()?;
+    let worktrees = common.join("worktrees").canonicalize().ok()?;
+    if gitdir.parent() != Some(worktrees.as_path()) {
+        return None;
+    }
+    let back = read_pointer_file(&gitdir.join("gitdir"))?;
+    let back = gitdir.join(back.trim()).canonicalize().ok()?;
+    if back != git_file.canonicalize().ok()? {
+        return None;
+    }
+    common.parent().map(Path::to_path_buf)
 }
 
 /// The trust decision and the `[projects]` key it came from (the project root when none).
@@ -160,20 +209,16 @@ pub(crate) fn project_layers(
             Table::new(),
         );
         layer.disabled_reason = disabled_reason.clone();
-        let text = match read_optional(&path, FileRole::ProjectConfig) {
-            Ok(text) => text,
-            Err(error) if trusted => return Err(error),
-            Err(_) => None,
-        };
-        if let Some(text) = text {
-            match parse_file(&path, text) {
-                Ok((table, file)) => {
-                    layer.table = table;
-                    layer.file = Some(file);
-                }
-                Err(diagnostic) if trusted => return Err(diagnostic.into()),
-                Err(_) => {}
-            }
+        if !trusted {
+            // Nothing of an untrusted layer is used: do not even open the file (a FIFO or a
+            // huge file there must not hang or exhaust the session).
+            layers.push(layer);
+            continue;
+        }
+        if let Some(text) = read_optional(&path, FileRole::ProjectConfig)? {
+            let (table, file) = parse_file(&path, text)?;
+            layer.table = table;
+            layer.file = Some(file);
         }
         let stripped = strip_denylisted(&mut layer.table);
         if trusted && !stripped.is_empty() {
@@ -238,6 +283,11 @@ mod tests {
         let gitdir = base.join("main/.git/worktrees/wt");
         std::fs::create_dir_all(&gitdir).unwrap();
         std::fs::write(gitdir.join("commondir"), "../..\n").unwrap();
+        std::fs::write(
+            gitdir.join("gitdir"),
+            format!("{}\n", base.join("wt/.git").display()),
+        )
+        .unwrap();
         std::fs::create_dir_all(base.join("wt/sub")).unwrap();
         std::fs::write(
             base.join("wt/.git"),
@@ -245,6 +295,101 @@ mod tests {
         )
         .unwrap();
         assert_eq!(git_repo_root(&base.join("wt/sub")), Some(base.join("main")));
+        // Relative `gitdir:` pointers work too.
+        std::fs::write(base.join("wt/.git"), "gitdir: ../main/.git/worktrees/wt\n").unwrap();
+        assert_eq!(git_repo_root(&base.join("wt")), Some(base.join("main")));
+    }
+
+    /// Regression (review finding 7): an attacker-written `.git` file and `commondir` naming a
+    /// trusted repository made an untrusted directory inherit its trust.
+    #[test]
+    fn forged_worktree_pointer_does_not_inherit_trust() {
+        let dir = tempfile::tempdir().unwrap();
+        let base = dir.path().canonicalize().unwrap();
+        std::fs::create_dir_all(base.join("trusted/.git/worktrees/real")).unwrap();
+        std::fs::create_dir_all(base.join("real")).unwrap();
+        std::fs::write(
+            base.join("trusted/.git/worktrees/real/gitdir"),
+            format!("{}\n", base.join("real/.git").display()),
+        )
+        .unwrap();
+        std::fs::write(
+            base.join("trusted/.git/worktrees/real/commondir"),
+            "../..\n",
+        )
+        .unwrap();
+        std::fs::write(
+            base.join("real/.git"),
+            "gitdir: ../trusted/.git/worktrees/real\n",
+        )
+        .unwrap();
+        let projects: Table = toml::from_str(&format!(
+            "[\"{}\"]\ntrust_level = \"trusted\"\n",
+            base.join("trusted").display()
+        ))
+        .unwrap();
+        let evil = base.join("evil");
+        std::fs::create_dir_all(evil.join("fake")).unwrap();
+        // 1. A private gitdir whose commondir names the trusted repository.
+        std::fs::write(
+            evil.join("fake/commondir"),
+            format!("{}\n", base.join("trusted/.git").display()),
+        )
+        .unwrap();
+        std::fs::write(
+            evil.join("fake/gitdir"),
+            format!("{}\n", evil.join(".git").display()),
+        )
+        .unwrap();
+        std::fs::write(evil.join(".git"), "gitdir: fake\n").unwrap();
+        assert_eq!(git_repo_root(&evil), None);
+        assert_eq!(
+            decide_trust(Some(&projects), &evil, &evil).trust,
+            ProjectTrust::Unknown
+        );
+        // 2. Pointing at the real worktree's gitdir: it points back elsewhere.
+        std::fs::write(
+            evil.join(".git"),
+            "gitdir: ../trusted/.git/worktrees/real\n",
+        )
+        .unwrap();
+        assert_eq!(git_repo_root(&evil), None);
+        assert_eq!(
+            decide_trust(Some(&projects), &evil, &evil).trust,
+            ProjectTrust::Unknown
+        );
+        // The genuine worktree still inherits.
+        assert_eq!(
+            decide_trust(Some(&projects), &base.join("real"), &base.join("real")).trust,
+            ProjectTrust::Trusted
+        );
+    }
+
+    /// Regression (review finding 16): a FIFO `commondir` hung the loader.
+    #[cfg(unix)]
+    #[test]
+    fn fifo_pointer_files_do_not_block() {
+        let dir = tempfile::tempdir().unwrap();
+        let base = dir.path().canonicalize().unwrap();
+        std::fs::create_dir_all(base.join("evil/x")).unwrap();
+        std::fs::write(base.join("evil/.git"), "gitdir: x\n").unwrap();
+        let fifo = base.join("evil/x/commondir");
+        let path = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
+        // SAFETY: `path` is a valid NUL-terminated string.
+        assert_eq!(unsafe { libc::mkfifo(path.as_ptr(), 0o600) }, 0);
+        let (sender, receiver) = std::sync::mpsc::channel();
+        let evil = base.join("evil");
+        std::thread::spawn(move || {
+            let _ = sender.send(git_repo_root(&evil));
+        });
+        let root = receiver
+            .recv_timeout(std::time::Duration::from_secs(5))
+            .expect("git_repo_root blocked on a FIFO");
+        assert_eq!(root, None);
+        assert_eq!(read_pointer_file(&fifo), None);
+        let big = base.join("big");
+        std::fs::write(&big, "x".repeat(MAX_POINTER_FILE_BYTES as usize + 1)).unwrap();
+        assert_eq!(read_pointer_file(&big), None);
     }
 
     #[test]

@@ -9,12 +9,18 @@ use std::path::{Path, PathBuf};
 
 use toml::{Table, Value};
 
+use codex_sandboxing::normalize;
+
 use crate::diagnostics::{SpanPart, parse_file};
 use crate::error::LoadConfigError;
 use crate::features::is_known_feature;
-use crate::format::requirements_schema;
+use crate::format::{
+    UNENFORCEABLE_REQUIREMENT_KEYS, UNSUPPORTED_REQUIREMENT_KEYS, requirements_schema,
+};
 use crate::layers::{FileRole, read_optional};
-use crate::paths::resolve_user_path;
+use crate::paths::{
+    deny_glob_pattern, expand_tilde_with, glob_escape, glob_literal, requirement_home_dirs,
+};
 use crate::schema::{IssueKind, validate};
 use crate::types::{ApprovalPolicy, CredentialsStore, ForcedLoginMethod};
 
@@ -39,6 +45,20 @@ pub enum RequirementsError {
         "requirements.toml permissions profile `{0}` conflicts with a config-defined profile of the same name"
     )]
     ProfileConflict(String),
+    /// A requirement this build cannot enforce constrains the sandbox or the network: refusing
+    /// is the only way not to drop it silently.
+    #[error(
+        "requirement `{key}` (set by {set_by}) constrains the sandbox or network but is not supported by this version of Codex; remove it from the requirements or upgrade Codex"
+    )]
+    Unenforceable { key: String, set_by: String },
+    #[error(
+        "requirements `deny_read` entry `{0}` uses `~`, but no home directory is known for this user; use an absolute path"
+    )]
+    DenyReadWithoutHome(String),
+    #[error(
+        "requirements `deny_read` entry `{0}` resolves to a path that is not valid UTF-8; use an absolute path"
+    )]
+    DenyReadNotUtf8(String),
     #[error(
         "`approval_policy = \"never\"` cannot be used because requirements do not allow `sandbox_mode = \"danger-full-access\"`; Codex would fall back to read-only permissions with approvals disabled. Choose `approval_policy = \"on-request\"` or an allowed sandbox mode instead"
     )]
@@ -82,7 +102,11 @@ impl RequirementsSource for SystemRequirementsFile {
             .into());
         }
         let base = self.path.parent().unwrap_or(Path::new("/"));
-        resolve_deny_read(&mut table, base);
+        let homes = requirement_home_dirs();
+        resolve_deny_read(&mut table, base, &homes)?;
+        if let Some(home) = homes.first() {
+            pin_profile_home(&mut table, home);
+        }
         Ok(Some(RequirementsLayer {
             source: self.path.display().to_string(),
             table,
@@ -123,15 +147,115 @@ impl RequirementsSource for LegacyManagedRequirements {
     }
 }
 
-fn resolve_deny_read(table: &mut Table, base: &Path) {
+/// Resolve `[permissions.filesystem] deny_read` in place into absolute patterns in glob syntax:
+/// relative entries against `base`, `~` against every home in `homes` (the account's from the
+/// password database, and `$HOME` when it differs: `$HOME` belongs to the user being
+/// constrained, so it may add denials but never move them). Directories that come from `base`
+/// or a home are glob-escaped, so only what the administrator wrote can be a glob.
+pub(crate) fn resolve_deny_read(
+    table: &mut Table,
+    base: &Path,
+    homes: &[PathBuf],
+) -> Result<(), RequirementsError> {
     let deny_read = table
         .get_mut("permissions")
         .and_then(|permissions| permissions.get_mut("filesystem"))
         .and_then(|filesystem| filesystem.get_mut("deny_read"))
         .and_then(Value::as_array_mut);
-    for entry in deny_read.into_iter().flatten() {
-        if let Value::String(text) = entry {
-            *text = resolve_user_path(text, base).to_string_lossy().into_owned();
+    let Some(entries) = deny_read else {
+        return Ok(());
+    };
+    let mut resolved = Vec::with_capacity(entries.len());
+    for entry in entries.iter() {
+        match entry {
+            Value::String(text) => resolved.extend(
+                resolve_deny_read_entry(text, base, homes)?
+                    .into_iter()
+                    .map(Value::String),
+            ),
+            other => resolved.push(other.clone()),
+        }
+    }
+    *entries = resolved;
+    Ok(())
+}
+
+fn resolve_deny_read_entry(
+    text: &str,
+    base: &Path,
+    homes: &[PathBuf],
+) -> Result<Vec<String>, RequirementsError> {
+    let targets: Vec<(PathBuf, &str)> = if text == "~" || text.starts_with("~/") {
+        if homes.is_empty() {
+            return Err(RequirementsError::DenyReadWithoutHome(text.to_string()));
+        }
+        let rest = text.trim_start_matches('~').trim_start_matches('/');
+        homes.iter().map(|home| (home.clone(), rest)).collect()
+    } else if Path::new(text).is_absolute() {
+        vec![(PathBuf::from("/"), text)]
+    } else {
+        vec![(base.to_path_buf(), text)]
+    };
+    let mut patterns = Vec::with_capacity(targets.len());
+    for (prefix, written) in targets {
+        let pattern = match glob_literal(written) {
+            // Escapes written by the administrator (`\[`) are literal characters.
+            Some(literal) => normalize(&prefix.join(literal)).to_str().map(glob_escape),
+            None => deny_glob_pattern(&prefix, written),
+        };
+        let pattern =
+            pattern.ok_or_else(|| RequirementsError::DenyReadNotUtf8(text.to_string()))?;
+        if !patterns.contains(&pattern) {
+            patterns.push(pattern);
+        }
+    }
+    Ok(patterns)
+}
+
+/// Expand `~` in the path keys of managed permission profiles (`filesystem`, `workspace_roots`,
+/// `network.unix_sockets`) with the account's home directory, so `$HOME` cannot move them.
+/// Skipped when that directory has glob syntax or is not UTF-8 (it could not be written as a
+/// literal key); `~` then follows `$HOME` like in user profiles.
+fn pin_profile_home(table: &mut Table, home: &Path) {
+    let Some(home_text) = home.to_str().filter(|text| glob_escape(text) == *text) else {
+        return;
+    };
+    let home = Path::new(home_text);
+    let Some(Value::Table(permissions)) = table.get_mut("permissions") else {
+        return;
+    };
+    for (name, profile) in permissions.iter_mut() {
+        if name == "filesystem" {
+            continue;
+        }
+        let Value::Table(profile) = profile else {
+            continue;
+        };
+        for path in [
+            &["filesystem"][..],
+            &["workspace_roots"],
+            &["network", "unix_sockets"],
+        ] {
+            let mut current = Some(&mut *profile);
+            for segment in path {
+                current = current
+                    .and_then(|table| table.get_mut(*segment))
+                    .and_then(Value::as_table_mut);
+            }
+            if let Some(entries) = current {
+                let keys: Vec<String> = entries
+                    .keys()
+                    .filter(|key| key.as_str() == "~" || key.starts_with("~/"))
+                    .cloned()
+                    .collect();
+                for key in keys {
+                    if let Some(expanded) = expand_tilde_with(&key, home)
+                        && let Some(value) = entries.remove(&key)
+                    {
+                        entries.insert(expanded.to_string_lossy().into_owned(), value);
+                    }
+                }
+            }
         }
     }
 }
@@ -207,7 +331,47 @@ fn strings(value: &Value) -> Vec<String> {
 }
 
 impl Requirements {
+    /// Keys the schema does not define: unenforceable sandbox or network constraints (anything
+    /// unknown below `permissions` included) are errors; everything else is ignored with a
+    /// warning naming the key.
+    fn check_unknown_keys(&mut self, layer: &RequirementsLayer) -> Result<(), RequirementsError> {
+        let mut reported: Vec<String> = Vec::new();
+        for issue in validate(&requirements_schema(), &layer.table) {
+            if issue.kind != IssueKind::UnknownKey {
+                continue;
+            }
+            let Some(top) = issue.path.first() else {
+                continue;
+            };
+            if top == "permissions" || UNENFORCEABLE_REQUIREMENT_KEYS.contains(&top.as_str()) {
+                return Err(RequirementsError::Unenforceable {
+                    key: issue.dotted_path(),
+                    set_by: layer.source.clone(),
+                });
+            }
+            if reported.contains(top) {
+                continue;
+            }
+            reported.push(top.clone());
+            self.warnings
+                .push(if UNSUPPORTED_REQUIREMENT_KEYS.contains(&top.as_str()) {
+                    format!(
+                        "Ignoring requirement `{top}` from {}: this version of Codex does not support it",
+                        layer.source
+                    )
+                } else {
+                    format!(
+                        "Ignoring unknown requirement `{}` from {}",
+                        issue.dotted_path(),
+                        layer.source
+                    )
+                });
+        }
+        Ok(())
+    }
+
     fn apply_layer(&mut self, layer: &RequirementsLayer) -> Result<(), RequirementsError> {
+        self.check_unknown_keys(layer)?;
         let table = &layer.table;
         fn with_source<T>(value: T, layer: &RequirementsLayer) -> Sourced<T> {
             Sourced {
@@ -270,7 +434,10 @@ impl Requirements {
                 }
             }
         }
-        if let Some(Value::Table(features)) = table.get("features") {
+        let feature_tables = ["features", "feature_requirements"]
+            .iter()
+            .filter_map(|key| table.get(*key).and_then(Value::as_table));
+        for features in feature_tables {
             for (name, enabled) in features {
                 let Some(enabled) = enabled.as_bool() else {
                     continue;

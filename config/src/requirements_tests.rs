@@ -251,3 +251,69 @@ fn allowed_permissions_force_profiles_and_fall_back() {
         "requirements.toml permissions profile `managed-standard` conflicts with a config-defined profile of the same name"
     );
 }
+
+/// Regression (review finding 6): `~` in requirements followed `$HOME`, so `HOME=/tmp/x` moved
+/// `deny_read = ["~/.aws"]` away from the real credentials. It now covers the account's home
+/// (password database) and, when different, `$HOME` as well.
+#[cfg(unix)]
+#[test]
+fn requirement_tilde_followed_the_home_environment_variable() {
+    let mut table: toml::Table = toml::from_str(
+        "[permissions.filesystem]\ndeny_read = ['~/.aws', '~/keys/*.pem', 'rel', '/abs/[x]', '/lit/\\[y\\]']\n",
+    )
+    .unwrap();
+    let homes = [PathBuf::from("/home/real [1]"), PathBuf::from("/tmp/fake")];
+    resolve_deny_read(&mut table, Path::new("/etc/codex"), &homes).unwrap();
+    let expected: toml::Table = toml::from_str(
+        r#"[permissions.filesystem]
+deny_read = [
+    '/home/real \[1\]/.aws',
+    '/tmp/fake/.aws',
+    '/home/real \[1\]/keys/*.pem',
+    '/tmp/fake/keys/*.pem',
+    '/etc/codex/rel',
+    '/abs/[x]',
+    '/lit/\[y\]',
+]
+"#,
+    )
+    .unwrap();
+    assert_eq!(table, expected);
+    let mut table: toml::Table =
+        toml::from_str("[permissions.filesystem]\ndeny_read = ['~/.aws']\n").unwrap();
+    assert_eq!(
+        resolve_deny_read(&mut table, Path::new("/"), &[])
+            .unwrap_err()
+            .to_string(),
+        "requirements `deny_read` entry `~/.aws` uses `~`, but no home directory is known for this user; use an absolute path"
+    );
+    // The account's home always comes first.
+    if let Some(account) = crate::home::account_home_dir() {
+        assert_eq!(
+            crate::paths::requirement_home_dirs().first(),
+            Some(&codex_sandboxing::normalize(&account))
+        );
+    }
+}
+
+/// Regression (review finding 6): `~` keys of managed permission profiles are pinned to the
+/// account's home directory too.
+#[test]
+fn managed_profile_tilde_keys_followed_the_home_environment_variable() {
+    let mut table: toml::Table = toml::from_str(
+        "[permissions.managed.filesystem]\n':root' = 'read'\n'~/.ssh' = 'deny'\n'~' = { '.aws' = 'deny' }\n[permissions.managed.network.unix_sockets]\n'~/agent.sock' = 'allow'\n",
+    )
+    .unwrap();
+    pin_profile_home(&mut table, Path::new("/home/real"));
+    let expected: toml::Table = toml::from_str(
+        "[permissions.managed.filesystem]\n':root' = 'read'\n'/home/real/.ssh' = 'deny'\n'/home/real' = { '.aws' = 'deny' }\n[permissions.managed.network.unix_sockets]\n'/home/real/agent.sock' = 'allow'\n",
+    )
+    .unwrap();
+    assert_eq!(table, expected);
+    // A home with glob syntax cannot be written as a literal key: `~` is left alone.
+    let mut table: toml::Table =
+        toml::from_str("[permissions.managed.filesystem]\n'~/.ssh' = 'deny'\n").unwrap();
+    let before = table.clone();
+    pin_profile_home(&mut table, Path::new("/home/[x]"));
+    assert_eq!(table, before);
+}

@@ -76,8 +76,12 @@ fn workspace_write_settings(merged: &Table) -> WorkspaceWriteSettings {
     }
 }
 
+/// How permissive `policy` is, for `allowed_sandbox_modes` (upstream: full disk write is
+/// danger-full-access, any writable entry is workspace-write, else read-only). A managed policy
+/// that can write `/` (`":root" = "write"`, `writable_roots = ["/"]`, `"/**" = "write"`) is
+/// full access in all but name.
 fn classify(policy: &SandboxPolicy) -> SandboxClass {
-    if policy.enforcement == Enforcement::FullAccess {
+    if policy.enforcement == Enforcement::FullAccess || policy.has_full_write() {
         SandboxClass::DangerFullAccess
     } else if policy.rules.iter().any(|rule| rule.access.can_write()) {
         SandboxClass::WorkspaceWrite
@@ -169,7 +173,7 @@ pub(crate) fn resolve(
             .and_then(Value::as_str)
             .and_then(SandboxMode::parse)
             .unwrap_or(SandboxMode::ReadOnly);
-        compile_legacy(mode, &settings, context)
+        compile_legacy(mode, &settings, context, warnings)
     };
 
     let explicit_permissions = syntax != PermissionSyntax::Implicit;
@@ -197,7 +201,7 @@ pub(crate) fn resolve(
             (
                 "sandbox_mode",
                 merged.get("sandbox_mode").cloned(),
-                compile_legacy(SandboxMode::ReadOnly, &settings, context),
+                compile_legacy(SandboxMode::ReadOnly, &settings, context, warnings),
             )
         };
         adjustments.push(RequirementAdjustment {
@@ -215,7 +219,7 @@ pub(crate) fn resolve(
         .map(|entry| entry.value.clone())
         .collect();
     if !deny_read.is_empty() {
-        add_deny_read(&mut policy, &deny_read);
+        add_deny_read(&mut policy, &deny_read, context);
     }
 
     let configured_approval = merged

@@ -109,44 +109,118 @@ impl ShellEnvironmentPolicy {
     }
 }
 
+/// One element of a parsed wildcard pattern.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Token {
+    Literal(char),
+    AnyOne,
+    AnyRun,
+    /// `[…]`: ranges as (low, high) pairs; `negate` for `[!…]` / `[^…]`.
+    Class {
+        ranges: Vec<(char, char)>,
+        negate: bool,
+    },
+}
+
+impl Token {
+    fn matches(&self, character: char) -> bool {
+        match self {
+            Token::Literal(expected) => *expected == character,
+            Token::AnyOne => true,
+            Token::AnyRun => false,
+            Token::Class { ranges, negate } => {
+                ranges
+                    .iter()
+                    .any(|(low, high)| (*low..=*high).contains(&character))
+                    != *negate
+            }
+        }
+    }
+}
+
+/// Parse `*`, `?`, `[…]` (an unclosed `[` is a literal); consecutive `*` collapse.
+fn tokenize(pattern: &[char]) -> Vec<Token> {
+    let mut tokens = Vec::with_capacity(pattern.len());
+    let mut index = 0;
+    while index < pattern.len() {
+        match pattern[index] {
+            '*' => {
+                if tokens.last() != Some(&Token::AnyRun) {
+                    tokens.push(Token::AnyRun);
+                }
+                index += 1;
+            }
+            '?' => {
+                tokens.push(Token::AnyOne);
+                index += 1;
+            }
+            '[' => match pattern[index + 1..].iter().position(|c| *c == ']') {
+                None => {
+                    tokens.push(Token::Literal('['));
+                    index += 1;
+                }
+                Some(offset) => {
+                    let body = &pattern[index + 1..index + 1 + offset];
+                    let (negate, class) = match body.split_first() {
+                        Some(('!' | '^', class)) => (true, class),
+                        _ => (false, body),
+                    };
+                    let mut ranges = Vec::new();
+                    let mut position = 0;
+                    while position < class.len() {
+                        if position + 2 < class.len() && class[position + 1] == '-' {
+                            ranges.push((class[position], class[position + 2]));
+                            position += 3;
+                        } else {
+                            ranges.push((class[position], class[position]));
+                            position += 1;
+                        }
+                    }
+                    tokens.push(Token::Class { ranges, negate });
+                    index += offset + 2;
+                }
+            },
+            literal => {
+                tokens.push(Token::Literal(literal));
+                index += 1;
+            }
+        }
+    }
+    tokens
+}
+
 /// Case-insensitive glob match of the whole `text`.
+///
+/// Greedy matching that, on a mismatch, backtracks only to the most recent `*` (the classic
+/// wildcard algorithm): O(pattern × text) in the worst case, never exponential.
 pub(crate) fn glob_matches(pattern: &str, text: &str) -> bool {
     let pattern: Vec<char> = pattern.to_lowercase().chars().collect();
     let text: Vec<char> = text.to_lowercase().chars().collect();
-    matches_from(&pattern, &text)
-}
-
-fn matches_from(pattern: &[char], text: &[char]) -> bool {
-    match pattern.split_first() {
-        None => text.is_empty(),
-        Some(('*', rest)) => (0..=text.len()).any(|skip| matches_from(rest, &text[skip..])),
-        Some(('?', rest)) => !text.is_empty() && matches_from(rest, &text[1..]),
-        Some(('[', rest)) => {
-            let Some(close) = rest.iter().position(|c| *c == ']') else {
-                return text.first() == Some(&'[') && matches_from(rest, &text[1..]);
-            };
-            let Some(first) = text.first() else {
-                return false;
-            };
-            let (negate, class) = match rest[..close].split_first() {
-                Some(('!' | '^', class)) => (true, class),
-                _ => (false, &rest[..close]),
-            };
-            let mut found = false;
-            let mut index = 0;
-            while index < class.len() {
-                if index + 2 < class.len() && class[index + 1] == '-' {
-                    found |= (class[index]..=class[index + 2]).contains(first);
-                    index += 3;
-                } else {
-                    found |= class[index] == *first;
-                    index += 1;
-                }
+    let tokens = tokenize(&pattern);
+    let (mut token, mut position) = (0usize, 0usize);
+    // The token after the last `*` seen and the text position that `*` currently ends at.
+    let mut backtrack: Option<(usize, usize)> = None;
+    while position < text.len() {
+        match tokens.get(token) {
+            Some(Token::AnyRun) => {
+                token += 1;
+                backtrack = Some((token, position));
             }
-            found != negate && matches_from(&rest[close + 1..], &text[1..])
+            Some(current) if current.matches(text[position]) => {
+                token += 1;
+                position += 1;
+            }
+            _ => match backtrack {
+                Some((after_star, star_end)) => {
+                    token = after_star;
+                    position = star_end + 1;
+                    backtrack = Some((after_star, star_end + 1));
+                }
+                None => return false,
+            },
         }
-        Some((c, rest)) => text.first() == Some(c) && matches_from(rest, &text[1..]),
     }
+    tokens[token..].iter().all(|token| *token == Token::AnyRun)
 }
 
 #[cfg(test)]
@@ -221,5 +295,27 @@ mod tests {
         assert!(glob_matches("[a-c]x", "bx"));
         assert!(!glob_matches("[!a-c]x", "bx"));
         assert!(!glob_matches("abc", "abcd"));
+        assert!(glob_matches("*", ""));
+        assert!(glob_matches("a*", "a"));
+        assert!(!glob_matches("a?", "a"));
+        assert!(glob_matches("*x*y", "axbxy"));
+        assert!(glob_matches("[ab", "[ab"));
+        assert!(glob_matches("**b", "aab"));
+        assert!(!glob_matches("*b", "aba"));
+        assert!(glob_matches("a*[0-9]", "abc7"));
+    }
+
+    /// Regression (review finding 18): patterns with many `*` took exponential time.
+    #[test]
+    fn many_wildcards_match_in_linear_time() {
+        let text = "a".repeat(10_000);
+        let start = std::time::Instant::now();
+        assert!(!glob_matches("*a*a*a*a*a*a*a*a*a*a*a*a*b", &text));
+        assert!(glob_matches("*a*a*a*a*a*a*a*a*a*a*a*a*", &text));
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(2),
+            "took {:?}",
+            start.elapsed()
+        );
     }
 }

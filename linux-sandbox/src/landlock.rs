@@ -4,8 +4,10 @@
 //! Landlock only grants access beneath paths; it cannot take access away below a granted path. So
 //! it refuses, saying exactly what cannot be enforced: protected paths inside writable roots
 //! (`.git`, `.codex`, … — even missing ones, which it could not keep uncreatable), an existing
-//! denied path inside a readable one, a read-only path inside a writable one, deny-glob matches
-//! that are readable, allowed unix socket paths before ABI 9, and deny rules under full access.
+//! denied path inside a writable one, a denied directory inside a readable one, a read-only path
+//! inside a writable one, allowed unix socket paths before ABI 9, and deny rules under full
+//! access. A denied *file* inside a readable path (e.g. `auth.json` under `/`) is hidden by
+//! granting around it (`exclusions.rs`).
 //!
 //! Enforced: filesystem rights for the ABI, TCP bind/connect (ABI >= 4) when the network is
 //! restricted (seccomp blocks every non-unix socket anyway), signal and abstract-unix-socket
@@ -117,35 +119,13 @@ pub(crate) fn details(
         let Some(parent) = nearest_ancestor_rule(policy, &rule.path) else {
             continue;
         };
-        if !exists(&rule.path) {
-            continue;
+        if rule.access == Access::Read && parent.1 == Access::Write && exists(&rule.path) {
+            return Err(cannot(format!(
+                "cannot keep `{}` read-only inside the writable path `{}`",
+                rule.path.display(),
+                parent.0.display()
+            )));
         }
-        match (rule.access, parent.1) {
-            (Access::Deny, Access::Read | Access::Write) => {
-                return Err(cannot(format!(
-                    "cannot deny reading `{}` inside the readable path `{}`",
-                    rule.path.display(),
-                    parent.0.display()
-                )));
-            }
-            (Access::Read, Access::Write) => {
-                return Err(cannot(format!(
-                    "cannot keep `{}` read-only inside the writable path `{}`",
-                    rule.path.display(),
-                    parent.0.display()
-                )));
-            }
-            _ => {}
-        }
-    }
-    if let Some(path) = deny_matches
-        .iter()
-        .find(|path| policy.access_for(path).can_read())
-    {
-        return Err(cannot(format!(
-            "cannot deny reading `{}` (a deny-glob match) inside a readable path",
-            path.display()
-        )));
     }
     let allow_unix = policy.network_restricted() && !policy.unix_sockets.is_empty();
     if allow_unix && abi < 9 {
@@ -172,13 +152,26 @@ pub(crate) fn details(
                 .map(PathBuf::from),
         );
     }
-    let writable: Vec<PathBuf> = policy
-        .rules
-        .iter()
-        .filter(|rule| rule.access == Access::Write)
-        .map(|rule| rule.path.clone())
-        .chain(policy.writable_roots.iter().map(|root| root.root.clone()))
-        .collect();
+    let readable = existing(readable);
+    let writable: Vec<PathBuf> = existing(
+        policy
+            .rules
+            .iter()
+            .filter(|rule| rule.access == Access::Write)
+            .map(|rule| rule.path.clone())
+            .chain(policy.writable_roots.iter().map(|root| root.root.clone()))
+            .collect(),
+    );
+    let denied = policy
+        .denied_paths()
+        .map(Path::to_path_buf)
+        .chain(deny_matches.iter().cloned());
+    let hidden = files_to_hide(denied, &readable, &writable)?;
+    let grants = crate::exclusions::exclude(&readable, &hidden).map_err(|error| {
+        cannot(format!(
+            "cannot list a directory to hide denied files: {error}"
+        ))
+    })?;
     let rules = if policy.network_restricted() {
         if allow_unix {
             NetworkRules::AllowUnixSockets
@@ -191,8 +184,9 @@ pub(crate) fn details(
     Ok(LandlockDetails {
         ruleset: Some(LandlockRuleset {
             abi,
-            readable: existing(readable),
-            writable: existing(writable),
+            readable: grants.full,
+            listable: grants.list_only,
+            writable,
             devices: existing(DEVICES.iter().map(PathBuf::from).collect()),
             restrict_tcp: policy.network_restricted() && abi >= 4,
             scope: abi >= 6,
@@ -200,6 +194,48 @@ pub(crate) fn details(
         }),
         seccomp: Some(seccomp::program(rules)?),
     })
+}
+
+/// The denied paths that Landlock's grants would expose (an existing path below a granted one),
+/// if each can be hidden: a file below readable paths only. Anything else is refused.
+fn files_to_hide(
+    denied: impl Iterator<Item = PathBuf>,
+    readable: &[PathBuf],
+    writable: &[PathBuf],
+) -> Result<Vec<PathBuf>, PlanSandboxError> {
+    let below = |path: &Path, roots: &[PathBuf]| -> Option<PathBuf> {
+        roots
+            .iter()
+            .find(|root| path.starts_with(root) && path != root.as_path())
+            .cloned()
+    };
+    let mut hidden = Vec::new();
+    for path in denied {
+        let Ok(metadata) = std::fs::symlink_metadata(&path) else {
+            continue;
+        };
+        if let Some(root) = below(&path, writable) {
+            return Err(cannot(format!(
+                "cannot deny reading `{}` inside the writable path `{}`",
+                path.display(),
+                root.display()
+            )));
+        }
+        let Some(root) = below(&path, readable) else {
+            continue;
+        };
+        if metadata.is_dir() {
+            return Err(cannot(format!(
+                "cannot hide the directory `{}` inside the readable path `{}` (Landlock can only hide files there: the names inside would stay listable)",
+                path.display(),
+                root.display()
+            )));
+        }
+        hidden.push(path);
+    }
+    hidden.sort();
+    hidden.dedup();
+    Ok(hidden)
 }
 
 /// The most specific rule strictly above `path`.
@@ -254,6 +290,8 @@ pub(crate) fn create_ruleset(ruleset: &LandlockRuleset) -> Result<OwnedFd, RunSa
         .create()
         .map_err(failed)?
         .add_rules(path_beneath_rules(&ruleset.readable, read))
+        .map_err(failed)?
+        .add_rules(path_beneath_rules(&ruleset.listable, AccessFs::ReadDir))
         .map_err(failed)?
         .add_rules(path_beneath_rules(&ruleset.writable, write_all))
         .map_err(failed)?

@@ -20,11 +20,18 @@
 //! - `unix_sockets`: host pathname sockets from `/proc/net/unix`.
 //! - `seccomp`: the BPF program (seccompiler + a hand-written prologue).
 //! - `landlock`: what the Landlock backend can enforce and the ruleset.
+//! - `exclusions`: hiding denied files below readable paths with grant-only rules.
 //! - `capabilities`: dropping every capability (Landlock backend).
 //! - `mount_points`: host mount points for missing protected paths (create, lock, remove).
 //! - `runner`: [`run`]: spawning, signal forwarding, waiting, status classification.
 //! - `userns`: whether user namespaces are available (for errors and hints).
 //! - `helper`: [`helper_main`].
+
+// Off Linux only the pure planners are compiled (and unit-tested); nothing calls them there.
+#![cfg_attr(
+    not(target_os = "linux"),
+    expect(dead_code, reason = "the planners are only reachable on Linux")
+)]
 
 mod bwrap;
 mod error;
@@ -38,6 +45,8 @@ mod userns;
 
 #[cfg(target_os = "linux")]
 mod capabilities;
+#[cfg(target_os = "linux")]
+mod exclusions;
 #[cfg(target_os = "linux")]
 mod landlock;
 #[cfg(target_os = "linux")]
@@ -64,18 +73,4 @@ pub use runner::run;
 #[cfg(not(target_os = "linux"))]
 pub fn run(_plan: LinuxPlan) -> Result<std::process::ExitStatus, RunSandboxError> {
     Err(RunSandboxError::UnsupportedPlatform)
-}
-#[cfg(test)]
-mod zz_tmp_timing {
-    #[test]
-    fn cold_pieces() {
-        let t = std::time::Instant::now();
-        let b = crate::bwrap::discovery::find(&[]).unwrap();
-        let t1 = t.elapsed();
-        let p = crate::seccomp::program(crate::seccomp::NetworkRules::Restricted).unwrap();
-        let t2 = t.elapsed();
-        let s = crate::userns::UserNamespaceSysctls::read();
-        let t3 = t.elapsed();
-        eprintln!("find {t1:?} seccomp {:?} sysctl {:?} {} {} {:?}", t2 - t1, t3 - t2, b.path.display(), p.len(), s);
-    }
 }

@@ -102,7 +102,10 @@ pub(crate) struct LandlockDetails {
 pub(crate) struct LandlockRuleset {
     /// The kernel's Landlock ABI version (>= 1).
     pub abi: i32,
+    /// Full read access beneath these.
     pub readable: Vec<PathBuf>,
+    /// Directory listing only (readable roots with denied files below them).
+    pub listable: Vec<PathBuf>,
     pub writable: Vec<PathBuf>,
     /// Device files that may be opened read-write (e.g. `/dev/null`).
     pub devices: Vec<PathBuf>,

@@ -6,7 +6,6 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Deserializer};
 
 use crate::http::{HttpClient, error_summary};
-use crate::log::login_log;
 use crate::manager::AuthManager;
 use crate::oauth::{FinishLoginError, exchange_code, finish_login};
 use crate::secret::Secret;
@@ -14,6 +13,10 @@ use crate::secret::Secret;
 const DEVICE_AUTH_TIMEOUT: Duration = Duration::from_secs(15 * 60);
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 const DEFAULT_INTERVAL: u64 = 5;
+/// The poll interval the server asks for is kept within these bounds (seconds): `0` must not
+/// turn the poll into a busy loop, and a huge value must not outlast the 15-minute limit.
+const MIN_INTERVAL: u64 = 1;
+const MAX_INTERVAL: u64 = 60;
 
 /// What the user must do, shown by the caller.
 #[derive(Debug, Clone)]
@@ -42,6 +45,9 @@ pub enum DeviceCodeError {
     Exchange(#[from] crate::oauth::TokenExchangeError),
     #[error(transparent)]
     Finish(#[from] FinishLoginError),
+    /// Stored credentials could not be read; they were left in place and the login not started.
+    #[error(transparent)]
+    StoredCredentials(crate::storage::AuthStoreError),
 }
 
 impl DeviceCodeError {
@@ -70,6 +76,15 @@ fn interval_seconds<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option
     })
 }
 
+/// The server's interval (default 5 s), clamped to 1–60 s.
+fn poll_interval(requested: Option<u64>) -> Duration {
+    Duration::from_secs(
+        requested
+            .unwrap_or(DEFAULT_INTERVAL)
+            .clamp(MIN_INTERVAL, MAX_INTERVAL),
+    )
+}
+
 #[derive(Deserialize)]
 struct CodeResponse {
     authorization_code: Secret,
@@ -78,15 +93,14 @@ struct CodeResponse {
 
 impl AuthManager {
     /// Run the device-code login. `on_prompt` shows the verification URL and user code.
+    /// Stored credentials are cleared first (revoking them); stored credentials that cannot be
+    /// read stop the login instead.
     pub fn login_with_device_code(
         &self,
         on_prompt: impl FnOnce(&DeviceCodePrompt),
     ) -> Result<(), DeviceCodeError> {
-        if let Err(error) = self.logout() {
-            login_log(format_args!(
-                "clearing credentials before login failed: {error}"
-            ));
-        }
+        self.clear_before_login()
+            .map_err(DeviceCodeError::StoredCredentials)?;
         let issuer = self.settings.issuer().to_string();
         let client = HttpClient::new(REQUEST_TIMEOUT, self.settings.originator());
         let response = client
@@ -106,7 +120,7 @@ impl AuthManager {
             serde_json::from_slice(&response.body).map_err(|error| {
                 DeviceCodeError::UserCodeResponse(crate::storage::describe_json_error(&error))
             })?;
-        let interval = Duration::from_secs(user_code.interval.unwrap_or(DEFAULT_INTERVAL));
+        let interval = poll_interval(user_code.interval);
         on_prompt(&DeviceCodePrompt {
             verification_url: format!("{issuer}/codex/device"),
             user_code: user_code.user_code.clone(),
@@ -175,5 +189,48 @@ mod tests {
             Some(3)
         );
         assert_eq!(parse(r#"{"device_auth_id":"d","user_code":"U"}"#), None);
+    }
+
+    #[test]
+    fn poll_interval_is_clamped_to_one_to_sixty_seconds() {
+        assert_eq!(poll_interval(Some(0)), Duration::from_secs(1));
+        assert_eq!(poll_interval(Some(7)), Duration::from_secs(7));
+        assert_eq!(poll_interval(Some(3600)), Duration::from_secs(60));
+        assert_eq!(poll_interval(None), Duration::from_secs(5));
+    }
+
+    /// Regression: `"interval": "0"` made the token poll a busy loop against the server.
+    #[test]
+    fn device_code_interval_zero_spins() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+
+        use crate::settings::{AuthEnvironment, AuthSettings};
+        use crate::test_http::TestServer;
+
+        let polls = AtomicUsize::new(0);
+        let issuer = TestServer::start(move |request| match request.path.as_str() {
+            "/api/accounts/deviceauth/usercode" => (
+                200,
+                r#"{"device_auth_id":"d","user_code":"U","interval":"0"}"#.to_string(),
+            ),
+            _ if polls.fetch_add(1, Ordering::SeqCst) < 2 => (403, String::new()),
+            _ => (500, r#"{"error":"stop"}"#.to_string()),
+        });
+        let home = tempfile::tempdir().unwrap();
+        let mut settings = AuthSettings::new(home.path().to_path_buf(), AuthEnvironment::default());
+        settings.issuer = issuer.url.clone();
+        let error = AuthManager::new(settings)
+            .login_with_device_code(|_| {})
+            .unwrap_err();
+        assert!(
+            matches!(error, DeviceCodeError::PollStatus { status: 500, .. }),
+            "{error:?}"
+        );
+        let polls = issuer.requests("/api/accounts/deviceauth/token");
+        assert_eq!(polls.len(), 3);
+        for pair in polls.windows(2) {
+            let gap = pair[1].at.duration_since(pair[0].at);
+            assert!(gap >= Duration::from_millis(950), "{gap:?}");
+        }
     }
 }

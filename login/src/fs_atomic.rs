@@ -4,6 +4,10 @@
 //! writes and fsyncs it, renames it over the target and fsyncs the directory. SIGINT, SIGTERM,
 //! SIGHUP and SIGQUIT are held back for that window, so Ctrl-C never leaves a temp file or a
 //! half-written target behind.
+//!
+//! Files that are opened in place (auth.json for reading, the lock file, the login log) go
+//! through [`open_private_file`]: a symbolic link in the last component is never followed, and
+//! anything but a regular file owned by the current user is refused.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
@@ -94,6 +98,65 @@ pub(crate) fn remove_file_if_exists(path: &Path) -> io::Result<bool> {
     }
 }
 
+/// Open `path` with `options` without following a symbolic link in its last component
+/// (`O_NOFOLLOW`), then refuse anything that is not a regular file owned by the effective uid.
+/// The refusal is a `PermissionDenied` error whose text says why (callers add the path).
+/// `O_NONBLOCK` keeps a FIFO planted at `path` from blocking the open; it has no effect on the
+/// regular files that are accepted.
+pub(crate) fn open_private_file(path: &Path, options: &mut OpenOptions) -> io::Result<File> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK);
+    }
+    let file = options.open(path).map_err(|error| {
+        let is_link = fs::symlink_metadata(path).is_ok_and(|meta| meta.file_type().is_symlink());
+        if is_link {
+            refusal("it is a symbolic link (refusing to follow it; replace it with a regular file)")
+        } else {
+            error
+        }
+    })?;
+    check_private_file(&file, current_uid())?;
+    Ok(file)
+}
+
+/// `file` must be a regular file owned by `uid` (`None` where ownership is not checked).
+fn check_private_file(file: &File, uid: Option<u32>) -> io::Result<()> {
+    let metadata = file.metadata()?;
+    if !metadata.file_type().is_file() {
+        return Err(refusal("it is not a regular file"));
+    }
+    #[cfg(unix)]
+    if let Some(uid) = uid {
+        use std::os::unix::fs::MetadataExt;
+        if metadata.uid() != uid {
+            return Err(refusal(&format!(
+                "it is owned by uid {}, not by the current user (uid {uid})",
+                metadata.uid()
+            )));
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = uid;
+    Ok(())
+}
+
+fn refusal(reason: &str) -> io::Error {
+    io::Error::new(io::ErrorKind::PermissionDenied, reason.to_string())
+}
+
+#[cfg(unix)]
+fn current_uid() -> Option<u32> {
+    // SAFETY: geteuid takes no arguments, cannot fail and has no side effects.
+    Some(unsafe { libc::geteuid() })
+}
+
+#[cfg(not(unix))]
+fn current_uid() -> Option<u32> {
+    None
+}
+
 /// An exclusive advisory lock (`flock`) on a lock file, released on drop.
 pub(crate) struct FileLock {
     _file: File,
@@ -101,6 +164,7 @@ pub(crate) struct FileLock {
 
 impl FileLock {
     /// Take the lock at `path`, creating the file (0600) if needed; gives up after `timeout`.
+    /// A symbolic link, a non-regular file or a file of another user at `path` is refused.
     pub(crate) fn acquire(path: &Path, timeout: Duration) -> io::Result<FileLock> {
         if let Some(dir) = path.parent() {
             create_private_dir_all(dir)?;
@@ -112,7 +176,7 @@ impl FileLock {
             use std::os::unix::fs::OpenOptionsExt;
             options.mode(0o600);
         }
-        let file = options.open(path)?;
+        let file = open_private_file(path, &mut options)?;
         let deadline = Instant::now() + timeout;
         loop {
             match try_lock(&file) {
@@ -253,7 +317,99 @@ mod tests {
             Some(io::ErrorKind::TimedOut)
         );
         drop(first);
-        assert!(FileLock::acquire(&path, Duration::ZERO).is_ok());
+        // Not `Duration::ZERO`: a child forked by a concurrent test can hold a copy of the
+        // descriptor (and so the lock) until it calls exec.
+        assert!(FileLock::acquire(&path, Duration::from_secs(5)).is_ok());
+    }
+
+    #[cfg(unix)]
+    fn victim(dir: &Path) -> PathBuf {
+        use std::os::unix::fs::PermissionsExt;
+        let victim = dir.join("victim.txt");
+        fs::write(&victim, "original\n").unwrap();
+        fs::set_permissions(&victim, fs::Permissions::from_mode(0o644)).unwrap();
+        victim
+    }
+
+    #[cfg(unix)]
+    fn assert_untouched(victim: &Path) {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = fs::metadata(victim).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o644);
+        assert_eq!(fs::read_to_string(victim).unwrap(), "original\n");
+    }
+
+    /// Regression: the lock file was opened with `create` through a symbolic link.
+    #[cfg(unix)]
+    #[test]
+    fn lock_file_follows_symlink() {
+        let dir = tempfile::tempdir().unwrap();
+        let victim = victim(dir.path());
+        let path = dir.path().join("auth.json.lock");
+        std::os::unix::fs::symlink(&victim, &path).unwrap();
+        let error = FileLock::acquire(&path, Duration::ZERO).err().unwrap();
+        assert_eq!(error.kind(), io::ErrorKind::PermissionDenied);
+        assert_eq!(
+            error.to_string(),
+            "it is a symbolic link (refusing to follow it; replace it with a regular file)"
+        );
+        assert_untouched(&victim);
+        let dangling = dir.path().join("dangling.lock");
+        std::os::unix::fs::symlink(dir.path().join("missing"), &dangling).unwrap();
+        assert!(FileLock::acquire(&dangling, Duration::ZERO).is_err());
+        assert!(!dir.path().join("missing").exists());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn open_private_file_refuses_fifos_directories_and_other_owners() {
+        use std::os::unix::ffi::OsStrExt;
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("fifo");
+        let name = std::ffi::CString::new(fifo.as_os_str().as_bytes()).unwrap();
+        // SAFETY: `name` is a NUL-terminated path that outlives the call.
+        assert_eq!(unsafe { libc::mkfifo(name.as_ptr(), 0o600) }, 0);
+        // Without O_NONBLOCK this open would wait for a writer forever.
+        let error = open_private_file(&fifo, OpenOptions::new().read(true)).unwrap_err();
+        assert_eq!(error.to_string(), "it is not a regular file");
+        let error = open_private_file(dir.path(), OpenOptions::new().read(true)).unwrap_err();
+        assert_eq!(error.to_string(), "it is not a regular file");
+
+        let file_path = dir.path().join("mine");
+        fs::write(&file_path, "x").unwrap();
+        let file = File::open(&file_path).unwrap();
+        let me = current_uid().unwrap();
+        assert!(check_private_file(&file, Some(me)).is_ok());
+        let error = check_private_file(&file, Some(me + 1)).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            format!(
+                "it is owned by uid {me}, not by the current user (uid {})",
+                me + 1
+            )
+        );
+    }
+
+    /// As root, a file really owned by another uid is refused (the check above covers the logic
+    /// for unprivileged runs, which cannot create such a file).
+    #[cfg(unix)]
+    #[test]
+    fn open_private_file_refuses_a_file_chowned_to_another_user() {
+        if current_uid() != Some(0) {
+            eprintln!(
+                "not root: covered by open_private_file_refuses_fifos_directories_and_other_owners"
+            );
+            return;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("foreign");
+        fs::write(&path, "x").unwrap();
+        std::os::unix::fs::chown(&path, Some(65534), None).unwrap();
+        let error = open_private_file(&path, OpenOptions::new().read(true)).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "it is owned by uid 65534, not by the current user (uid 0)"
+        );
     }
 
     #[test]

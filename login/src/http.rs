@@ -187,12 +187,27 @@ pub(crate) fn error_summary(body: &[u8], secrets: &[&Secret]) -> String {
     for secret in secrets {
         text = secret.redact_in(&text);
     }
+    printable(&text)
+}
+
+/// Longest untrusted text shown, in characters.
+const MAX_PRINTABLE_CHARS: usize = 200;
+
+/// Text from a server or a token, made safe to print: control characters (C0, DEL, C1 — so no
+/// terminal escape sequence survives) and bidirectional-override marks become spaces, at most
+/// 200 characters are kept, and the ends are trimmed.
+pub(crate) fn printable(text: &str) -> String {
     let line: String = text
         .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .take(200)
+        .map(|c| if is_unsafe_char(c) { ' ' } else { c })
+        .take(MAX_PRINTABLE_CHARS)
         .collect();
     line.trim().to_string()
+}
+
+fn is_unsafe_char(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
 /// The lower-cased error code of an OAuth error body: `error.code`, `error` (string) or `code`.
@@ -227,6 +242,16 @@ mod tests {
                 ("flag".to_string(), String::new())
             ]
         );
+    }
+
+    #[test]
+    fn printable_removes_escapes_and_caps_the_length() {
+        assert_eq!(
+            printable("\u{1b}]0;owned\u{7}\u{1b}[2Jhi\u{9b}31m\u{202e}x\r\n"),
+            "]0;owned  [2Jhi 31m x"
+        );
+        let long = "é".repeat(500);
+        assert_eq!(printable(&long).chars().count(), 200);
     }
 
     #[test]

@@ -19,8 +19,11 @@ mod revoke;
 mod secret;
 mod server;
 mod server_pages;
+mod server_request;
 mod settings;
 mod storage;
+#[cfg(test)]
+mod test_http;
 mod time;
 mod token_data;
 mod token_refresh;

@@ -14,7 +14,7 @@ use crate::revoke::revoke_tokens;
 use crate::secret::Secret;
 use crate::settings::{AuthSettings, LoginMethod};
 use crate::storage::{AuthStore, AuthStoreError};
-use crate::token_data::parse_chatgpt_jwt_claims;
+use crate::token_data::{IdTokenInfo, parse_chatgpt_jwt_claims};
 
 /// Whether `CODEX_API_KEY` takes part in resolution (`codex exec` yes, `codex login status` no).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -268,9 +268,54 @@ impl AuthManager {
         }
     }
 
+    /// The ChatGPT account the stored tokens belong to, read back after a browser or
+    /// device-code login to show who was signed in (a login the user did not start shows up as
+    /// someone else's account): the id_token's claims, with the access token's plan when the
+    /// id_token has none. `None` when no ChatGPT tokens are stored.
+    pub fn stored_chatgpt_account(&self) -> Result<Option<IdTokenInfo>, AuthStoreError> {
+        let Some(tokens) = self.store.load()?.and_then(|document| document.tokens) else {
+            return Ok(None);
+        };
+        let mut account = parse_chatgpt_jwt_claims(tokens.id_token.expose()).unwrap_or_default();
+        if account.chatgpt_plan_type.is_none() {
+            account.chatgpt_plan_type = parse_chatgpt_jwt_claims(tokens.access_token.expose())
+                .ok()
+                .and_then(|claims| claims.chatgpt_plan_type);
+        }
+        Ok(Some(account))
+    }
+
     /// Revoke stored ChatGPT tokens (best effort, bounded), then remove the credentials from
-    /// every store. `Ok(true)` when something was removed.
+    /// every store. `Ok(true)` when something was removed. The credential lock is held from the
+    /// load through the revoke and the delete, so the tokens revoked are the ones removed (a
+    /// concurrent refresh cannot rotate them in between). Credentials that cannot be read are
+    /// still removed: this is the way out the "not a valid auth file" error points to.
     pub fn logout(&self) -> Result<bool, AuthStoreError> {
+        self.clear_credentials(Clearing::Logout)
+    }
+
+    /// The clear that precedes a browser or device-code login. Unlike [`AuthManager::logout`]
+    /// it stops, removing nothing, when stored credentials exist but cannot be used (unreadable,
+    /// refused or malformed), so a login that is then cancelled or fails cannot have destroyed
+    /// a hand-edited file. Other failures are logged and the login goes on.
+    pub(crate) fn clear_before_login(&self) -> Result<(), AuthStoreError> {
+        match self.clear_credentials(Clearing::BeforeLogin) {
+            Ok(_) => Ok(()),
+            Err(error) if error.is_unusable_document() => Err(error),
+            Err(error) => {
+                login_log(format_args!(
+                    "clearing credentials before login failed: {error}"
+                ));
+                Ok(())
+            }
+        }
+    }
+
+    fn clear_credentials(&self, clearing: Clearing) -> Result<bool, AuthStoreError> {
+        let lock = self.store.lock()?;
+        if clearing == Clearing::BeforeLogin {
+            self.store.check_replaceable_everywhere(&lock)?;
+        }
         match self.store.load() {
             Ok(Some(document)) => {
                 if let (AuthMode::Chatgpt, Some(tokens)) =
@@ -285,9 +330,19 @@ impl AuthManager {
             Ok(None) => {}
             Err(error) => login_log(format_args!("could not read stored credentials: {error}")),
         }
-        let lock = self.store.lock()?;
-        self.store.delete_everywhere(&lock)
+        let removed = self.store.delete_everywhere(&lock);
+        drop(lock);
+        removed
     }
+}
+
+/// Why credentials are being cleared.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Clearing {
+    /// `codex logout`: remove whatever is there.
+    Logout,
+    /// Before a new login: keep credentials that cannot be read.
+    BeforeLogin,
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -1,5 +1,6 @@
 //! `forced_login_method` and `forced_chatgpt_workspace_id`: the checks and their messages.
 
+use crate::http::printable;
 use crate::settings::{AuthSettings, LoginMethod};
 
 /// Why credentials are not allowed by the policy. The texts are the upstream messages.
@@ -24,8 +25,10 @@ pub enum PolicyViolation {
     ChatgptRequired,
     #[error("API key login is required, but ChatGPT is currently being used. Logging out.")]
     ApiKeyRequired,
+    /// `actual` comes from a token: it is filtered for the terminal when displayed.
     #[error(
-        "Login is restricted to workspace(s) {allowed}, but current credentials belong to {actual}. Logging out."
+        "Login is restricted to workspace(s) {allowed}, but current credentials belong to {}. Logging out.",
+        printable(.actual)
     )]
     CredentialsWrongWorkspace { allowed: String, actual: String },
     #[error(
@@ -181,5 +184,24 @@ mod tests {
         );
         // An API key is not subject to the workspace check when only a workspace is forced.
         assert_eq!(check_credentials(&mine, LoginMethod::Api, None), Ok(()));
+    }
+
+    /// Regression: a workspace id from a token reached the terminal unfiltered.
+    #[test]
+    fn credentials_wrong_workspace_prints_escape_sequences() {
+        let mine = settings(None, &["org_mine"]);
+        let forged = format!("org_\u{1b}]2;owned\u{7}{}", "x".repeat(400));
+        let message = check_credentials(&mine, LoginMethod::Chatgpt, Some(&forged))
+            .unwrap_err()
+            .to_string();
+        assert!(!message.chars().any(char::is_control), "{message:?}");
+        assert!(
+            message.starts_with(
+                "Login is restricted to workspace(s) org_mine, but current credentials belong to org_ ]2;owned xxx"
+            ),
+            "{message}"
+        );
+        assert!(message.ends_with("x. Logging out."), "{message}");
+        assert!(message.len() < 300, "{}", message.len());
     }
 }

@@ -1,13 +1,18 @@
 //! Browser OAuth: a one-shot HTTP server on 127.0.0.1 receives the authorization callback.
 //!
-//! Single-threaded: the listener is polled, each connection is read and answered with short
-//! timeouts, and the whole login is bounded by [`LOGIN_TIMEOUT`].
+//! Single-threaded: the listener is polled, and each connection gets [`CONNECTION_TIMEOUT`] in
+//! all (not per read) to send its request head, capped by the login deadline, so one slow
+//! client cannot hold the server. The whole login is bounded by [`LOGIN_TIMEOUT`].
+//!
+//! `/cancel` lets a second `codex login` take the port over (it sends a plain `GET`); requests
+//! a browser marks as coming from another site (`Sec-Fetch-Site`, `Origin`) are refused, so a
+//! web page cannot end the login.
 
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::time::{Duration, Instant};
 
-use crate::http::{parse_query, percent_encode};
+use crate::http::{parse_query, percent_encode, printable};
 use crate::log::login_log;
 use crate::manager::AuthManager;
 use crate::oauth::{FinishLoginError, Pkce, exchange_code, finish_login, random_base64url};
@@ -15,14 +20,16 @@ use crate::secret::Secret;
 use crate::server_pages::{
     ErrorPage, GENERIC_HELP, GENERIC_TITLE, render_error_page, render_success_page,
 };
+use crate::server_request::{ReadRequest, read_request};
 use crate::settings::DEFAULT_ISSUER;
+use crate::storage::AuthStoreError;
 use crate::token_data::{IdTokenInfo, parse_chatgpt_jwt_claims};
 
 const LOGIN_TIMEOUT: Duration = Duration::from_secs(15 * 60);
 /// After the success redirect, how long the browser gets to fetch `/success`.
 const SUCCESS_PAGE_GRACE: Duration = Duration::from_secs(10);
+/// How long one connection may take, in all, to deliver its request head.
 const CONNECTION_TIMEOUT: Duration = Duration::from_secs(5);
-const MAX_REQUEST_HEAD: usize = 16 * 1024;
 const BIND_ATTEMPTS: u32 = 10;
 const BIND_RETRY_DELAY: Duration = Duration::from_millis(200);
 const CANCEL_TIMEOUT: Duration = Duration::from_secs(2);
@@ -53,6 +60,9 @@ pub enum BrowserLoginError {
     PermissionDenied(String),
     #[error("{0}")]
     Failed(String),
+    /// Stored credentials could not be read; they were left in place and the login not started.
+    #[error(transparent)]
+    StoredCredentials(AuthStoreError),
 }
 
 enum Step {
@@ -71,18 +81,16 @@ struct Flow<'a> {
 }
 
 impl AuthManager {
-    /// Run the browser login: clear the stored credentials (revoking them), listen on the
-    /// callback port, call `on_ready` with the authorize URL, try to open a browser, and wait for
-    /// the callback. Failures to open a browser are ignored: the caller prints the URL.
+    /// Run the browser login: clear the stored credentials (revoking them; stored credentials
+    /// that cannot be read stop the login instead), listen on the callback port, call `on_ready`
+    /// with the authorize URL, try to open a browser, and wait for the callback. Failures to
+    /// open a browser are ignored: the caller prints the URL.
     pub fn login_with_browser(
         &self,
         on_ready: impl FnOnce(&BrowserLogin),
     ) -> Result<(), BrowserLoginError> {
-        if let Err(error) = self.logout() {
-            login_log(format_args!(
-                "clearing credentials before login failed: {error}"
-            ));
-        }
+        self.clear_before_login()
+            .map_err(BrowserLoginError::StoredCredentials)?;
         let pkce = Pkce::generate().map_err(|_| BrowserLoginError::Random)?;
         let state = random_base64url(32).map_err(|_| BrowserLoginError::Random)?;
         let (default_port, fallback_port) = self.settings.login_ports();
@@ -208,7 +216,7 @@ impl Flow<'_> {
                     continue;
                 }
             };
-            match self.handle(stream) {
+            match self.handle(stream, deadline) {
                 Step::Continue => {}
                 Step::Completed => {
                     self.completed = true;
@@ -219,21 +227,36 @@ impl Flow<'_> {
         }
     }
 
-    fn handle(&mut self, mut stream: TcpStream) -> Step {
+    fn handle(&mut self, mut stream: TcpStream, login_deadline: Instant) -> Step {
+        let deadline = (Instant::now() + CONNECTION_TIMEOUT).min(login_deadline);
         let _ = stream.set_nonblocking(false);
-        let _ = stream.set_read_timeout(Some(CONNECTION_TIMEOUT));
         let _ = stream.set_write_timeout(Some(CONNECTION_TIMEOUT));
-        let Some(target) = read_request_target(&mut stream) else {
-            respond(
-                &mut stream,
-                "400 Bad Request",
-                "text/plain",
-                &[],
-                "Bad Request",
-            );
-            return Step::Continue;
+        let request = match read_request(&mut stream, deadline) {
+            ReadRequest::Request(request) => request,
+            ReadRequest::TimedOut => {
+                login_log(format_args!("dropped a connection that was too slow"));
+                respond(
+                    &mut stream,
+                    "408 Request Timeout",
+                    "text/plain",
+                    &[],
+                    "Request Timeout",
+                );
+                return Step::Continue;
+            }
+            ReadRequest::Invalid => {
+                respond(
+                    &mut stream,
+                    "400 Bad Request",
+                    "text/plain",
+                    &[],
+                    "Bad Request",
+                );
+                return Step::Continue;
+            }
         };
-        let (path, query) = target.split_once('?').unwrap_or((target.as_str(), ""));
+        let target = request.target.as_str();
+        let (path, query) = target.split_once('?').unwrap_or((target, ""));
         match path {
             "/auth/callback" => self.callback(&mut stream, query),
             "/success" => {
@@ -249,6 +272,17 @@ impl Flow<'_> {
                 } else {
                     Step::Continue
                 }
+            }
+            "/cancel" if request.is_cross_site(self.port) => {
+                login_log(format_args!("refused a cross-site /cancel"));
+                respond(
+                    &mut stream,
+                    "403 Forbidden",
+                    "text/plain",
+                    &[],
+                    "Cross-site request refused",
+                );
+                Step::Continue
             }
             "/cancel" => {
                 respond(&mut stream, "200 OK", "text/plain", &[], "Login cancelled");
@@ -370,8 +404,12 @@ fn provider_error(stream: &mut TcpStream, error: &str, description: Option<&str>
                 .to_string(),
         )));
     }
-    let message = format!("Sign-in failed: {}", description.unwrap_or(error));
-    error_page(stream, &message, error);
+    // Both values come from the query string: filtered before they reach the terminal.
+    let message = format!(
+        "Sign-in failed: {}",
+        printable(description.unwrap_or(error))
+    );
+    error_page(stream, &message, &printable(error));
     Step::Finish(Err(BrowserLoginError::PermissionDenied(message)))
 }
 
@@ -384,23 +422,6 @@ fn error_page(stream: &mut TcpStream, message: &str, code: &str) {
         help: GENERIC_HELP,
     });
     respond(stream, "200 OK", "text/html; charset=utf-8", &[], &html);
-}
-
-/// The request target of the first line, once the head is complete.
-fn read_request_target(stream: &mut TcpStream) -> Option<String> {
-    let mut head = Vec::new();
-    let mut buffer = [0u8; 2048];
-    while !head.windows(4).any(|window| window == b"\r\n\r\n") {
-        let read = stream.read(&mut buffer).ok()?;
-        if read == 0 || head.len() + read > MAX_REQUEST_HEAD {
-            return None;
-        }
-        head.extend_from_slice(&buffer[..read]);
-    }
-    let text = String::from_utf8_lossy(&head);
-    let mut parts = text.lines().next()?.split(' ');
-    let (_method, target) = (parts.next()?, parts.next()?);
-    target.starts_with('/').then(|| target.to_string())
 }
 
 fn respond(
@@ -422,3 +443,7 @@ fn respond(
     let _ = stream.write_all(response.as_bytes());
     let _ = stream.flush();
 }
+
+#[cfg(test)]
+#[path = "server_tests.rs"]
+mod tests;

@@ -3,6 +3,8 @@
 use codex_agent_identity::{PlanType, RawJwt};
 use serde::Deserialize;
 
+use crate::http::printable;
+
 /// Why a ChatGPT token's claims could not be read. Never includes token text.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TokenClaimsError {
@@ -115,6 +117,33 @@ impl IdTokenInfo {
             .as_deref()
             .filter(|id| !id.trim().is_empty())
     }
+
+    /// Who a login signed in as, for the terminal:
+    /// `` `user@example.com` (workspace `org_1`, plan `pro`) ``. The values come from a token
+    /// and are filtered for the terminal; missing ones are left out.
+    pub fn account_summary(&self) -> String {
+        let who = match self
+            .email
+            .as_deref()
+            .map(printable)
+            .filter(|e| !e.is_empty())
+        {
+            Some(email) => format!("`{email}`"),
+            None => "an account without an email address".to_string(),
+        };
+        let mut details = Vec::new();
+        if let Some(workspace) = self.account_id() {
+            details.push(format!("workspace `{}`", printable(workspace)));
+        }
+        if let Some(plan) = &self.chatgpt_plan_type {
+            details.push(format!("plan `{}`", printable(plan.as_str())));
+        }
+        if details.is_empty() {
+            who
+        } else {
+            format!("{who} ({})", details.join(", "))
+        }
+    }
 }
 
 #[cfg(test)]
@@ -165,6 +194,28 @@ pub(crate) mod tests {
         assert_eq!(info.chatgpt_plan_type, None);
         assert_eq!(info.account_id(), None);
         assert!(info.chatgpt_account_is_fedramp);
+    }
+
+    #[test]
+    fn account_summary_names_email_workspace_and_plan_safely() {
+        let token = unsigned_jwt(serde_json::json!({
+            "email": "user@example.com",
+            "https://api.openai.com/auth": {"chatgpt_plan_type": "pro", "chatgpt_account_id": "org_1"}
+        }));
+        let info = parse_chatgpt_jwt_claims(&token).unwrap();
+        assert_eq!(
+            info.account_summary(),
+            "`user@example.com` (workspace `org_1`, plan `pro`)"
+        );
+        let forged = IdTokenInfo {
+            email: Some("evil\u{1b}[2J@example.com".to_string()),
+            ..IdTokenInfo::default()
+        };
+        assert_eq!(forged.account_summary(), "`evil [2J@example.com`");
+        assert_eq!(
+            IdTokenInfo::default().account_summary(),
+            "an account without an email address"
+        );
     }
 
     #[test]

@@ -82,6 +82,9 @@ pub enum ProtectedKind {
     Metadata,
     /// The target of a `.git` pointer file (`gitdir: …`).
     GitDirTarget,
+    /// `$CODEX_HOME` (configuration, credentials) when it lies inside a writable root: the
+    /// command must not rewrite the configuration the next session loads.
+    CodexHome,
 }
 
 /// A read-only carve-out inside a writable root.
@@ -152,6 +155,46 @@ impl SandboxPolicy {
         } else {
             access
         }
+    }
+
+    /// Make each of `paths` (absolute) unreadable whatever any other rule says: administrator
+    /// denials (`requirements.toml` `deny_read`) that a more specific allow must not reopen.
+    ///
+    /// Each path gets a `Deny` rule, and everything at or below it is removed: rules (of any
+    /// access), writable roots and unix sockets. Afterwards no rule is more specific than the
+    /// denial, so [`SandboxPolicy::access_for`] and every backend that applies the most specific
+    /// rule treat it as final. Protected carve-outs of writable roots that contain a denied path
+    /// are kept (protection only ever turns `Write` into `Read`, never `Deny` into anything).
+    ///
+    /// The denial is final only against what the policy holds when this is called: code that
+    /// adds rules, writable roots or unix sockets afterwards must not add them below a denied
+    /// path (call this again after adding them).
+    pub fn force_deny(&mut self, paths: &[PathBuf]) {
+        let mut denied: Vec<PathBuf> = paths.iter().map(|path| normalize(path)).collect();
+        denied.sort();
+        denied.dedup();
+        // Keep only the outermost denials: one below another adds nothing.
+        let outermost: Vec<PathBuf> = denied
+            .iter()
+            .filter(|path| {
+                !denied
+                    .iter()
+                    .any(|other| other != *path && path.starts_with(other))
+            })
+            .cloned()
+            .collect();
+        if outermost.is_empty() {
+            return;
+        }
+        let inside = |path: &Path| outermost.iter().any(|deny| path.starts_with(deny));
+        self.rules.retain(|rule| !inside(&rule.path));
+        self.rules.extend(outermost.iter().map(|path| PathRule {
+            path: path.clone(),
+            access: Access::Deny,
+        }));
+        self.rules.sort_by(|a, b| a.path.cmp(&b.path));
+        self.writable_roots.retain(|root| !inside(&root.root));
+        self.unix_sockets.retain(|socket| !inside(socket));
     }
 
     /// True when `path` is (or is below) a protected carve-out of a writable root.
@@ -286,6 +329,59 @@ mod tests {
         assert_eq!(policy.access_for(Path::new("/etc")), Access::Deny);
         assert_eq!(policy.access_for(Path::new("/repo/x")), Access::Deny);
         assert!(!policy.has_full_read());
+    }
+
+    /// Regression (review finding 2): an administrator denial must not be reopened by a more
+    /// specific rule, a writable root inside it, or a unix socket inside it.
+    #[test]
+    fn force_deny_is_final_over_more_specific_rules() {
+        let mut policy = policy(&[
+            ("/", Access::Read),
+            ("/secret/inner", Access::Read),
+            ("/secret/work", Access::Write),
+            ("/repo", Access::Write),
+        ]);
+        policy.writable_roots.push(WritableRoot {
+            root: PathBuf::from("/secret/work"),
+            protected: Vec::new(),
+        });
+        policy.unix_sockets = vec![PathBuf::from("/secret/agent.sock"), PathBuf::from("/run/a")];
+        policy.force_deny(&[
+            PathBuf::from("/secret/./inner/.."),
+            PathBuf::from("/secret/inner"),
+        ]);
+        assert_eq!(
+            policy.access_for(Path::new("/secret/inner/k")),
+            Access::Deny
+        );
+        assert_eq!(policy.access_for(Path::new("/secret/work/k")), Access::Deny);
+        assert_eq!(policy.access_for(Path::new("/secret")), Access::Deny);
+        assert_eq!(policy.access_for(Path::new("/repo/x")), Access::Write);
+        assert_eq!(
+            policy
+                .rules
+                .iter()
+                .map(|rule| (rule.path.to_string_lossy().into_owned(), rule.access))
+                .collect::<Vec<_>>(),
+            vec![
+                ("/".to_string(), Access::Read),
+                ("/repo".to_string(), Access::Write),
+                ("/secret".to_string(), Access::Deny),
+            ]
+        );
+        assert_eq!(
+            policy
+                .writable_roots
+                .iter()
+                .map(|root| root.root.clone())
+                .collect::<Vec<_>>(),
+            vec![PathBuf::from("/repo")]
+        );
+        assert_eq!(policy.unix_sockets, vec![PathBuf::from("/run/a")]);
+        // A denial of the writable root itself replaces its write rule.
+        policy.force_deny(&[PathBuf::from("/repo")]);
+        assert_eq!(policy.access_for(Path::new("/repo/x")), Access::Deny);
+        assert!(policy.writable_roots.is_empty());
     }
 
     #[test]

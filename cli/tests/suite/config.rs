@@ -279,3 +279,36 @@ fn profile_file_layers_over_user_config() {
         )
     );
 }
+
+/// Review finding 8: a requirement this build cannot enforce (sandbox or network) refuses to
+/// start; other unsupported requirements are named in a warning.
+#[test]
+fn unenforceable_requirement_refuses_to_start() {
+    let env = TestEnv::new();
+    env.write(
+        "etc/requirements.toml",
+        "[experimental_network]\nenabled = false\n",
+    );
+    assert_eq!(
+        outcome(&env, &["config", "show"]),
+        (
+            1,
+            String::new(),
+            "error: requirement `experimental_network` (set by [ROOT]/etc/requirements.toml) \
+             constrains the sandbox or network but is not supported by this version of Codex; \
+             remove it from the requirements or upgrade Codex\n"
+                .to_string()
+        )
+    );
+    env.write("etc/requirements.toml", "enforce_residency = \"us\"\n");
+    let (status, _, err) = outcome(&env, &["config", "show"]);
+    assert_eq!(
+        (status, err),
+        (
+            0,
+            "warning: Ignoring requirement `enforce_residency` from [ROOT]/etc/requirements.toml: \
+             this version of Codex does not support it\n"
+                .to_string()
+        )
+    );
+}

@@ -1,1 +1,385 @@
-//! Tests for this area live here.
+//! End-to-end attacks through the real `codex sandbox` (bubblewrap backend, and the legacy
+//! Landlock backend's refusal), as root and as uid 65534. Each attack must fail and leave no trace
+//! on the host. The full per-attack matrix (with unsandboxed controls) lives in the
+//! `codex-linux-sandbox` crate's integration tests; this checks the same classes through the CLI's
+//! configuration → policy → plan → run path.
+
+use std::net::TcpListener;
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::net::UnixListener;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use super::common::{TestEnv, code, is_root, stderr, stdout};
+
+const NOBODY: u32 = 65534;
+
+/// A workspace profile without `/tmp` (the test's outside directory lives there).
+const PROFILE: &str = r#"default_permissions = "locked"
+[permissions.locked.filesystem]
+":root" = "read"
+[permissions.locked.filesystem.":workspace_roots"]
+"." = "write"
+"**/*.env" = "none"
+"#;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum User {
+    Root,
+    Nobody,
+}
+
+struct World {
+    env: TestEnv,
+    user: User,
+    outside: PathBuf,
+}
+
+impl World {
+    fn new(user: User) -> World {
+        let env = TestEnv::new();
+        env.write("home/.codex/config.toml", PROFILE);
+        env.write(
+            "home/.codex/auth.json",
+            "{\"OPENAI_API_KEY\": \"sk-live-secret\"}\n",
+        );
+        env.write("outside/target.txt", "original\n");
+        env.write("work/app/.env", "TOKEN=env-secret\n");
+        env.write("work/.agents/AGENTS.md", "be nice\n");
+        let status = Command::new("git")
+            .args(["init", "-q", "."])
+            .current_dir(env.work())
+            .status()
+            .expect("git init");
+        assert!(status.success());
+        let outside = env.root().join("outside");
+        if user == User::Nobody {
+            std::fs::set_permissions(env.root(), std::fs::Permissions::from_mode(0o755)).unwrap();
+            let status = Command::new("chown")
+                .args(["-R", &format!("{NOBODY}:{NOBODY}")])
+                .arg(env.root())
+                .status()
+                .unwrap();
+            assert!(status.success());
+        }
+        World { env, user, outside }
+    }
+
+    /// `codex <args>`, as the world's user.
+    fn codex(&self, args: &[&str]) -> Command {
+        let inner = self.env.codex(args);
+        if self.user == User::Root {
+            return inner;
+        }
+        let mut command = Command::new("setpriv");
+        command
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+            .arg(inner.get_program())
+            .args(inner.get_args())
+            .env_clear();
+        for (name, value) in inner.get_envs() {
+            if let Some(value) = value {
+                command.env(name, value);
+            }
+        }
+        if let Some(directory) = inner.get_current_dir() {
+            command.current_dir(directory);
+        }
+        command.stdin(std::process::Stdio::null());
+        command
+    }
+
+    fn sandbox(&self, script: &str, extra: &[(&str, String)]) -> Output {
+        let mut command = self.codex(&["sandbox", "--", "/bin/sh", "-c", script]);
+        command
+            .env("WORK", self.env.work())
+            .env("OUTSIDE", &self.outside)
+            .env("SECRET", self.env.codex_home().join("auth.json"));
+        for (name, value) in extra {
+            command.env(name, value);
+        }
+        command.output().expect("spawn codex")
+    }
+
+    /// Everything outside the workspace plus its protected metadata.
+    fn snapshot(&self) -> Vec<(PathBuf, String)> {
+        let work = self.env.work();
+        let keep = |path: &Path| {
+            !path.starts_with(&work)
+                || [".git", ".codex", ".agents", "app/.env"]
+                    .iter()
+                    .any(|name| path.starts_with(work.join(name)))
+        };
+        let mut entries = Vec::new();
+        let mut pending = vec![self.env.root()];
+        while let Some(directory) = pending.pop() {
+            for entry in std::fs::read_dir(&directory).unwrap().flatten() {
+                let path = entry.path();
+                if !keep(&path) && path != work {
+                    continue;
+                }
+                let description = if entry.file_type().unwrap().is_dir() {
+                    pending.push(path.clone());
+                    "dir".to_string()
+                } else {
+                    String::from_utf8_lossy(&std::fs::read(&path).unwrap_or_default()).into_owned()
+                };
+                entries.push((path, description));
+            }
+        }
+        entries.sort();
+        entries
+    }
+}
+
+const ATTACKS: &[(&str, &str)] = &[
+    (
+        "write outside the workspace",
+        r#"echo pwned > "$OUTSIDE/new.txt""#,
+    ),
+    (
+        "overwrite through a new symlink",
+        r#"ln -s "$OUTSIDE/target.txt" "$WORK/t" && echo pwned >> "$WORK/t""#,
+    ),
+    (
+        "hard link an outside file",
+        r#"ln "$OUTSIDE/target.txt" "$WORK/hl" && echo pwned >> "$WORK/hl""#,
+    ),
+    (
+        "write .git/config",
+        r#"echo '[core] fsmonitor = evil' >> "$WORK/.git/config""#,
+    ),
+    (
+        "create a git hook",
+        r#"echo evil > "$WORK/.git/hooks/pre-commit""#,
+    ),
+    ("rename .git away", r#"mv "$WORK/.git" "$WORK/git-moved""#),
+    (
+        "create .codex/config.toml",
+        r#"mkdir -p "$WORK/.codex" && echo x > "$WORK/.codex/config.toml""#,
+    ),
+    ("write .agents", r#"echo evil > "$WORK/.agents/evil.md""#),
+    ("read auth.json", r#"grep -q sk-live "$SECRET""#),
+    ("read a *.env file", r#"grep -q TOKEN "$WORK/app/.env""#),
+    ("nested user namespace", "unshare -U true"),
+    (
+        "mount a tmpfs",
+        r#"mkdir -p "$WORK/m" && /usr/bin/python3 -c 'import ctypes,sys; sys.exit(0 if ctypes.CDLL(None).mount(b"none",b"m",b"tmpfs",0,None)==0 else 1)'"#,
+    ),
+    (
+        "io_uring",
+        "/usr/bin/python3 -c 'import ctypes,sys; sys.exit(0 if ctypes.CDLL(None).syscall(425,4,ctypes.create_string_buffer(120))>=0 else 1)'",
+    ),
+    (
+        "TCP to the host loopback",
+        "/usr/bin/python3 -c 'import socket,os; socket.create_connection((\"127.0.0.1\", int(os.environ[\"PORT\"])), 3)'",
+    ),
+    (
+        "connect to a host unix socket",
+        "/usr/bin/python3 -c 'import socket,os; socket.socket(socket.AF_UNIX).connect(os.environ[\"HOST_SOCK\"])'",
+    ),
+    (
+        "read an outside process environment",
+        r#"grep -q hunter2 "/proc/$VICTIM/environ""#,
+    ),
+    ("signal an outside process", r#"kill -0 "$VICTIM""#),
+];
+
+fn attacks_fail_without_trace(user: User) {
+    if !is_root() {
+        return;
+    }
+    let mut failures = Vec::new();
+    for (name, script) in ATTACKS {
+        let world = World::new(user);
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let socket_path = world.env.root().join("host.sock");
+        let unix = UnixListener::bind(&socket_path).unwrap();
+        unix.set_nonblocking(true).unwrap();
+        std::fs::set_permissions(&socket_path, std::fs::Permissions::from_mode(0o777)).unwrap();
+        let mut victim = Command::new(if user == User::Root {
+            "/bin/sleep"
+        } else {
+            "setpriv"
+        });
+        if user == User::Nobody {
+            victim.args([
+                "--reuid=65534",
+                "--regid=65534",
+                "--clear-groups",
+                "--",
+                "/bin/sleep",
+            ]);
+        }
+        let mut victim = victim
+            .arg("60")
+            .env_clear()
+            .env("SECRET_TOKEN", "hunter2")
+            .spawn()
+            .unwrap();
+        let before = world.snapshot();
+        let output = world.sandbox(
+            &format!("echo started; {script}"),
+            &[
+                ("PORT", listener.local_addr().unwrap().port().to_string()),
+                ("HOST_SOCK", socket_path.display().to_string()),
+                ("VICTIM", victim.id().to_string()),
+            ],
+        );
+        let after = world.snapshot();
+        let mut problems = Vec::new();
+        if stdout(&output) != "started\n" {
+            problems.push(format!(
+                "sandbox did not start (stderr: {})",
+                stderr(&output)
+            ));
+        }
+        if code(&output) == 0 {
+            problems.push("attack succeeded".to_string());
+        }
+        if before != after {
+            problems.push("the host changed".to_string());
+        }
+        if listener.accept().is_ok() || unix.accept().is_ok() {
+            problems.push("a host listener was reached".to_string());
+        }
+        if victim.try_wait().unwrap().is_some() {
+            problems.push("the outside process died".to_string());
+        }
+        let _ = victim.kill();
+        let _ = victim.wait();
+        if !problems.is_empty() {
+            failures.push(format!("{name}: {}", problems.join("; ")));
+        }
+    }
+    assert!(failures.is_empty(), "{user:?}:\n{}", failures.join("\n"));
+}
+
+#[test]
+fn sandboxed_attacks_fail_without_trace_as_root() {
+    attacks_fail_without_trace(User::Root);
+}
+
+#[test]
+fn sandboxed_attacks_fail_without_trace_as_nobody() {
+    attacks_fail_without_trace(User::Nobody);
+}
+
+#[test]
+fn the_workspace_stays_usable() {
+    if !is_root() {
+        return;
+    }
+    for user in [User::Root, User::Nobody] {
+        let world = World::new(user);
+        let output = world.sandbox(
+            "echo hi > \"$WORK/new.txt\" && git status --short && echo x > /dev/null && /usr/bin/python3 -c 'print(42)' | cat",
+            &[],
+        );
+        assert_eq!(code(&output), 0, "{user:?}: {}", stderr(&output));
+        assert_eq!(
+            stdout(&output),
+            "?? .agents/\n?? app/\n?? new.txt\n42\n",
+            "{user:?}"
+        );
+        assert!(
+            !world.env.work().join(".codex").exists(),
+            "{user:?}: no .codex left behind"
+        );
+    }
+}
+
+#[test]
+fn allowed_unix_socket_is_reachable() {
+    if !is_root() {
+        return;
+    }
+    let world = World::new(User::Root);
+    let allowed = world.env.root().join("allowed.sock");
+    let listener = UnixListener::bind(&allowed).unwrap();
+    let other = world.env.root().join("other.sock");
+    let _other = UnixListener::bind(&other).unwrap();
+    let output = world
+        .codex(&[
+            "sandbox",
+            "--allow-unix-socket",
+            allowed.to_str().unwrap(),
+            "--",
+            "/usr/bin/python3",
+            "-c",
+            "import socket,sys\ns=socket.socket(socket.AF_UNIX)\ns.connect(sys.argv[1])\nt=socket.socket(socket.AF_UNIX)\ntry:\n    t.connect(sys.argv[2]); print('other reached')\nexcept OSError:\n    print('ok')",
+            allowed.to_str().unwrap(),
+            other.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        (code(&output), stdout(&output).as_str()),
+        (0, "ok\n"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(listener.accept().is_ok());
+}
+
+#[test]
+fn legacy_landlock_refuses_what_it_cannot_enforce() {
+    let world = World::new(User::Root);
+    let output = world
+        .codex(&[
+            "sandbox",
+            "-c",
+            "features.use_legacy_landlock=true",
+            "--",
+            "true",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(code(&output), 1, "{}", stderr(&output));
+    assert_eq!(stdout(&output), "");
+    assert!(
+        stderr(&output)
+            .contains("the legacy Landlock backend cannot enforce this policy: cannot keep"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn legacy_landlock_runs_read_only_profiles_and_hides_auth_json() {
+    if !is_root() {
+        return;
+    }
+    for user in [User::Root, User::Nobody] {
+        let world = World::new(user);
+        let secret = world.env.codex_home().join("auth.json");
+        let output = world
+            .codex(&[
+                "sandbox",
+                "-P",
+                ":read-only",
+                "-c",
+                "features.use_legacy_landlock=true",
+                "--",
+                "/bin/sh",
+                "-c",
+                "cat \"$0\" 2>/dev/null && exit 3; cat ../outside/target.txt; echo pwned > ../outside/target.txt",
+                secret.to_str().unwrap(),
+            ])
+            .output()
+            .unwrap();
+        assert_eq!(
+            stdout(&output),
+            "original\n",
+            "{user:?}: {}",
+            stderr(&output)
+        );
+        assert_ne!(code(&output), 0, "{user:?}: the write must fail");
+        assert_ne!(code(&output), 3, "{user:?}: auth.json must stay unreadable");
+        assert_eq!(
+            std::fs::read_to_string(world.outside.join("target.txt")).unwrap(),
+            "original\n"
+        );
+    }
+}

@@ -152,11 +152,16 @@ pub(crate) fn option_names(bytes: &[u8]) -> HashSet<String> {
         let start = index + offset;
         let mut end = start + 2;
         while end < bytes.len()
-            && (bytes[end].is_ascii_lowercase() || bytes[end].is_ascii_digit() || bytes[end] == b'-')
+            && (bytes[end].is_ascii_lowercase()
+                || bytes[end].is_ascii_digit()
+                || bytes[end] == b'-')
         {
             end += 1;
         }
-        if let Some(name) = wanted.iter().find(|name| name.as_bytes() == &bytes[start..end]) {
+        if let Some(name) = wanted
+            .iter()
+            .find(|name| name.as_bytes() == &bytes[start..end])
+        {
             names.insert((*name).to_string());
         }
         index = end.max(start + 2);
@@ -250,10 +255,14 @@ mod tests {
 
     #[test]
     fn option_scan_finds_help_text_flags() {
-        let options = option_names(b"\0    --disable-userns  Disable\n    --perms OCTAL\0--x\0--permsx--");
+        let options =
+            option_names(b"\0    --disable-userns  Disable\n    --perms OCTAL\0--x\0--permsx--");
         assert!(options.contains("--disable-userns"));
         assert!(options.contains("--perms"));
-        assert!(!options.contains("--x"), "only the options we use are collected");
+        assert!(
+            !options.contains("--x"),
+            "only the options we use are collected"
+        );
         let too_old = features_from_options(Path::new("/b"), &options, false).unwrap_err();
         assert!(matches!(
             too_old,

@@ -258,7 +258,8 @@ fn collect_ops(
         });
     }
     if !full_access {
-        add_rename_guards(policy, &mut ops);
+        let root_access = policy.access_for(Path::new("/"));
+        add_rename_guards(&mut ops, root_access);
     }
     ops.sort_by(|a, b| (depth(&a.dest), &a.dest, rank(a)).cmp(&(depth(&b.dest), &b.dest, rank(b))));
     // One op per destination: the most restrictive wins.
@@ -273,46 +274,42 @@ fn collect_ops(
     Ok(unique)
 }
 
-/// Sort key among ops on the same destination: higher = more restrictive = kept.
+/// Sort key among ops on the same destination: higher = more restrictive = kept; among writable
+/// ops a rename guard wins (it is always bound), among read-only and denied ones a protected path.
 fn rank(op: &Op) -> u8 {
     let access = match op.access {
         Access::Write => 0,
         Access::Read => 2,
         Access::Deny => 4,
     };
-    access + u8::from(op.kind == Kind::Protected)
+    access + u8::from(matches!(op.kind, Kind::Protected | Kind::RenameGuard))
 }
 
-/// Bind every directory between a writable root and one of its protected paths onto itself, so it
-/// is a mount point (renaming or removing it fails with `EBUSY`).
-fn add_rename_guards(policy: &SandboxPolicy, ops: &mut Vec<Op>) {
-    let roots: Vec<(PathBuf, PathBuf)> = ops
-        .iter()
-        .filter(|op| op.access == Access::Write && op.exists)
-        .map(|op| (op.dest.clone(), op.logical.clone()))
-        .collect();
-    let mut guards = Vec::new();
+/// Make every directory that could be renamed to move a protected path away a mount point (a
+/// rename or removal of a mount point fails with `EBUSY`): each ancestor of a protected path whose
+/// parent is writable in the sandbox, up to the first one whose parent is not. That covers
+/// directories inside a writable root and writable roots nested in writable areas (`/tmp/proj`).
+fn add_rename_guards(ops: &mut Vec<Op>, root_access: Access) {
+    let view = |ops: &[Op], path: &Path| -> Access {
+        ops.iter()
+            .filter(|op| op.exists && path.starts_with(&op.dest))
+            .max_by_key(|op| (depth(&op.dest), rank(op)))
+            .map_or(root_access, |op| op.access)
+    };
+    let mut guards: Vec<Op> = Vec::new();
     for protected in ops.iter().filter(|op| op.kind == Kind::Protected) {
-        let Some((root_dest, root_logical)) = roots
-            .iter()
-            .filter(|(dest, _)| protected.dest.starts_with(dest) && protected.dest != *dest)
-            .max_by_key(|(dest, _)| depth(dest))
-        else {
-            continue;
-        };
         let mut ancestor = protected.dest.parent();
         while let Some(directory) = ancestor {
-            if directory == root_dest.as_path() || !directory.starts_with(root_dest) {
+            let Some(parent) = directory.parent() else {
+                break;
+            };
+            if view(ops, parent) != Access::Write {
                 break;
             }
-            let logical = directory
-                .strip_prefix(root_dest)
-                .map(|relative| root_logical.join(relative))
-                .unwrap_or_else(|_| directory.to_path_buf());
             let is_dir = std::fs::symlink_metadata(directory).is_ok_and(|m| m.is_dir());
-            if is_dir && policy.access_for(&logical) == Access::Write {
+            if is_dir && !guards.iter().any(|guard| guard.dest == directory) {
                 guards.push(Op {
-                    logical,
+                    logical: directory.to_path_buf(),
                     source: directory.to_path_buf(),
                     dest: directory.to_path_buf(),
                     access: Access::Write,
@@ -320,9 +317,11 @@ fn add_rename_guards(policy: &SandboxPolicy, ops: &mut Vec<Op>) {
                     kind: Kind::RenameGuard,
                 });
             }
-            ancestor = directory.parent();
+            ancestor = Some(parent);
         }
     }
+    // A guard on a path that has its own op keeps that op's access (the dedup below prefers the
+    // more restrictive one; a writable op there becomes a guard, so it is always bound).
     ops.extend(guards);
 }
 

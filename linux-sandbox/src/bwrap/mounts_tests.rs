@@ -496,3 +496,53 @@ fn deny_glob_matches_are_masked_last() {
         )
     );
 }
+
+#[test]
+fn a_workspace_inside_a_writable_directory_cannot_be_renamed_away() {
+    let fixture = Fixture::new();
+    let tmp = fixture.dir("tmp");
+    let project = fixture.dir("tmp/proj");
+    fixture.dir("tmp/proj/.git");
+    let policy = policy(
+        &[
+            (Path::new("/"), Access::Read),
+            (&tmp, Access::Write),
+            (&project, Access::Write),
+        ],
+        vec![
+            WritableRoot {
+                root: tmp.clone(),
+                protected: Vec::new(),
+            },
+            WritableRoot {
+                root: project.clone(),
+                protected: vec![protected(&project.join(".git"), ProtectedKind::Metadata)],
+            },
+        ],
+    );
+    assert_eq!(
+        mounts(&policy).args,
+        expected(
+            &fixture,
+            &[
+                "--ro-bind",
+                "/",
+                "/",
+                "--dev",
+                "/dev",
+                "--proc",
+                "/proc",
+                "--bind",
+                "{root}/tmp",
+                "{root}/tmp",
+                // `mv {root}/tmp/proj …` would move `.git`'s read-only mount away
+                "--bind",
+                "{root}/tmp/proj",
+                "{root}/tmp/proj",
+                "--ro-bind",
+                "{root}/tmp/proj/.git",
+                "{root}/tmp/proj/.git",
+            ]
+        )
+    );
+}

@@ -9,14 +9,13 @@
 
 use std::io;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
-use std::os::unix::process::CommandExt;
 use std::process::ExitStatus;
 
 use crate::error::RunSandboxError;
 use crate::mount_points::{self, MountPointGuard};
 use crate::request::{BubblewrapDetails, SECCOMP_FD, STATUS_FD};
 use crate::runner::signals::{self, Signals};
-use crate::runner::{Launch, cloexec_from, command_exists, descriptor_limit, pipe, prepare};
+use crate::runner::{Launch, command_exists, pipe, prepare, spawn};
 use crate::userns::UserNamespaceSysctls;
 
 /// How long to wait for the sandbox's pid namespace to die after bwrap exited before removing
@@ -65,32 +64,18 @@ fn run_bwrap(
     unsafe { libc::fcntl(status_read.as_raw_fd(), libc::F_SETFL, libc::O_NONBLOCK) };
 
     let signals = Signals::block().map_err(|error| prepare("blocking signals", error))?;
-    let mut command = launch.command();
-    command.process_group(0);
-    let seccomp_fd: RawFd = seccomp_read.as_ref().map_or(-1, |fd| fd.as_raw_fd());
-    let status_fd = status_write.as_raw_fd();
-    let limit = descriptor_limit();
-    // SAFETY: the closure only makes async-signal-safe system calls (close_range/fcntl, dup2).
-    unsafe {
-        command.pre_exec(move || {
-            cloexec_from(3, limit)?;
-            if seccomp_fd >= 0 && libc::dup2(seccomp_fd, SECCOMP_FD) < 0 {
-                return Err(io::Error::last_os_error());
-            }
-            if libc::dup2(status_fd, STATUS_FD) < 0 {
-                return Err(io::Error::last_os_error());
-            }
-            Ok(())
-        });
+    let mut mappings = vec![(status_write.as_raw_fd(), STATUS_FD)];
+    if let Some(fd) = &seccomp_read {
+        mappings.push((fd.as_raw_fd(), SECCOMP_FD));
     }
-    let mut child = command.spawn().map_err(|source| RunSandboxError::Spawn {
+    let mut child = spawn::spawn(launch, &mappings).map_err(|source| RunSandboxError::Spawn {
         program: launch.program.to_path_buf(),
         source,
     })?;
     drop(seccomp_read);
     drop(status_write);
 
-    let bwrap_pid = child.id() as i32;
+    let bwrap_pid = child.pid();
     let child_pidfd = signals::pidfd(bwrap_pid);
     let mut report = StatusReport::new(status_read);
     let mut namespace: Option<OwnedFd> = None;

@@ -4,6 +4,7 @@
 mod bubblewrap;
 mod landlock;
 mod signals;
+mod spawn;
 
 use std::ffi::{OsStr, OsString};
 use std::io;

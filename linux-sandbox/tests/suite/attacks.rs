@@ -124,7 +124,7 @@ const ATTACKS: &[Attack] = &[
         name: "read the denied credentials file",
         script: r#"grep -q sk-live "$SECRET""#,
         control: Control::Required,
-        bubblewrap_only: true,
+        bubblewrap_only: false,
     },
     Attack {
         name: "read a deny-glob match (*.env)",

@@ -68,6 +68,7 @@ impl Fixture {
         let secret = home.join(".codex/auth.json");
         std::fs::write(&secret, format!("{{\"token\": \"{SECRET_CONTENT}\"}}\n")).unwrap();
         std::fs::write(outside.join("target.txt"), ORIGINAL).unwrap();
+        std::fs::write(home.join(".codex/readable.txt"), "readable\n").unwrap();
         std::fs::create_dir_all(work.join("app")).unwrap();
         std::fs::write(work.join("app/.env"), "TOKEN=env-secret\n").unwrap();
         std::fs::create_dir_all(work.join(".agents")).unwrap();
@@ -125,9 +126,13 @@ impl Fixture {
         policy
     }
 
-    /// What the legacy Landlock backend can express: no carve-outs, no denies under `/`.
+    /// What the legacy Landlock backend can express: no carve-outs inside writable roots; the
+    /// credentials file (below the readable `/`) is still denied.
     pub fn landlock_policy(&self, network: NetworkAccess) -> SandboxPolicy {
-        self.base_policy(network)
+        let mut policy = self.base_policy(network);
+        policy.rules.push(rule(&self.secret, Access::Deny));
+        policy.rules.sort_by(|a, b| a.path.cmp(&b.path));
+        policy
     }
 
     fn base_policy(&self, network: NetworkAccess) -> SandboxPolicy {

@@ -47,6 +47,11 @@ const CHECKS: &[(&str, &str, &str)] = &[
         "grep '^NoNewPrivs' /proc/self/status | awk '{print $2}'",
         "1\n",
     ),
+    (
+        "files next to the denied credentials file stay readable",
+        "ls \"$HOME/.codex\" | grep -c auth.json; cat \"$HOME/.codex/readable.txt\"",
+        "1\nreadable\n",
+    ),
 ];
 
 fn check_everything(backend: Backend, user: User) {

@@ -1,11 +1,12 @@
 //! `$CODEX_HOME/auth.json`.
 
-use std::io;
+use std::fs::OpenOptions;
+use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
 use super::AuthStoreError;
 use crate::auth_file::AuthDotJson;
-use crate::fs_atomic::{remove_file_if_exists, write_private_atomically};
+use crate::fs_atomic::{open_private_file, remove_file_if_exists, write_private_atomically};
 
 pub(crate) const AUTH_FILE_NAME: &str = "auth.json";
 
@@ -14,8 +15,9 @@ pub(crate) fn auth_file_path(codex_home: &Path) -> PathBuf {
 }
 
 /// `Ok(None)` when the file does not exist; a file that does not parse is an error naming it.
+/// A symbolic link, a non-regular file or another user's file is refused (a `Read` error).
 pub(crate) fn load(path: &Path) -> Result<Option<AuthDotJson>, AuthStoreError> {
-    let text = match std::fs::read_to_string(path) {
+    let text = match read_private(path) {
         Ok(text) => text,
         Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(None),
         Err(source) => {
@@ -31,6 +33,13 @@ pub(crate) fn load(path: &Path) -> Result<Option<AuthDotJson>, AuthStoreError> {
             path: path.to_path_buf(),
             detail,
         })
+}
+
+fn read_private(path: &Path) -> io::Result<String> {
+    let mut file = open_private_file(path, OpenOptions::new().read(true))?;
+    let mut text = String::new();
+    file.read_to_string(&mut text)?;
+    Ok(text)
 }
 
 pub(crate) fn save(path: &Path, auth: &AuthDotJson) -> Result<(), AuthStoreError> {
@@ -122,6 +131,35 @@ mod tests {
         let error = load(&path).unwrap_err().to_string();
         assert!(error.contains("invalid JSON at line 1 column 2"), "{error}");
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "{not json");
+    }
+
+    /// Regression: auth.json was read through a symbolic link (and from a FIFO, which blocked).
+    #[cfg(unix)]
+    #[test]
+    fn auth_json_load_follows_symlink() {
+        let dir = tempfile::tempdir().unwrap();
+        let elsewhere = dir.path().join("elsewhere.json");
+        save(&elsewhere, &AuthDotJson::api_key(Secret::new("sk-planted"))).unwrap();
+        let path = auth_file_path(dir.path());
+        std::os::unix::fs::symlink(&elsewhere, &path).unwrap();
+        let error = load(&path).unwrap_err();
+        assert!(matches!(error, AuthStoreError::Read { .. }), "{error:?}");
+        assert_eq!(
+            error.to_string(),
+            format!(
+                "failed to read `{}`: it is a symbolic link (refusing to follow it; replace it with a regular file)",
+                path.display()
+            )
+        );
+        std::fs::remove_file(&path).unwrap();
+        std::fs::create_dir(&path).unwrap();
+        assert_eq!(
+            load(&path).unwrap_err().to_string(),
+            format!(
+                "failed to read `{}`: it is not a regular file",
+                path.display()
+            )
+        );
     }
 
     #[test]

@@ -63,6 +63,19 @@ pub enum AuthStoreError {
     KeyringDelete(KeyringError),
 }
 
+impl AuthStoreError {
+    /// Credentials exist but cannot be used as they are (unreadable, refused or malformed): the
+    /// user has to look at them, so they must not be deleted or replaced behind their back.
+    pub(crate) fn is_unusable_document(&self) -> bool {
+        matches!(
+            self,
+            AuthStoreError::Read { .. }
+                | AuthStoreError::Malformed { .. }
+                | AuthStoreError::KeyringDeserialize(_)
+        )
+    }
+}
+
 /// Proof that the caller holds the credential lock (writers are serialised across processes).
 pub struct StoreLock {
     _lock: Option<FileLock>,
@@ -216,6 +229,28 @@ impl AuthStore {
             }
         }
         Ok(configured? || removed)
+    }
+
+    /// Before a login clears the credentials: every document [`AuthStore::delete_everywhere`]
+    /// would remove (the configured store, `auth.json`, the keyring entry) must be usable;
+    /// otherwise the error naming it is returned and nothing is removed.
+    pub(crate) fn check_replaceable_everywhere(
+        &self,
+        _lock: &StoreLock,
+    ) -> Result<(), AuthStoreError> {
+        let loads = [
+            self.load(),
+            file::load(&self.auth_file()),
+            self.load_keyring(),
+        ];
+        for load in loads {
+            if let Err(error) = load
+                && error.is_unusable_document()
+            {
+                return Err(error);
+            }
+        }
+        Ok(())
     }
 
     fn load_keyring(&self) -> Result<Option<AuthDotJson>, AuthStoreError> {

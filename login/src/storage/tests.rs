@@ -252,3 +252,72 @@ fn keyring_store_with_the_kernel_keyring() {
     assert!(again.delete(&lock).unwrap());
     assert_eq!(store.load().unwrap(), None);
 }
+
+fn manager_over(store: AuthStore) -> crate::AuthManager {
+    let settings = crate::AuthSettings::new(
+        PathBuf::from("/nonexistent"),
+        crate::AuthEnvironment::default(),
+    );
+    crate::AuthManager::with_store(settings, store)
+}
+
+/// Regression (keyring side): the pre-login clear deleted a keyring entry that does not parse.
+#[test]
+fn pre_login_clear_deletes_malformed_keyring_entry() {
+    let home = tempfile::tempdir().unwrap();
+    let keyring = Arc::new(MemoryKeyring::default());
+    let auto = store(CredentialsStoreMode::Auto, home.path(), keyring.clone());
+    let account = auto.store_key();
+    keyring.set(KEYRING_SERVICE, &account, "{oops").unwrap();
+    let error = manager_over(auto).clear_before_login().unwrap_err();
+    assert!(
+        matches!(error, AuthStoreError::KeyringDeserialize(_)),
+        "{error:?}"
+    );
+    assert_eq!(
+        keyring.get(KEYRING_SERVICE, &account).unwrap().as_deref(),
+        Some("{oops")
+    );
+}
+
+/// Regression (other stores): with the ephemeral store configured, the pre-login clear still
+/// removes auth.json as "another store", so a malformed one must stop it too.
+#[test]
+fn pre_login_clear_deletes_malformed_auth_json_of_another_store() {
+    let home = tempfile::tempdir().unwrap();
+    let path = home.path().join("auth.json");
+    std::fs::write(&path, "{oops").unwrap();
+    let ephemeral = store(CredentialsStoreMode::Ephemeral, home.path(), Arc::default());
+    let error = manager_over(ephemeral).clear_before_login().unwrap_err();
+    assert!(
+        matches!(error, AuthStoreError::Malformed { .. }),
+        "{error:?}"
+    );
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), "{oops");
+    // Parseable credentials are cleared as before.
+    std::fs::write(&path, serde_json::to_string(&key("sk-file")).unwrap()).unwrap();
+    let file = store(CredentialsStoreMode::File, home.path(), Arc::default());
+    manager_over(file).clear_before_login().unwrap();
+    assert!(!path.exists());
+}
+
+/// Regression (store level): `auth.json.lock` was created/opened through a symbolic link.
+#[cfg(unix)]
+#[test]
+fn store_lock_follows_symlink() {
+    let home = tempfile::tempdir().unwrap();
+    let victim = home.path().join("victim");
+    std::fs::write(&victim, "keep").unwrap();
+    let lock_path = home.path().join("auth.json.lock");
+    std::os::unix::fs::symlink(&victim, &lock_path).unwrap();
+    let file = store(CredentialsStoreMode::File, home.path(), Arc::default());
+    let error = file.lock().err().unwrap();
+    assert_eq!(
+        error.to_string(),
+        format!(
+            "failed to lock `{}`: it is a symbolic link (refusing to follow it; replace it with a regular file)",
+            lock_path.display()
+        )
+    );
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep");
+}

@@ -16,6 +16,10 @@ pub(crate) trait Canonicalize {
     /// The fully resolved form of `path`, or `None` when it does not exist (or cannot be
     /// resolved).
     fn canonicalize(&self, path: &Path) -> Option<PathBuf>;
+
+    /// The target of `path` when `path` itself (not following its last component) is a
+    /// symbolic link; `None` for anything else, including a missing path.
+    fn read_link(&self, path: &Path) -> Option<PathBuf>;
 }
 
 /// The real file system.
@@ -24,6 +28,10 @@ pub(crate) struct FileSystem;
 impl Canonicalize for FileSystem {
     fn canonicalize(&self, path: &Path) -> Option<PathBuf> {
         std::fs::canonicalize(path).ok()
+    }
+
+    fn read_link(&self, path: &Path) -> Option<PathBuf> {
+        std::fs::read_link(path).ok()
     }
 }
 
@@ -129,6 +137,21 @@ pub(crate) mod fake {
                     .iter()
                     .any(|existing| existing.starts_with(&current));
             exists.then_some(current)
+        }
+
+        /// A link is found under the spelling with its parent resolved (how a component-wise
+        /// resolution reaches it).
+        fn read_link(&self, path: &Path) -> Option<PathBuf> {
+            self.links.iter().find_map(|(from, to)| {
+                let entry = match (from.parent(), from.file_name()) {
+                    (Some(parent), Some(name)) => self
+                        .canonicalize(parent)
+                        .unwrap_or_else(|| parent.to_path_buf())
+                        .join(name),
+                    _ => from.clone(),
+                };
+                (entry == path).then(|| to.clone())
+            })
         }
     }
 }

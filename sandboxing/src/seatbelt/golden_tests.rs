@@ -36,10 +36,28 @@ fn mac() -> FakeFileSystem {
         .exists("/opt/build")
 }
 
-fn cache_dir() -> SeatbeltOptions {
+/// The caller's environment (after `shell_environment_policy`) and working directory, without
+/// the per-user cache directory.
+fn options() -> SeatbeltOptions {
     SeatbeltOptions {
         extra_unix_sockets: Vec::new(),
+        darwin_user_cache_dir: None,
+        env: [
+            ("PATH", "/usr/bin:/bin"),
+            ("HOME", "/Users/dev"),
+            ("CODEX_SANDBOX", "spoofed"),
+        ]
+        .into_iter()
+        .map(|(name, value)| (OsString::from(name), OsString::from(value)))
+        .collect(),
+        cwd: PathBuf::from("/Users/dev/repo"),
+    }
+}
+
+fn cache_dir() -> SeatbeltOptions {
+    SeatbeltOptions {
         darwin_user_cache_dir: Some(PathBuf::from("/var/folders/zz/x1/C/")),
+        ..options()
     }
 }
 
@@ -75,10 +93,20 @@ fn render(plan: &SeatbeltPlan) -> String {
         };
         let _ = writeln!(text, "{shown}");
     }
-    text.push_str("# env\n");
+    text.push_str("# env changes\n");
     for (name, value) in &plan.env_changes {
         let _ = writeln!(text, "{name}={value}");
     }
+    text.push_str("# env (complete)\n");
+    for (name, value) in &plan.env {
+        let _ = writeln!(
+            text,
+            "{}={}",
+            name.to_string_lossy(),
+            value.to_string_lossy()
+        );
+    }
+    let _ = writeln!(text, "# cwd\n{}", plan.cwd.display());
     let _ = write!(
         text,
         "# profile\n{}",
@@ -119,7 +147,7 @@ fn golden_read_only() {
         .profile(":read-only")
         .read("/")
         .build();
-    check_golden("read_only", &policy, &SeatbeltOptions::default());
+    check_golden("read_only", &policy, &options());
 }
 
 #[test]
@@ -178,7 +206,7 @@ fn golden_unix_sockets() {
             PathBuf::from("/tmp/ssh-Xb12/agent.77"),
             PathBuf::from("/private/var/run/agent.sock"),
         ],
-        darwin_user_cache_dir: None,
+        ..options()
     };
     check_golden("unix_sockets", &policy, &options);
 }
@@ -222,6 +250,9 @@ fn parameters_come_in_documented_order() {
             "-DDARWIN_USER_CACHE_DIR",
             "-DUNIX_SOCKET_PATH_0",
             "-DDENIED_PATH_0",
+            "-DGUARDED_PATH_0",
+            "-DGUARDED_PATH_1",
+            "-DGUARDED_PATH_2",
         ]
     );
 }
@@ -229,7 +260,7 @@ fn parameters_come_in_documented_order() {
 #[test]
 fn invocation_is_fixed_program_profile_parameters_then_command() {
     let policy = workspace().build();
-    let plan = plan_with(&policy, &command(), &SeatbeltOptions::default(), &mac()).unwrap();
+    let plan = plan_with(&policy, &command(), &options(), &mac()).unwrap();
     assert_eq!(plan.program, PathBuf::from("/usr/bin/sandbox-exec"));
     assert_eq!(plan.argv[0], OsString::from(SANDBOX_EXEC_PATH));
     assert_eq!(plan.argv[1], OsString::from("-p"));
@@ -257,7 +288,7 @@ fn invocation_is_fixed_program_profile_parameters_then_command() {
     let plan = plan_with(
         &workspace().network_enabled().build(),
         &command(),
-        &SeatbeltOptions::default(),
+        &options(),
         &mac(),
     )
     .unwrap();
@@ -271,12 +302,12 @@ fn invocation_is_fixed_program_profile_parameters_then_command() {
 fn empty_command_and_relative_socket_are_refused() {
     let policy = workspace().build();
     assert_eq!(
-        plan_with(&policy, &[], &SeatbeltOptions::default(), &mac()),
+        plan_with(&policy, &[], &options(), &mac()),
         Err(SeatbeltPlanError::EmptyCommand)
     );
     let options = SeatbeltOptions {
         extra_unix_sockets: vec![PathBuf::from("agent.sock")],
-        darwin_user_cache_dir: None,
+        ..options()
     };
     assert_eq!(
         plan_with(&policy, &command(), &options, &mac()),

@@ -1,11 +1,17 @@
 //! Rendering the Seatbelt profile text and its `-D` parameters.
 //!
 //! Section order matters because the last matching rule wins: the base allowances come first,
-//! then the policy's allowances, and every deny (denied paths, deny globs, the Docker and
-//! terminal hardening) comes last so that nothing above can reopen it. Paths never appear in the
-//! text itself: each is passed as a parameter (`(param "WRITABLE_ROOT_0")`), so no path needs
-//! SBPL quoting. Parameters are numbered in this order: readable roots, writable roots,
-//! `DARWIN_USER_CACHE_DIR`, unix sockets, denied paths.
+//! then the policy's allowances, and every deny (denied paths, deny globs, nested project
+//! metadata, rename guards, the Docker and terminal hardening) comes last so that nothing above
+//! can reopen it. Administrator denials (`SandboxPolicy::force_deny`) are ordinary deny rules
+//! with nothing more specific below them, so they are among those trailing denies and nothing
+//! after them allows anything.
+//!
+//! Paths never appear in the text itself: each is passed as a parameter
+//! (`(param "WRITABLE_ROOT_0")`), so no path needs SBPL quoting. Where a rule needs a regex, the
+//! path is escaped with `glob::escape_literal`; comments never carry control characters.
+//! Parameters are numbered in this order: readable roots, writable roots,
+//! `DARWIN_USER_CACHE_DIR`, unix sockets, denied paths, guarded paths.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -13,8 +19,8 @@ use std::path::{Path, PathBuf};
 use crate::policy::{Enforcement, SandboxPolicy};
 
 use super::canonical::{Canonicalize, resolve};
-use super::rules::{self, AccessPlan, AllowedRoot, DeniedPath, ReadAccess};
-use super::{SeatbeltOptions, SeatbeltPlanError, glob};
+use super::rules::{self, AccessPlan, AllowedRoot, DeniedPath, ReadAccess, WritableArea};
+use super::{SeatbeltOptions, SeatbeltPlanError, glob, nested_metadata, rename_guards, symlinks};
 
 const BASE: &str = include_str!("base.sbpl");
 const PLATFORM_DEFAULTS: &str = include_str!("platform_defaults.sbpl");
@@ -36,22 +42,60 @@ pub(crate) fn render(
     canonicalizer: &dyn Canonicalize,
 ) -> Result<Profile, SeatbeltPlanError> {
     rules::validate(policy)?;
+    let cache_dir = canonical_cache_dir(options, canonicalizer)?;
+    let glob_prefixes = glob_prefix_spellings(policy, canonicalizer);
     let mut out = Output::default();
     match policy.enforcement {
         Enforcement::Managed => {
             let plan = rules::access_plan(policy, canonicalizer);
+            // The cache directory is only writable together with the network.
+            let writable_cache: Vec<PathBuf> = if policy.network_restricted() {
+                Vec::new()
+            } else {
+                cache_dir.iter().cloned().collect()
+            };
+            let area = WritableArea::Roots {
+                roots: &plan.write_roots,
+                extra: writable_cache,
+                denied: &plan.denied,
+            };
+            symlinks::check(policy, &area, canonicalizer)?;
+            let metadata = nested_metadata::regexes(policy, &area.subtrees(), canonicalizer)?;
+            // Carve-outs: everything excluded from a write root, every denied path, and the
+            // static directory of every deny glob (whose own entry is guarded too, below).
+            let guarded = rename_guards::guarded_paths(
+                &area,
+                plan.write_roots
+                    .iter()
+                    .flat_map(|root| root.excluded.iter().cloned())
+                    .chain(plan.denied.iter().map(|denied| denied.path.clone()))
+                    .chain(glob_prefixes.iter().cloned()),
+                policy
+                    .writable_roots
+                    .iter()
+                    .flat_map(|root| {
+                        super::canonical::carve_out_spellings(canonicalizer, &root.root)
+                    })
+                    .chain(glob_prefixes.iter().cloned()),
+            );
+
             out.text.push_str(BASE);
             render_reads(&mut out, &plan);
             render_writes(&mut out, &plan);
             if policy.platform_defaults && !policy.has_full_read() {
                 out.section(PLATFORM_DEFAULTS);
             }
-            let cache_dir = cache_dir_parameter(&mut out, options, canonicalizer)?;
+            let cache_name =
+                cache_dir.map(|path| out.parameter("DARWIN_USER_CACHE_DIR".to_string(), path));
             if !policy.network_restricted() {
-                render_network(&mut out, cache_dir.as_deref());
+                render_network(&mut out, cache_name.as_deref());
             }
             render_unix_sockets(&mut out, policy, options, canonicalizer)?;
             render_denied(&mut out, &plan.denied);
+            render_deny_globs(&mut out, policy, canonicalizer)?;
+            render_nested_metadata(&mut out, &metadata);
+            render_rename_guards(&mut out, guarded);
+            out.section(HARDENING);
         }
         Enforcement::FullAccess => {
             out.text.push_str(
@@ -59,13 +103,23 @@ pub(crate) fn render(
                  (version 1)\n\
                  (allow default)\n",
             );
-            cache_dir_parameter(&mut out, options, canonicalizer)?;
-            render_denied(&mut out, &rules::full_access_denied(policy, canonicalizer));
+            if let Some(path) = cache_dir {
+                out.parameter("DARWIN_USER_CACHE_DIR".to_string(), path);
+            }
+            let denied = rules::full_access_denied(policy, canonicalizer);
+            let area = WritableArea::Everywhere { denied: &denied };
+            let guarded = rename_guards::guarded_paths(
+                &area,
+                denied
+                    .iter()
+                    .map(|denied| denied.path.clone())
+                    .chain(glob_prefixes.iter().cloned()),
+                glob_prefixes.iter().cloned(),
+            );
+            render_denied(&mut out, &denied);
+            render_deny_globs(&mut out, policy, canonicalizer)?;
+            render_rename_guards(&mut out, guarded);
         }
-    }
-    render_deny_globs(&mut out, policy, canonicalizer)?;
-    if policy.enforcement == Enforcement::Managed {
-        out.section(HARDENING);
     }
     out.section(TERMINAL);
     Ok(Profile {
@@ -97,12 +151,11 @@ impl Output {
     }
 }
 
-/// Register `DARWIN_USER_CACHE_DIR` (canonical) when it is known; returns its name.
-fn cache_dir_parameter(
-    out: &mut Output,
+/// `DARWIN_USER_CACHE_DIR`, canonical, when it is known.
+fn canonical_cache_dir(
     options: &SeatbeltOptions,
     canonicalizer: &dyn Canonicalize,
-) -> Result<Option<String>, SeatbeltPlanError> {
+) -> Result<Option<PathBuf>, SeatbeltPlanError> {
     let Some(path) = options.darwin_user_cache_dir.as_deref() else {
         return Ok(None);
     };
@@ -111,10 +164,25 @@ fn cache_dir_parameter(
             path: path.to_path_buf(),
         });
     }
-    let canonical = resolve(canonicalizer, &crate::policy::normalize(path));
-    Ok(Some(
-        out.parameter("DARWIN_USER_CACHE_DIR".to_string(), canonical),
-    ))
+    Ok(Some(resolve(
+        canonicalizer,
+        &crate::policy::normalize(path),
+    )))
+}
+
+/// The static directory part of every deny glob, as written and canonical.
+fn glob_prefix_spellings(policy: &SandboxPolicy, canonicalizer: &dyn Canonicalize) -> Vec<PathBuf> {
+    let mut spellings = Vec::new();
+    for pattern in &policy.deny_globs {
+        let (prefix, _) = glob::split_static_prefix(glob::trim_trailing_slashes(pattern));
+        if prefix.is_empty() {
+            continue;
+        }
+        let lexical = crate::policy::normalize(Path::new(prefix));
+        spellings.push(resolve(canonicalizer, &lexical));
+        spellings.push(lexical);
+    }
+    spellings
 }
 
 fn render_reads(out: &mut Output, plan: &AccessPlan) {
@@ -290,7 +358,11 @@ fn render_deny_globs(
     for pattern in &policy.deny_globs {
         let trimmed = glob::trim_trailing_slashes(pattern);
         let (prefix, rest) = glob::split_static_prefix(trimmed);
-        let mut regexes = vec![glob::to_regex(prefix, rest)];
+        let unsupported = |reason: String| SeatbeltPlanError::UnsupportedDenyGlob {
+            pattern: pattern.clone(),
+            reason,
+        };
+        let mut regexes = vec![glob::to_regex(prefix, rest).map_err(unsupported)?];
         if !prefix.is_empty() {
             let canonical = resolve(canonicalizer, &crate::policy::normalize(Path::new(prefix)));
             let canonical =
@@ -299,12 +371,12 @@ fn render_deny_globs(
                     .ok_or_else(|| SeatbeltPlanError::NonUtf8GlobPrefix {
                         pattern: pattern.clone(),
                     })?;
-            let alternative = glob::to_regex(canonical, rest);
+            let alternative = glob::to_regex(canonical, rest).map_err(unsupported)?;
             if !regexes.contains(&alternative) {
                 regexes.push(alternative);
             }
         }
-        let _ = writeln!(out.text, "; {}", pattern.replace(['\n', '\r'], " "));
+        let _ = writeln!(out.text, "; {}", comment_text(pattern));
         for regex in regexes {
             let _ = writeln!(
                 out.text,
@@ -313,4 +385,52 @@ fn render_deny_globs(
         }
     }
     Ok(())
+}
+
+/// `text` safe inside a `;` comment: a comment ends at the end of the line, so no control
+/// character (newline, carriage return, vertical tab, …) may reach the profile.
+fn comment_text(text: &str) -> String {
+    text.chars()
+        .map(|character| {
+            if character.is_control() {
+                ' '
+            } else {
+                character
+            }
+        })
+        .collect()
+}
+
+/// `.codex` / `.agents` at any depth below a writable subtree, and protected `.git` entries in
+/// any letter case (see `nested_metadata`).
+fn render_nested_metadata(out: &mut Output, regexes: &[String]) {
+    if regexes.is_empty() {
+        return;
+    }
+    out.header("project metadata");
+    out.text.push_str(
+        "; `.codex` and `.agents` anywhere below a writable root are project configuration for a\n\
+         ; later session; protected `.git` entries in any letter case (APFS ignores case).\n",
+    );
+    for regex in regexes {
+        let _ = writeln!(out.text, "(deny file-write* (regex #\"{regex}\"))");
+    }
+}
+
+/// The directory entries that must not be removed, renamed or replaced (see `rename_guards`).
+fn render_rename_guards(out: &mut Output, guarded: Vec<PathBuf>) {
+    if guarded.is_empty() {
+        return;
+    }
+    out.header("rename guards");
+    out.text.push_str(
+        "; Carve-outs are matched by path: the directories above them (and every writable root)\n\
+         ; may not be removed, renamed away, replaced or created.\n\
+         (deny file-write-unlink file-write-create",
+    );
+    for (index, path) in guarded.into_iter().enumerate() {
+        let name = out.parameter(format!("GUARDED_PATH_{index}"), path);
+        let _ = write!(out.text, "\n  (literal (param \"{name}\"))");
+    }
+    out.text.push_str(")\n");
 }

@@ -2,18 +2,30 @@
 //!
 //! 1. every writable root excludes each of its protected paths with both `literal` and
 //!    `subpath`, in every spelling (entry and symlink target);
-//! 2. a small evaluator of the generated SBPL (last matching rule wins) agrees with
-//!    [`SandboxPolicy::access_for`] on every path of the random tree.
+//! 2. a small evaluator of the generated SBPL (last matching rule wins, regexes included) agrees
+//!    with [`SandboxPolicy::access_for`] on every path of the random tree, except that `.codex`
+//!    and `.agents` at any depth below a writable root are never writable;
+//! 3. no ancestor of a carve-out inside a writable area (nor a writable root) can be removed,
+//!    renamed or created, while every other writable entry still can;
+//! 4. a plan is refused for crossing a writable symlink only when the symlink really is
+//!    replaceable under the policy.
 
-use std::collections::HashMap;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
 use super::canonical::fake::FakeFileSystem;
-use super::canonical::{carve_out_spellings, resolve};
+use super::canonical::{Canonicalize, carve_out_spellings, resolve};
+use super::sbpl_evaluator::{Sbpl, parameters};
 use super::test_support::PolicyBuilder;
-use super::{SeatbeltOptions, plan_with};
+use super::{SeatbeltOptions, SeatbeltPlanError, plan_with};
 use crate::policy::{Access, SandboxPolicy};
+
+fn options() -> SeatbeltOptions {
+    SeatbeltOptions {
+        cwd: PathBuf::from("/u/a"),
+        ..SeatbeltOptions::default()
+    }
+}
 
 /// xorshift64*: deterministic, good enough to shuffle small trees.
 struct Random(u64);
@@ -35,7 +47,7 @@ impl Random {
     }
 }
 
-const NAMES: &[&str] = &["a", "b", ".git", ".codex"];
+const NAMES: &[&str] = &["a", "b", ".git", ".codex", ".agents"];
 
 /// Every path of the tree below `/u` up to `depth` components (plus `/` and `/u`).
 fn universe(depth: usize) -> Vec<PathBuf> {
@@ -115,11 +127,18 @@ fn random_file_system(random: &mut Random, candidates: &[PathBuf]) -> FakeFileSy
 fn every_writable_root_excludes_its_protected_paths_both_ways() {
     let candidates = universe(2);
     let mut random = Random(0x5EA7_BE17);
+    let mut planned = 0;
     for round in 0..400 {
         let policy = random_policy(&mut random, &candidates);
         let file_system = random_file_system(&mut random, &candidates);
         let command = [OsString::from("true")];
-        let plan = plan_with(&policy, &command, &SeatbeltOptions::default(), &file_system).unwrap();
+        let plan = match plan_with(&policy, &command, &options(), &file_system) {
+            Ok(plan) => plan,
+            // Checked by `refusals_name_a_symlink_the_command_could_replace`.
+            Err(SeatbeltPlanError::CrossesWritableSymlink { .. }) => continue,
+            Err(error) => panic!("round {round}: {error}"),
+        };
+        planned += 1;
         let profile = Sbpl::parse(plan.profile().unwrap());
         let parameters = parameters(&plan.argv);
         for (index, writable) in policy.writable_roots.iter().enumerate() {
@@ -145,6 +164,10 @@ fn every_writable_root_excludes_its_protected_paths_both_ways() {
             }
         }
     }
+    assert!(
+        planned > 200,
+        "only {planned} of 400 random policies could be planned"
+    );
 }
 
 #[test]
@@ -156,16 +179,17 @@ fn generated_profile_agrees_with_the_policy_on_every_path() {
     for round in 0..300 {
         let policy = random_policy(&mut random, &rule_candidates);
         let command = [OsString::from("true")];
-        let plan = plan_with(&policy, &command, &SeatbeltOptions::default(), &file_system).unwrap();
+        let plan = plan_with(&policy, &command, &options(), &file_system).unwrap();
         let profile = Sbpl::parse(plan.profile().unwrap());
         let parameters = parameters(&plan.argv);
         for path in &candidates {
             let access = policy.access_for(path);
             let can_read = profile.allows("file-read*", path, &parameters);
             let can_write = profile.allows("file-write*", path, &parameters);
+            let expected_write = access == Access::Write && !has_nested_metadata(&policy, path);
             assert_eq!(
                 (can_read, can_write),
-                (access.can_read(), access == Access::Write),
+                (access.can_read(), expected_write),
                 "round {round}: {} is {access:?} in the policy\n{policy:#?}\n{}",
                 path.display(),
                 plan.profile().unwrap_or_default()
@@ -174,220 +198,185 @@ fn generated_profile_agrees_with_the_policy_on_every_path() {
     }
 }
 
-fn parameters(argv: &[OsString]) -> HashMap<String, PathBuf> {
-    argv.iter()
-        .filter_map(|argument| argument.to_str()?.strip_prefix("-D"))
-        .filter_map(|definition| definition.split_once('='))
-        .map(|(name, value)| (name.to_string(), PathBuf::from(value)))
-        .collect()
-}
-
-/// Just enough SBPL to evaluate the file rules this module generates.
-#[derive(Debug, Clone, PartialEq)]
-enum Expression {
-    List(Vec<Expression>),
-    Symbol(String),
-    Text(String),
-    Regex(String),
-}
-
-struct Sbpl {
-    forms: Vec<Expression>,
-}
-
-impl Sbpl {
-    fn parse(text: &str) -> Self {
-        let characters: Vec<char> = text.chars().collect();
-        let mut index = 0;
-        let mut stack: Vec<Vec<Expression>> = vec![Vec::new()];
-        while index < characters.len() {
-            match characters[index] {
-                ';' => {
-                    while index < characters.len() && characters[index] != '\n' {
-                        index += 1;
-                    }
-                }
-                '(' => {
-                    stack.push(Vec::new());
-                    index += 1;
-                }
-                ')' => {
-                    let list = stack.pop().unwrap();
-                    stack.last_mut().unwrap().push(Expression::List(list));
-                    index += 1;
-                }
-                '"' | '#' => {
-                    let is_regex = characters[index] == '#';
-                    index += if is_regex { 2 } else { 1 };
-                    let start = index;
-                    while characters[index] != '"' {
-                        index += 1;
-                    }
-                    let body: String = characters[start..index].iter().collect();
-                    stack.last_mut().unwrap().push(if is_regex {
-                        Expression::Regex(body)
-                    } else {
-                        Expression::Text(body)
-                    });
-                    index += 1;
-                }
-                space if space.is_whitespace() => index += 1,
-                _ => {
-                    let start = index;
-                    while index < characters.len()
-                        && !characters[index].is_whitespace()
-                        && !matches!(characters[index], '(' | ')')
-                    {
-                        index += 1;
-                    }
-                    let symbol: String = characters[start..index].iter().collect();
-                    stack.last_mut().unwrap().push(Expression::Symbol(symbol));
-                }
-            }
-        }
-        assert_eq!(stack.len(), 1, "unbalanced parentheses");
-        Self {
-            forms: stack.pop().unwrap(),
-        }
-    }
-
-    /// Rules as (allow?, operations, filters).
-    fn rules(&self) -> impl Iterator<Item = (bool, Vec<&str>, Vec<&Expression>)> {
-        self.forms.iter().filter_map(|form| {
-            let Expression::List(items) = form else {
-                return None;
-            };
-            let allow = match items.first()? {
-                Expression::Symbol(head) if head == "allow" => true,
-                Expression::Symbol(head) if head == "deny" => false,
-                _ => return None,
-            };
-            let operations = items[1..]
-                .iter()
-                .map_while(|item| match item {
-                    Expression::Symbol(symbol) => Some(symbol.as_str()),
-                    _ => None,
-                })
-                .collect::<Vec<_>>();
-            let filters = items[1 + operations.len()..].iter().collect();
-            Some((allow, operations, filters))
+/// `.codex` or `.agents` as a component strictly below some writable root.
+fn has_nested_metadata(policy: &SandboxPolicy, path: &Path) -> bool {
+    policy.writable_roots.iter().any(|writable| {
+        path.strip_prefix(&writable.root).is_ok_and(|below| {
+            below.components().any(|component| {
+                matches!(component.as_os_str().to_str(), Some(".codex" | ".agents"))
+            })
         })
-    }
+    })
+}
 
-    /// The decision for `operation` on `path`: the last matching rule wins.
-    fn allows(&self, operation: &str, path: &Path, parameters: &HashMap<String, PathBuf>) -> bool {
-        let mut decision = false;
-        for (allow, operations, filters) in self.rules() {
-            let applies = operations
-                .iter()
-                .any(|candidate| *candidate == operation || *candidate == "default");
-            let matches = filters.is_empty()
-                || filters
+#[test]
+fn carve_out_ancestors_are_pinned_and_nothing_else_is() {
+    let candidates = universe(3);
+    let rule_candidates = universe(2);
+    let mut random = Random(0x0A11_CE55);
+    let file_system = FakeFileSystem::default();
+    let mut guarded_seen = 0;
+    for round in 0..300 {
+        let policy = random_policy(&mut random, &rule_candidates);
+        let command = [OsString::from("true")];
+        let plan = plan_with(&policy, &command, &options(), &file_system).unwrap();
+        let profile = Sbpl::parse(plan.profile().unwrap());
+        let parameters = parameters(&plan.argv);
+        // Carve-outs: rule paths that are not writable although a writable root encloses them,
+        // and protected paths.
+        let carve_outs: Vec<&Path> = policy
+            .rules
+            .iter()
+            .filter(|rule| rule.access != Access::Write)
+            .map(|rule| rule.path.as_path())
+            .chain(
+                policy
+                    .writable_roots
                     .iter()
-                    .any(|filter| evaluate(filter, path, parameters));
-            if applies && matches {
-                decision = allow;
+                    .flat_map(|root| root.protected.iter().map(|p| p.path.as_path())),
+            )
+            .collect();
+        let roots: Vec<&Path> = policy
+            .writable_roots
+            .iter()
+            .map(|root| root.root.as_path())
+            .collect();
+        for path in &candidates {
+            if path == Path::new("/") || policy.access_for(path) != Access::Write {
+                continue;
+            }
+            let pinned = roots.contains(&path.as_path())
+                || carve_outs
+                    .iter()
+                    .any(|carve_out| carve_out != path && carve_out.starts_with(path));
+            for operation in ["file-write-unlink", "file-write-create"] {
+                let allowed = profile.allows(operation, path, &parameters);
+                let expected = !pinned && !has_nested_metadata(&policy, path);
+                assert_eq!(
+                    allowed,
+                    expected,
+                    "round {round}: {operation} on {} (pinned: {pinned})\n{policy:#?}\n{}",
+                    path.display(),
+                    plan.profile().unwrap_or_default()
+                );
+            }
+            if pinned {
+                guarded_seen += 1;
             }
         }
-        decision
     }
+    assert!(
+        guarded_seen > 100,
+        "only {guarded_seen} pinned paths were checked"
+    );
+}
 
-    /// The parameter values excluded (as `literal`, as `subpath`) from the write rule of `root`.
-    fn write_exclusions(
-        &self,
-        root: &str,
-        parameters: &HashMap<String, PathBuf>,
-    ) -> (Vec<PathBuf>, Vec<PathBuf>) {
-        let root_filter = Expression::List(vec![
-            Expression::Symbol("subpath".to_string()),
-            Expression::List(vec![
-                Expression::Symbol("param".to_string()),
-                Expression::Text(root.to_string()),
-            ]),
-        ]);
-        let mut literal = Vec::new();
-        let mut subpath = Vec::new();
-        for (allow, operations, filters) in self.rules() {
-            if !allow || operations != ["file-write*"] {
+#[test]
+fn refusals_name_a_symlink_the_command_could_replace() {
+    let candidates = universe(2);
+    let mut random = Random(0x51AB_0001);
+    let mut planted = 0;
+    let mut refused = 0;
+    for round in 0..600 {
+        let policy = random_policy(&mut random, &candidates);
+        // Most rounds plant one link strictly above a policy path (a rule or a protected path),
+        // where it matters; the others use a fully random layout.
+        let policy_paths: Vec<&Path> = policy
+            .rules
+            .iter()
+            .map(|rule| rule.path.as_path())
+            .chain(
+                policy
+                    .writable_roots
+                    .iter()
+                    .flat_map(|root| root.protected.iter().map(|p| p.path.as_path())),
+            )
+            .collect();
+        let above_policy_paths: Vec<&PathBuf> = candidates
+            .iter()
+            .filter(|path| {
+                path.parent().is_some_and(|parent| parent != Path::new("/"))
+                    && policy_paths
+                        .iter()
+                        .any(|policy_path| policy_path != path && policy_path.starts_with(path))
+            })
+            .collect();
+        // Half of those inside a writable area, to see enough refusals.
+        let writable_above: Vec<&PathBuf> = above_policy_paths
+            .iter()
+            .copied()
+            .filter(|path| policy.access_for(path) == Access::Write)
+            .collect();
+        let pool = if !writable_above.is_empty() && random.chance(50) {
+            writable_above
+        } else {
+            above_policy_paths
+        };
+        let (file_system, link) = if !pool.is_empty() && random.chance(80) {
+            let from = pool[random.below(pool.len())];
+            let to = &candidates[random.below(candidates.len())];
+            if to.starts_with(from) || from.starts_with(to) {
                 continue;
             }
-            let Some(Expression::List(items)) = filters.first().copied() else {
-                continue;
-            };
-            if !items.contains(&root_filter) {
-                continue;
-            }
-            for item in items {
-                let Expression::List(not) = item else {
-                    continue;
-                };
-                let [Expression::Symbol(head), Expression::List(inner)] = not.as_slice() else {
-                    continue;
-                };
-                if head != "require-not" {
-                    continue;
-                }
-                if let [Expression::Symbol(kind), parameter] = inner.as_slice() {
-                    let value = parameter_value(parameter, parameters);
-                    match kind.as_str() {
-                        "literal" => literal.extend(value),
-                        "subpath" => subpath.extend(value),
-                        _ => {}
-                    }
-                }
-            }
+            let file_system = FakeFileSystem::default()
+                .link(&from.to_string_lossy(), &to.to_string_lossy())
+                .exists(&to.to_string_lossy());
+            (file_system, Some(from.clone()))
+        } else {
+            (random_file_system(&mut random, &candidates), None)
+        };
+        let command = [OsString::from("true")];
+        let outcome = plan_with(&policy, &command, &options(), &file_system);
+        if let Some(from) = &link {
+            // A single link above a policy path: refused exactly when the policy lets the
+            // command replace it (write access, not protected), not counting a writable root at
+            // the link itself (a root's own entry lies in its parent).
+            planted += 1;
+            let mut others = policy.clone();
+            others.rules.retain(|rule| &rule.path != from);
+            others.writable_roots.retain(|root| &root.root != from);
+            let replaceable = others.access_for(from) == Access::Write;
+            assert_eq!(
+                matches!(
+                    outcome,
+                    Err(SeatbeltPlanError::CrossesWritableSymlink { .. })
+                ),
+                replaceable,
+                "round {round}: link at {} (replaceable: {replaceable}) gave {outcome:?}\n{policy:#?}",
+                from.display()
+            );
         }
-        (literal, subpath)
+        match outcome {
+            Ok(_) => {}
+            Err(SeatbeltPlanError::CrossesWritableSymlink { symlink, path, .. }) => {
+                refused += 1;
+                // The named entry is a symlink, it lies below the canonical form of a writable
+                // root, and no protected path of the policy covers it.
+                assert!(
+                    file_system.read_link(&symlink).is_some(),
+                    "round {round}: {} (for {}) is not a symlink",
+                    symlink.display(),
+                    path.display()
+                );
+                let below_root = policy.writable_roots.iter().any(|writable| {
+                    let root = resolve(&file_system, &writable.root);
+                    symlink != root && symlink.starts_with(&root)
+                });
+                let protected = policy
+                    .writable_roots
+                    .iter()
+                    .flat_map(|writable| writable.protected.iter())
+                    .flat_map(|protected| carve_out_spellings(&file_system, &protected.path))
+                    .any(|spelling| symlink.starts_with(spelling));
+                assert!(
+                    below_root && !protected,
+                    "round {round}: {} is not replaceable\n{policy:#?}",
+                    symlink.display()
+                );
+            }
+            Err(error) => panic!("round {round}: {error}"),
+        }
     }
-}
-
-fn parameter_value(
-    expression: &Expression,
-    parameters: &HashMap<String, PathBuf>,
-) -> Option<PathBuf> {
-    match expression {
-        Expression::Text(text) => Some(PathBuf::from(text)),
-        Expression::List(items) => match items.as_slice() {
-            [Expression::Symbol(head), Expression::Text(name)] if head == "param" => Some(
-                parameters
-                    .get(name)
-                    .cloned()
-                    .unwrap_or_else(|| panic!("parameter `{name}` is used but never defined")),
-            ),
-            _ => None,
-        },
-        _ => None,
-    }
-}
-
-/// Filters this module emits for files. Anything else (regexes, extensions, vnode types) never
-/// matches the `/u/…` paths under test.
-fn evaluate(filter: &Expression, path: &Path, parameters: &HashMap<String, PathBuf>) -> bool {
-    let Expression::List(items) = filter else {
-        return false;
-    };
-    let Some(Expression::Symbol(head)) = items.first() else {
-        return false;
-    };
-    let arguments = &items[1..];
-    match head.as_str() {
-        "subpath" => arguments
-            .first()
-            .and_then(|argument| parameter_value(argument, parameters))
-            .is_some_and(|root| path.starts_with(root)),
-        "literal" => arguments
-            .first()
-            .and_then(|argument| parameter_value(argument, parameters))
-            .is_some_and(|literal| path == literal),
-        "require-all" => arguments
-            .iter()
-            .all(|argument| evaluate(argument, path, parameters)),
-        "require-any" => arguments
-            .iter()
-            .any(|argument| evaluate(argument, path, parameters)),
-        "require-not" => !arguments
-            .first()
-            .is_some_and(|argument| evaluate(argument, path, parameters)),
-        _ => false,
-    }
+    assert!(planted > 200, "only {planted} planted links");
+    assert!(refused > 12, "only {refused} refusals");
 }

@@ -64,6 +64,66 @@ pub(crate) struct AccessPlan {
     pub denied: Vec<DeniedPath>,
 }
 
+/// Where the generated profile lets the command create, remove or rename directory entries
+/// (`file-write*`), decided on canonical paths exactly as the profile's rules decide it.
+pub(crate) enum WritableArea<'a> {
+    /// Full access: everything apart from the denied paths.
+    Everywhere { denied: &'a [DeniedPath] },
+    /// The write roots minus their exclusions, plus `extra` subtrees (the per-user cache
+    /// directory when the network is enabled), minus the denied paths that no nested write root
+    /// reopens.
+    Roots {
+        roots: &'a [AllowedRoot],
+        extra: Vec<PathBuf>,
+        denied: &'a [DeniedPath],
+    },
+}
+
+impl WritableArea<'_> {
+    /// True when `path` (canonical) may be written, created, removed or renamed.
+    pub(crate) fn contains(&self, path: &Path) -> bool {
+        match self {
+            WritableArea::Everywhere { denied } => {
+                !denied.iter().any(|denied| path.starts_with(&denied.path))
+            }
+            WritableArea::Roots {
+                roots,
+                extra,
+                denied,
+            } => {
+                let allowed = roots.iter().any(|root| {
+                    path.starts_with(&root.path)
+                        && !root
+                            .excluded
+                            .iter()
+                            .any(|excluded| path.starts_with(excluded))
+                }) || extra.iter().any(|subtree| path.starts_with(subtree));
+                allowed
+                    && !denied.iter().any(|denied| {
+                        path.starts_with(&denied.path)
+                            && !denied.reopened_for_write.iter().any(|&index| {
+                                roots
+                                    .get(index)
+                                    .is_some_and(|root| path.starts_with(&root.path))
+                            })
+                    })
+            }
+        }
+    }
+
+    /// The subtrees writes are allowed in (before exclusions): the write roots and `extra`.
+    pub(crate) fn subtrees(&self) -> Vec<&Path> {
+        match self {
+            WritableArea::Everywhere { .. } => vec![Path::new("/")],
+            WritableArea::Roots { roots, extra, .. } => roots
+                .iter()
+                .map(|root| root.path.as_path())
+                .chain(extra.iter().map(PathBuf::as_path))
+                .collect(),
+        }
+    }
+}
+
 /// Check that the policy is something Seatbelt can enforce faithfully: absolute paths, and one
 /// writable-root entry (with its protected paths) for each write rule and vice versa.
 pub(crate) fn validate(policy: &SandboxPolicy) -> Result<(), SeatbeltPlanError> {

@@ -33,6 +33,11 @@ impl PolicyBuilder {
         }
     }
 
+    /// Continue building from an existing policy.
+    pub(crate) fn from_policy(policy: SandboxPolicy) -> Self {
+        Self { policy }
+    }
+
     pub(crate) fn profile(mut self, name: &str) -> Self {
         self.policy.profile = name.to_string();
         self

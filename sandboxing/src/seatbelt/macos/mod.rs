@@ -44,8 +44,9 @@ pub(super) fn darwin_user_cache_dir() -> Option<PathBuf> {
 /// Grace period for the last denials to reach `log stream` after the command exits.
 const LOG_FLUSH_GRACE: Duration = Duration::from_millis(100);
 
-/// Run the plan with inherited stdio and wait for it. With `log_denials`, sandbox violations of
-/// the command's process tree are printed to stderr after it exits.
+/// Run the plan with inherited stdio, exactly `plan.env` as the environment and `plan.cwd` as the
+/// working directory, and wait for it. With `log_denials`, sandbox violations of the command's
+/// process tree are printed to stderr after it exits.
 pub fn run(plan: SeatbeltPlan, log_denials: bool) -> io::Result<ExitStatus> {
     let forwarding = SignalForwarding::install()?;
     let log = if log_denials {
@@ -56,7 +57,10 @@ pub fn run(plan: SeatbeltPlan, log_denials: bool) -> io::Result<ExitStatus> {
 
     let mut command = Command::new(&plan.program);
     command.args(plan.argv.iter().skip(1));
-    command.envs(plan.env_changes.iter().map(|(name, value)| (name, value)));
+    // Exactly the planned environment (already holding `env_changes`): nothing of ours leaks.
+    command.env_clear();
+    command.envs(plan.env.iter().map(|(name, value)| (name, value)));
+    command.current_dir(&plan.cwd);
 
     // On failure, dropping `forwarding` and `log` restores the signals and stops `log stream`.
     let mut child = command.spawn()?;

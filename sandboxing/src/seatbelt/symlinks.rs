@@ -1,0 +1,240 @@
+//! Refusing policy paths that cross a symbolic link the sandboxed command could re-point.
+//!
+//! Every path handed to Seatbelt is canonicalised when the profile is built, so a symlink on the
+//! way to a policy path decides *which* directory the rule lands on. If that symlink lies where
+//! the command may write, the command can replace it (`rm -rf /tmp/cache; ln -s ~ /tmp/cache`)
+//! and the next run grants or protects a different directory: a writable root becomes `$HOME`,
+//! a protected `.git` becomes a decoy. The same rule as the Linux sandbox applies, with the same
+//! words: such a path is refused (`cannot enforce sandbox read-only path <p> because it crosses
+//! writable symlink <s>`).
+//!
+//! "Where the command may write" is decided by the profile itself ([`WritableArea`]): a symlink
+//! whose own directory entry could be removed, renamed or created by the command. Consequences:
+//!
+//! * a writable root is refused when one of its ancestors, or the root itself, is a symlink
+//!   inside *another* writable area (a root's own entry lies in its parent, never in itself);
+//! * a protected or denied path is refused when any symlink on its way is replaceable,
+//!   including one inside its own writable root (`repo/link/.git/worktrees/wt`). A protected
+//!   entry that is itself a symlink (`repo/.codex -> decoy`) is *not* replaceable: the entry is
+//!   excluded from writes (and guarded against renames of its ancestors), and both the entry and
+//!   its target are excluded, so it is enforced rather than refused;
+//! * links are followed through their targets, so a chain `/opt/x -> /tmp/y/z` with `/tmp/y` a
+//!   symlink in writable `/tmp` is refused too.
+//!
+//! Symlinks directly in `/` (`/tmp`, `/var`, `/etc`) are followed even under a policy that
+//! writes `/`: on macOS they live on the sealed, read-only system volume, which no process can
+//! modify.
+//!
+//! Not covered: a symlink planted *before* this run (by a run with another policy, or outside
+//! any sandbox) in a directory that this policy does not make writable is followed like any
+//! other. Full-access policies are not checked (everything is writable there, and only the
+//! credential denials are enforced).
+
+use std::path::{Component, Path, PathBuf};
+
+use crate::policy::{Access, SandboxPolicy};
+
+use super::canonical::Canonicalize;
+use super::rules::WritableArea;
+use super::{PathRole, SeatbeltPlanError, glob};
+
+/// The kernel's own limit on symbolic links followed in one resolution (`MAXSYMLINKS`).
+const MAX_SYMLINKS: usize = 32;
+
+/// Fail when a path of the policy crosses a symlink the command could replace.
+pub(crate) fn check(
+    policy: &SandboxPolicy,
+    area: &WritableArea<'_>,
+    canonicalizer: &dyn Canonicalize,
+) -> Result<(), SeatbeltPlanError> {
+    for (path, role) in enforced_paths(policy) {
+        let mut resolution = Resolution {
+            canonicalizer,
+            area,
+            resolved: PathBuf::from("/"),
+            budget: MAX_SYMLINKS,
+        };
+        match resolution.walk(&path) {
+            Ok(()) => {}
+            Err(Stop::Replaceable(symlink)) => {
+                return Err(SeatbeltPlanError::CrossesWritableSymlink {
+                    role,
+                    path,
+                    symlink,
+                });
+            }
+            Err(Stop::Loop) => return Err(SeatbeltPlanError::SymlinkLoop { path }),
+        }
+    }
+    Ok(())
+}
+
+/// Every path whose canonical form ends up in the profile as a rule, with how it is enforced.
+fn enforced_paths(policy: &SandboxPolicy) -> Vec<(PathBuf, PathRole)> {
+    let mut paths: Vec<(PathBuf, PathRole)> = Vec::new();
+    for rule in &policy.rules {
+        let role = match rule.access {
+            Access::Read => PathRole::ReadOnly,
+            Access::Write => PathRole::Writable,
+            Access::Deny => PathRole::DenyRead,
+        };
+        paths.push((rule.path.clone(), role));
+    }
+    for root in &policy.writable_roots {
+        paths.push((root.root.clone(), PathRole::Writable));
+        for protected in &root.protected {
+            paths.push((protected.path.clone(), PathRole::ReadOnly));
+        }
+    }
+    for pattern in &policy.deny_globs {
+        let (prefix, _) = glob::split_static_prefix(glob::trim_trailing_slashes(pattern));
+        if !prefix.is_empty() {
+            paths.push((
+                crate::policy::normalize(Path::new(prefix)),
+                PathRole::DenyRead,
+            ));
+        }
+    }
+    let mut seen: Vec<PathBuf> = Vec::new();
+    paths.retain(|(path, _)| {
+        if seen.contains(path) {
+            false
+        } else {
+            seen.push(path.clone());
+            true
+        }
+    });
+    paths
+}
+
+enum Stop {
+    /// The symlink (its directory entry, parent resolved) the command could replace.
+    Replaceable(PathBuf),
+    /// More than [`MAX_SYMLINKS`] links: the kernel would fail too; refuse rather than guess.
+    Loop,
+}
+
+/// A component-by-component resolution, like the kernel's, that stops at the first replaceable
+/// symlink.
+struct Resolution<'a> {
+    canonicalizer: &'a dyn Canonicalize,
+    area: &'a WritableArea<'a>,
+    /// The canonical form of the components walked so far.
+    resolved: PathBuf,
+    budget: usize,
+}
+
+impl Resolution<'_> {
+    fn walk(&mut self, path: &Path) -> Result<(), Stop> {
+        for component in path.components() {
+            match component {
+                Component::RootDir => self.resolved = PathBuf::from("/"),
+                Component::Prefix(_) | Component::CurDir => {}
+                // `resolved` is canonical, so its parent is the physical parent.
+                Component::ParentDir => {
+                    self.resolved.pop();
+                }
+                Component::Normal(name) => {
+                    let entry = self.resolved.join(name);
+                    let Some(target) = self.canonicalizer.read_link(&entry) else {
+                        self.resolved = entry;
+                        continue;
+                    };
+                    let in_root_directory = entry.parent() == Some(Path::new("/"));
+                    if !in_root_directory && self.area.contains(&entry) {
+                        return Err(Stop::Replaceable(entry));
+                    }
+                    if self.budget == 0 {
+                        return Err(Stop::Loop);
+                    }
+                    self.budget -= 1;
+                    // A relative target resolves against the link's directory, which is
+                    // `resolved` right now; an absolute one starts with `RootDir`.
+                    self.walk(&target)?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::canonical::fake::FakeFileSystem;
+    use super::super::rules::{AllowedRoot, DeniedPath};
+    use super::*;
+
+    fn roots(paths: &[(&str, &[&str])]) -> Vec<AllowedRoot> {
+        paths
+            .iter()
+            .map(|(path, excluded)| AllowedRoot {
+                lexical: PathBuf::from(path),
+                path: PathBuf::from(path),
+                excluded: excluded.iter().map(PathBuf::from).collect(),
+            })
+            .collect()
+    }
+
+    fn first_replaceable(
+        file_system: &FakeFileSystem,
+        area: &WritableArea<'_>,
+        path: &str,
+    ) -> Option<PathBuf> {
+        let mut resolution = Resolution {
+            canonicalizer: file_system,
+            area,
+            resolved: PathBuf::from("/"),
+            budget: MAX_SYMLINKS,
+        };
+        match resolution.walk(Path::new(path)) {
+            Ok(()) => None,
+            Err(Stop::Replaceable(symlink)) => Some(symlink),
+            Err(Stop::Loop) => Some(PathBuf::from("<loop>")),
+        }
+    }
+
+    #[test]
+    fn symlink_in_another_writable_root_is_found_through_chains() {
+        let file_system = FakeFileSystem::macos()
+            .link("/private/tmp/cache", "/Users/dev")
+            .link("/opt/x", "/tmp/y/z")
+            .link("/private/tmp/y", "/Users/dev/real");
+        let denied: Vec<DeniedPath> = Vec::new();
+        let roots = roots(&[("/private/tmp", &[])]);
+        let area = WritableArea::Roots {
+            roots: &roots,
+            extra: Vec::new(),
+            denied: &denied,
+        };
+        assert_eq!(
+            first_replaceable(&file_system, &area, "/tmp/cache"),
+            Some(PathBuf::from("/private/tmp/cache"))
+        );
+        assert_eq!(
+            first_replaceable(&file_system, &area, "/opt/x/file"),
+            Some(PathBuf::from("/private/tmp/y"))
+        );
+        // `/tmp` itself is a symlink in `/`, on the sealed system volume.
+        assert_eq!(first_replaceable(&file_system, &area, "/tmp/w/repo"), None);
+    }
+
+    #[test]
+    fn excluded_symlink_entry_is_not_replaceable_and_loops_are_refused() {
+        let file_system = FakeFileSystem::default()
+            .link("/repo/.codex", "/repo/decoy")
+            .link("/opt/a", "/opt/b")
+            .link("/opt/b", "/opt/a");
+        let denied: Vec<DeniedPath> = Vec::new();
+        let roots = roots(&[("/repo", &["/repo/.codex", "/repo/decoy"])]);
+        let area = WritableArea::Roots {
+            roots: &roots,
+            extra: Vec::new(),
+            denied: &denied,
+        };
+        assert_eq!(first_replaceable(&file_system, &area, "/repo/.codex"), None);
+        assert_eq!(
+            first_replaceable(&file_system, &area, "/opt/a/x"),
+            Some(PathBuf::from("<loop>"))
+        );
+    }
+}
