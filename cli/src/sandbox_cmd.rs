@@ -205,7 +205,7 @@ fn run(
 
     match platform {
         Platform::Linux => run_linux(&config, &policy, &command, &env, options.dry_run),
-        Platform::Macos => run_macos(&policy, &command, &options),
+        Platform::Macos => run_macos(&config, &policy, &command, &env, &options),
         Platform::Windows => {
             Err(CliError::new("Windows sandbox is only available on Windows").into())
         }
@@ -287,8 +287,12 @@ fn load_sandbox_config(shared: &SharedOptions, options: &SandboxOptions) -> anyh
     Ok(codex_config::load_config(&loader)?)
 }
 
-/// `--allow-unix-socket` paths, made absolute against the process working directory.
+/// `--allow-unix-socket` paths, made absolute against the process working directory. A socket
+/// at a denied path stays unreachable: the allowance never overrides a deny rule.
 fn add_unix_sockets(policy: &mut SandboxPolicy, sockets: &[PathBuf]) -> anyhow::Result<()> {
+    if sockets.is_empty() {
+        return Ok(());
+    }
     for socket in sockets {
         let absolute = std::path::absolute(socket).map_err(|error| {
             CliError::new(format!("invalid path {}: {error}", socket.display()))
@@ -298,6 +302,13 @@ fn add_unix_sockets(policy: &mut SandboxPolicy, sockets: &[PathBuf]) -> anyhow::
             policy.unix_sockets.push(absolute);
         }
     }
+    let reachable: Vec<PathBuf> = policy
+        .unix_sockets
+        .iter()
+        .filter(|socket| policy.access_for(socket) != codex_sandboxing::Access::Deny)
+        .cloned()
+        .collect();
+    policy.unix_sockets = reachable;
     Ok(())
 }
 
@@ -397,17 +408,25 @@ fn run_linux(
 }
 
 fn run_macos(
+    config: &Config,
     policy: &SandboxPolicy,
     command: &[OsString],
+    env: &[(OsString, OsString)],
     options: &SandboxOptions,
 ) -> anyhow::Result<ExitCode> {
     use codex_sandboxing::seatbelt;
     let seatbelt_options = seatbelt::SeatbeltOptions {
+        // `--allow-unix-socket` paths are already part of `policy.unix_sockets`.
         extra_unix_sockets: Vec::new(),
         darwin_user_cache_dir: seatbelt::darwin_user_cache_dir(),
+        env: env.to_vec(),
+        cwd: config.cwd.clone(),
     };
-    let plan = seatbelt::plan(policy, command, &seatbelt_options)
-        .map_err(|error| CliError::new(format!("cannot build the Seatbelt profile: {error}")))?;
+    let plan = seatbelt::plan(policy, command, &seatbelt_options).map_err(|error| {
+        let mut cli_error = CliError::new(format!("cannot build the Seatbelt profile: {error}"));
+        cli_error.hint = error.hint();
+        cli_error
+    })?;
     if options.dry_run {
         print_plan(
             "seatbelt",

@@ -253,6 +253,7 @@ fn parameters_come_in_documented_order() {
             "-DGUARDED_PATH_0",
             "-DGUARDED_PATH_1",
             "-DGUARDED_PATH_2",
+            "-DGUARDED_PATH_3",
         ]
     );
 }

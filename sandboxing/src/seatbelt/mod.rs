@@ -178,6 +178,12 @@ pub enum SeatbeltPlanError {
         path: PathBuf,
         symlink: PathBuf,
     },
+    #[error(
+        "the per-user cache directory `{}` resolves through symlink `{}`; refusing to make its target writable",
+        path.display(),
+        symlink.display()
+    )]
+    SymlinkedCacheDir { path: PathBuf, symlink: PathBuf },
     #[error("too many levels of symbolic links while resolving sandbox path `{}`", path.display())]
     SymlinkLoop { path: PathBuf },
 }
@@ -189,6 +195,11 @@ impl SeatbeltPlanError {
             SeatbeltPlanError::CrossesWritableSymlink { symlink, .. } => Some(format!(
                 "the sandboxed command could re-point `{}` between runs; replace the symlink \
                  with a real directory, or configure the resolved path instead",
+                symlink.display()
+            )),
+            SeatbeltPlanError::SymlinkedCacheDir { symlink, .. } => Some(format!(
+                "remove the symlink `{}` (macOS recreates the cache directory), or run with the \
+                 network restricted",
                 symlink.display()
             )),
             SeatbeltPlanError::UnsupportedDenyGlob { .. } => Some(

@@ -60,6 +60,12 @@ pub(crate) fn render(
                 denied: &plan.denied,
             };
             symlinks::check(policy, &area, canonicalizer)?;
+            if let (false, Some(path)) = (
+                policy.network_restricted(),
+                options.darwin_user_cache_dir.as_deref(),
+            ) {
+                symlinks::check_cache_dir(&crate::policy::normalize(path), canonicalizer)?;
+            }
             let metadata = nested_metadata::regexes(policy, &area.subtrees(), canonicalizer)?;
             // Carve-outs: everything excluded from a write root, every denied path, and the
             // static directory of every deny glob (whose own entry is guarded too, below).
@@ -76,6 +82,7 @@ pub(crate) fn render(
                     .flat_map(|root| {
                         super::canonical::carve_out_spellings(canonicalizer, &root.root)
                     })
+                    .chain(area.subtrees().into_iter().map(Path::to_path_buf))
                     .chain(glob_prefixes.iter().cloned()),
             );
 

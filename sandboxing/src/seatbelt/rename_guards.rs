@@ -12,8 +12,10 @@
 //! and replacing a directory above it (renaming a prepared tree over an empty directory, or
 //! creating a missing ancestor by renaming one into place) plants content the carve-out should
 //! have kept out. So every **ancestor of a carve-out that lies in a writable area**, and every
-//! **writable root itself** (a root's own entry is inside its `subpath`, so the root could be
-//! removed and replaced by a symlink to anywhere: see [`super::symlinks`]), gets
+//! **writable subtree itself** (a writable root, or the per-user cache directory while the
+//! network is enabled: a subtree's own entry is inside its `subpath`, so it could be removed and
+//! replaced by a symlink to anywhere, which the next run would follow: see
+//! [`super::symlinks`]), gets
 //!
 //! ```text
 //! (deny file-write-unlink file-write-create (literal <path>))

@@ -361,6 +361,44 @@ fn finding_11_real_symlink_inside_a_writable_root_is_refused() {
     assert!(plan.argv.contains(&expected), "{:?}", plan.argv);
 }
 
+#[test]
+fn finding_11_cache_directory_cannot_be_swapped_for_a_symlink_to_home() {
+    // With the network enabled the cache directory is writable, its own entry included:
+    // `rm -rf $C; ln -s ~ $C` would make `$HOME` writable in the next run.
+    let policy = PolicyBuilder::new("/Users/dev/repo")
+        .read("/")
+        .write("/Users/dev/repo")
+        .network_enabled()
+        .build();
+    let options = SeatbeltOptions {
+        darwin_user_cache_dir: Some(PathBuf::from("/var/folders/zz/x1/C")),
+        ..options("/Users/dev/repo")
+    };
+    let file_system = FakeFileSystem::macos().exists("/private/var/folders/zz/x1/C");
+    let evaluated = Evaluated::new(&policy, &options, &file_system);
+    evaluated.assert_denied("file-write-unlink", "/private/var/folders/zz/x1/C");
+    evaluated.assert_denied("file-write-create", "/private/var/folders/zz/x1/C");
+    evaluated.assert_allowed("file-write-unlink", "/private/var/folders/zz/x1/C/tls");
+
+    // A symlink planted earlier is refused instead of followed.
+    let planted = FakeFileSystem::macos()
+        .link("/private/var/folders/zz/x1/C", "/Users/dev")
+        .exists("/Users/dev/repo");
+    let error = plan_with(&policy, &command(), &options, &planted).unwrap_err();
+    assert_eq!(
+        error,
+        SeatbeltPlanError::SymlinkedCacheDir {
+            path: PathBuf::from("/var/folders/zz/x1/C"),
+            symlink: PathBuf::from("/private/var/folders/zz/x1/C"),
+        }
+    );
+    // With the network restricted the directory is not writable and not used: no refusal.
+    let restricted = PolicyBuilder::from_policy(policy)
+        .network_restricted()
+        .build();
+    assert!(plan_with(&restricted, &command(), &options, &planted).is_ok());
+}
+
 // ---- finding 3: `.codex` / `.agents` below a writable root ---------------------------------
 
 #[test]

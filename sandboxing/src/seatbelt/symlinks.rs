@@ -21,6 +21,9 @@
 //! * links are followed through their targets, so a chain `/opt/x -> /tmp/y/z` with `/tmp/y` a
 //!   symlink in writable `/tmp` is refused too.
 //!
+//! * the per-user cache directory, writable while the network is enabled, is refused when it
+//!   resolves through any symlink but `/var` ([`check_cache_dir`]).
+//!
 //! Symlinks directly in `/` (`/tmp`, `/var`, `/etc`) are followed even under a policy that
 //! writes `/`: on macOS they live on the sealed, read-only system volume, which no process can
 //! modify.
@@ -67,6 +70,33 @@ pub(crate) fn check(
         }
     }
     Ok(())
+}
+
+/// Fail when the per-user cache directory (writable while the network is enabled) resolves
+/// through any symlink other than one directly in `/`. `confstr` names a plain directory under
+/// `/var/folders`; a symlink there was planted (the directory's own entry is writable in a run
+/// with the network, and `rm -rf C; ln -s ~ C` would make `$HOME` writable in the next one).
+pub(crate) fn check_cache_dir(
+    path: &Path,
+    canonicalizer: &dyn Canonicalize,
+) -> Result<(), SeatbeltPlanError> {
+    let anywhere = WritableArea::Everywhere { denied: &[] };
+    let mut resolution = Resolution {
+        canonicalizer,
+        area: &anywhere,
+        resolved: PathBuf::from("/"),
+        budget: MAX_SYMLINKS,
+    };
+    match resolution.walk(path) {
+        Ok(()) => Ok(()),
+        Err(Stop::Replaceable(symlink)) => Err(SeatbeltPlanError::SymlinkedCacheDir {
+            path: path.to_path_buf(),
+            symlink,
+        }),
+        Err(Stop::Loop) => Err(SeatbeltPlanError::SymlinkLoop {
+            path: path.to_path_buf(),
+        }),
+    }
 }
 
 /// Every path whose canonical form ends up in the profile as a rule, with how it is enforced.

@@ -108,6 +108,11 @@ impl PolicyBuilder {
         self
     }
 
+    pub(crate) fn network_restricted(mut self) -> Self {
+        self.policy.network = NetworkAccess::Restricted;
+        self
+    }
+
     pub(crate) fn unix_socket(mut self, path: &str) -> Self {
         self.policy.unix_sockets.push(PathBuf::from(path));
         self
