@@ -388,9 +388,9 @@ fn run_linux(
         return Ok(ExitCode::SUCCESS);
     }
     let status = codex_linux_sandbox::run(plan).map_err(|error| {
-        let hint = error.hint();
-        let mut cli_error = CliError::new(format!("the sandbox failed: {error}"));
-        cli_error.hint = hint;
+        let mut cli_error =
+            CliError::new(format!("the sandbox failed: {error}")).with_code(error.exit_code());
+        cli_error.hint = error.hint();
         cli_error
     })?;
     Ok(exit_code_of(status))

@@ -151,7 +151,7 @@ fn concurrent_runs_share_the_codex_mount_point_and_leave_nothing() {
     let helper = env!("CARGO_BIN_EXE_codex-linux-sandbox");
     let spawn = |me: &str, other: &str| {
         let script = format!(
-            "test -d \"$WORK/.codex\" || exit 5; touch \"$WORK/{me}\"; while [ ! -e \"$WORK/{other}\" ]; do sleep 0.02; done; mkdir \"$WORK/.codex/x\" 2>/dev/null && exit 6; exit 0"
+            "test -d \"$WORK/.codex\" || exit 5; touch \"$WORK/{me}\"; n=0; while [ ! -e \"$WORK/{other}\" ] && [ $n -lt 1000 ]; do sleep 0.02; n=$((n+1)); done; [ -e \"$WORK/{other}\" ] || exit 7; mkdir \"$WORK/.codex/x\" 2>/dev/null && exit 6; exit 0"
         );
         fixture
             .as_user(
