@@ -242,7 +242,11 @@ fn load_sandbox_config(shared: &SharedOptions, options: &SandboxOptions) -> anyh
         RequirementsMode::Include
     };
     let codex_home = codex_config::find_codex_home()?;
-    let mut loader = LoaderOptions {
+    let overrides_sandbox_mode = raw_overrides.iter().any(|raw| {
+        raw.split_once('=')
+            .is_some_and(|(key, _)| key.trim() == "sandbox_mode")
+    });
+    let loader = LoaderOptions {
         cwd,
         codex_home,
         system_config_dir: codex_config::system_config_dir(),
@@ -251,40 +255,35 @@ fn load_sandbox_config(shared: &SharedOptions, options: &SandboxOptions) -> anyh
         strict: shared.strict_config,
         requirements,
     };
-    let config = codex_config::load_config(&loader)?;
-    let uses_profiles = config.permission_syntax == PermissionSyntax::Profiles;
-    if uses_profiles {
-        if options.full_auto {
-            return Err(CliError::new(
-                "`codex sandbox --full-auto` is only supported for legacy `sandbox_mode` configs; \
-                 choose a writable `[permissions]` profile instead",
-            )
-            .into());
+    // A legacy configuration is resolved again with `sandbox_mode` pinned (the files are read
+    // once).
+    let mut uses_profiles = false;
+    let config = codex_config::load_config_reconsidered(&loader, |config| {
+        uses_profiles = config.permission_syntax == PermissionSyntax::Profiles;
+        if uses_profiles || overrides_sandbox_mode {
+            return None;
         }
-        return Ok(config);
+        let mode = if options.full_auto {
+            eprintln!(
+                "warning: `--full-auto` is deprecated; use `-c sandbox_mode=workspace-write` instead"
+            );
+            "workspace-write"
+        } else {
+            "read-only"
+        };
+        Some(vec![format!("sandbox_mode=\"{mode}\"")])
+    })?;
+    if uses_profiles && options.full_auto {
+        return Err(CliError::new(
+            "`codex sandbox --full-auto` is only supported for legacy `sandbox_mode` configs; \
+             choose a writable `[permissions]` profile instead",
+        )
+        .into());
     }
-    let overrides_sandbox_mode = loader.raw_overrides.iter().any(|raw| {
-        raw.split_once('=')
-            .is_some_and(|(key, _)| key.trim() == "sandbox_mode")
-    });
-    if overrides_sandbox_mode {
-        if options.full_auto {
-            eprintln!("warning: `--full-auto` is ignored because `-c sandbox_mode` was given");
-        }
-        return Ok(config);
+    if !uses_profiles && overrides_sandbox_mode && options.full_auto {
+        eprintln!("warning: `--full-auto` is ignored because `-c sandbox_mode` was given");
     }
-    let mode = if options.full_auto {
-        eprintln!(
-            "warning: `--full-auto` is deprecated; use `-c sandbox_mode=workspace-write` instead"
-        );
-        "workspace-write"
-    } else {
-        "read-only"
-    };
-    loader
-        .raw_overrides
-        .push(format!("sandbox_mode=\"{mode}\""));
-    Ok(codex_config::load_config(&loader)?)
+    Ok(config)
 }
 
 /// `--allow-unix-socket` paths, made absolute against the process working directory. A socket
@@ -358,7 +357,7 @@ fn run_linux(
     env: &[(OsString, OsString)],
     dry_run: bool,
 ) -> anyhow::Result<ExitCode> {
-    use codex_linux_sandbox::{LinuxBackend, SandboxRequest};
+    use codex_linux_sandbox::{LinuxBackend, RunMode, SandboxRequest};
     let backend = if config.features.enabled("use_legacy_landlock") {
         LinuxBackend::Landlock
     } else {
@@ -370,6 +369,8 @@ fn run_linux(
         cwd: &config.cwd,
         env,
         backend,
+        // This process only waits for the command: `bwrap` may replace it.
+        run_mode: RunMode::ExecWhenPossible,
     };
     let plan = codex_linux_sandbox::plan(&request).map_err(|error| {
         let hint = error.hint();

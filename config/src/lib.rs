@@ -93,6 +93,7 @@ pub use layers::LayerSummary;
 pub use loader::LoaderOptions;
 pub use loader::RequirementsMode;
 pub use loader::load_config;
+pub use loader::load_config_reconsidered;
 pub use login::DEFAULT_CHATGPT_BASE_URL;
 pub use login::LoginSettings;
 pub use permissions::PermissionsError;

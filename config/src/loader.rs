@@ -14,7 +14,7 @@ use crate::format::config_schema;
 use crate::layers::{ConfigLayer, FileRole, LayerSource, LayerSummary, load_file_layer};
 use crate::login::DEFAULT_CHATGPT_BASE_URL;
 use crate::merge::{EmptyTable, get_path, key_path, leaf_paths, merge_tables, set_path};
-use crate::project::{decide_trust, project_layers, project_root};
+use crate::project::{TrustDecision, decide_trust, project_layers, project_root};
 use crate::requirements::{
     LegacyManagedRequirements, Requirements, RequirementsSource, SystemRequirementsFile,
     load_requirements,
@@ -157,213 +157,312 @@ fn base_dir(path: &Path) -> &Path {
 
 /// Load the effective configuration (see the crate documentation for the layer order).
 pub fn load_config(options: &LoaderOptions) -> Result<Config, LoadConfigError> {
-    let schema = config_schema();
-    let mut warnings = Vec::new();
-    let cwd = codex_sandboxing::normalize(&options.cwd);
+    load_config_reconsidered(options, |_| None)
+}
 
+/// [`load_config`], then, when `reconsider` returns more `-c` overrides after seeing the result,
+/// the configuration again with them appended to `options.raw_overrides` (as if they had been
+/// given last). No file is read twice: the project layers are read again only if the overrides
+/// change `project_root_markers` or `[projects]` (which decide which ones load). For
+/// `codex sandbox`, which pins `sandbox_mode` when the configuration turns out to be legacy.
+pub fn load_config_reconsidered(
+    options: &LoaderOptions,
+    reconsider: impl FnOnce(&Config) -> Option<Vec<String>>,
+) -> Result<Config, LoadConfigError> {
     let overrides = codex_utils_cli::overrides_table(&options.raw_overrides)?;
-    if let Some(name) = &options.profile
-        && !valid_profile_name(name)
-    {
-        return Err(LoadConfigError::InvalidProfileName(name.clone()));
-    }
+    let mut loader = Loader::read(options)?;
+    let config = loader.assemble(overrides)?;
+    let Some(extra) = reconsider(&config) else {
+        return Ok(config);
+    };
+    let mut raw_overrides = options.raw_overrides.clone();
+    raw_overrides.extend(extra);
+    let overrides = codex_utils_cli::overrides_table(&raw_overrides)?;
+    loader.assemble(overrides)
+}
 
-    let system_file = options.system_config_dir.join("config.toml");
-    let user_file = options.codex_home.join("config.toml");
-    let mut layers = vec![defaults_layer()];
-    let mut system = load_file_layer(
-        LayerSource::System {
-            file: system_file.clone(),
-        },
-        &system_file,
-        FileRole::Config,
-    )?;
-    resolve_paths(&schema, &mut system.table, base_dir(&system_file));
-    layers.push(system);
-    let mut user = load_file_layer(
-        LayerSource::User {
-            file: user_file.clone(),
-            profile: None,
-        },
-        &user_file,
-        FileRole::Config,
-    )?;
-    resolve_paths(&schema, &mut user.table, base_dir(&user_file));
-    if let Some(name) = &options.profile {
-        let selects = user.table.get("profile").and_then(Value::as_str) == Some(name.as_str());
-        let has_table = user
-            .table
-            .get("profiles")
-            .and_then(Value::as_table)
-            .is_some_and(|profiles| profiles.contains_key(name));
-        if selects || has_table {
-            return Err(LoadConfigError::LegacyProfileSelected {
-                name: name.clone(),
-                path: user_file,
-            });
+/// The project layers for one `project_root_markers` + `[projects]` combination.
+struct ProjectLayers {
+    markers: Vec<String>,
+    projects: Option<Value>,
+    root: PathBuf,
+    decision: TrustDecision,
+    layers: Vec<ConfigLayer>,
+    warnings: Vec<String>,
+}
+
+/// What [`load_config_reconsidered`] keeps between resolutions: every file it read.
+struct Loader<'a> {
+    options: &'a LoaderOptions,
+    schema: Node,
+    cwd: PathBuf,
+    user_file: PathBuf,
+    /// Defaults, system, user and `--profile` layers.
+    base: Vec<ConfigLayer>,
+    project: Option<ProjectLayers>,
+    /// The legacy managed config layer and its table (also read as requirements).
+    managed: Option<(ConfigLayer, Table)>,
+    requirements: Option<Requirements>,
+    context: Option<CompileContext>,
+}
+
+impl<'a> Loader<'a> {
+    /// The layers below the project layers.
+    fn read(options: &'a LoaderOptions) -> Result<Loader<'a>, LoadConfigError> {
+        let schema = config_schema();
+        let cwd = codex_sandboxing::normalize(&options.cwd);
+        if let Some(name) = &options.profile
+            && !valid_profile_name(name)
+        {
+            return Err(LoadConfigError::InvalidProfileName(name.clone()));
         }
-    }
-    layers.push(user);
-    if let Some(name) = &options.profile {
-        let file = options.codex_home.join(format!("{name}.config.toml"));
-        let mut profile = load_file_layer(
-            LayerSource::User {
-                file: file.clone(),
-                profile: Some(name.clone()),
+
+        let system_file = options.system_config_dir.join("config.toml");
+        let user_file = options.codex_home.join("config.toml");
+        let mut base = vec![defaults_layer()];
+        let mut system = load_file_layer(
+            LayerSource::System {
+                file: system_file.clone(),
             },
-            &file,
+            &system_file,
             FileRole::Config,
         )?;
-        resolve_paths(&schema, &mut profile.table, base_dir(&file));
-        layers.push(profile);
-    }
-    let mut session = ConfigLayer::new(LayerSource::SessionFlags, overrides);
-    resolve_paths(&schema, &mut session.table, &cwd);
-
-    // Project root and trust come from the non-project layers plus `-c`.
-    let mut before_projects = layers.clone();
-    before_projects.push(session.clone());
-    let base_merged = merge_layers(&before_projects);
-    let markers_path = vec!["project_root_markers".to_string()];
-    let markers: Vec<String> = match base_merged.get("project_root_markers") {
-        Some(Value::Array(items)) if items.iter().all(Value::is_str) => items
-            .iter()
-            .filter_map(Value::as_str)
-            .map(str::to_string)
-            .collect(),
-        Some(_) => {
-            return Err(invalid_at(
-                &before_projects,
-                &markers_path,
-                "project_root_markers must be an array of strings".into(),
-            ));
+        resolve_paths(&schema, &mut system.table, base_dir(&system_file));
+        base.push(system);
+        let mut user = load_file_layer(
+            LayerSource::User {
+                file: user_file.clone(),
+                profile: None,
+            },
+            &user_file,
+            FileRole::Config,
+        )?;
+        resolve_paths(&schema, &mut user.table, base_dir(&user_file));
+        if let Some(name) = &options.profile {
+            let selects = user.table.get("profile").and_then(Value::as_str) == Some(name.as_str());
+            let has_table = user
+                .table
+                .get("profiles")
+                .and_then(Value::as_table)
+                .is_some_and(|profiles| profiles.contains_key(name));
+            if selects || has_table {
+                return Err(LoadConfigError::LegacyProfileSelected {
+                    name: name.clone(),
+                    path: user_file,
+                });
+            }
         }
-        None => Vec::new(),
-    };
-    let root = project_root(&cwd, &markers);
-    let decision = decide_trust(
-        base_merged.get("projects").and_then(Value::as_table),
-        &cwd,
-        &root,
-    );
-    for mut layer in project_layers(
-        &cwd,
-        &root,
-        &options.codex_home,
-        &decision,
-        &user_file,
-        &mut warnings,
-    )? {
-        if let LayerSource::Project { dot_codex } = &layer.source {
-            let dot_codex = dot_codex.clone();
-            resolve_paths(&schema, &mut layer.table, &dot_codex);
+        base.push(user);
+        if let Some(name) = &options.profile {
+            let file = options.codex_home.join(format!("{name}.config.toml"));
+            let mut profile = load_file_layer(
+                LayerSource::User {
+                    file: file.clone(),
+                    profile: Some(name.clone()),
+                },
+                &file,
+                FileRole::Config,
+            )?;
+            resolve_paths(&schema, &mut profile.table, base_dir(&file));
+            base.push(profile);
         }
-        layers.push(layer);
-    }
-    layers.push(session);
-    let managed_file = options.system_config_dir.join("managed_config.toml");
-    let mut managed = load_file_layer(
-        LayerSource::LegacyManagedConfig {
-            file: managed_file.clone(),
-        },
-        &managed_file,
-        FileRole::Config,
-    )?;
-    resolve_paths(&schema, &mut managed.table, base_dir(&managed_file));
-    let managed_table = managed.table.clone();
-    layers.push(managed);
-
-    let mut merged = merge_layers(&layers);
-    check_layers(&schema, &layers, &merged, options.strict)?;
-    if let Some(profile) = merged.get("profile") {
-        let name = profile
-            .as_str()
-            .map_or_else(|| profile.to_string(), str::to_string);
-        return Err(LoadConfigError::LegacyProfileKey(name));
-    }
-
-    let requirements = match options.requirements {
-        RequirementsMode::Ignore => Requirements::default(),
-        RequirementsMode::Include => {
-            let system = SystemRequirementsFile {
-                path: options.system_config_dir.join("requirements.toml"),
-            };
-            let managed = LegacyManagedRequirements {
-                path: managed_file,
-                config: managed_table,
-            };
-            let sources: [&dyn RequirementsSource; 2] = [&system, &managed];
-            load_requirements(&sources)?
-        }
-    };
-    warnings.extend(requirements.warnings.iter().cloned());
-
-    let explicit = merge_layers(layers.iter().skip(1));
-    let context = CompileContext::from_environment(&cwd, &options.codex_home);
-    let resolved = resolve(
-        &explicit,
-        &layers,
-        decision.trust,
-        &requirements,
-        &context,
-        &mut warnings,
-    )?;
-
-    let mut origins: BTreeMap<String, String> = leaf_paths(&merged)
-        .into_iter()
-        .filter_map(|path| {
-            let layer = origin_layer(&layers, &path)?;
-            Some((path.join("."), layer.source.display_name()))
+        Ok(Loader {
+            options,
+            schema,
+            cwd,
+            user_file,
+            base,
+            project: None,
+            managed: None,
+            requirements: None,
+            context: None,
         })
-        .collect();
-    if resolved.approval_is_default {
-        merged.insert(
-            "approval_policy".into(),
-            resolved.approval_policy.to_value(),
-        );
-        origins.insert(
-            "approval_policy".into(),
-            format!("default (project trust: {})", decision.trust),
-        );
-    }
-    for adjustment in &resolved.adjustments {
-        let path = key_path(&adjustment.key);
-        let configured_origin = origins.get(&adjustment.key).cloned();
-        set_path(&mut merged, &path, adjustment.effective.clone());
-        let mut origin = format!("requirements ({})", adjustment.source);
-        if let (Some(configured), Some(from)) = (&adjustment.configured, configured_origin) {
-            origin.push_str(&format!(
-                "; configured {configured} from {from} is not allowed"
-            ));
-        }
-        origins.insert(adjustment.key.clone(), origin);
     }
 
-    Ok(Config {
-        cwd,
-        codex_home: options.codex_home.clone(),
-        sandbox_policy: resolved.sandbox_policy,
-        permission_syntax: resolved.permission_syntax,
-        active_permission_profile: resolved.active_permission_profile,
-        approval_policy: resolved.approval_policy,
-        features: resolved.features,
-        shell_environment_policy: resolved.shell_environment_policy,
-        login: resolved.login,
-        warnings,
-        project_root: root,
-        project_trust: decision.trust,
-        layers: layers
-            .iter()
-            .map(|layer| LayerSummary {
-                source: layer.source.clone(),
-                display_name: layer.source.display_name(),
-                disabled_reason: layer.disabled_reason.clone(),
+    /// The configuration with the `-c` layer `overrides`.
+    fn assemble(&mut self, overrides: Table) -> Result<Config, LoadConfigError> {
+        let options = self.options;
+        let schema = &self.schema;
+        let cwd = &self.cwd;
+        let mut session = ConfigLayer::new(LayerSource::SessionFlags, overrides);
+        resolve_paths(schema, &mut session.table, cwd);
+
+        // Project root and trust come from the non-project layers plus `-c`.
+        let mut before_projects = self.base.clone();
+        before_projects.push(session.clone());
+        let base_merged = merge_layers(&before_projects);
+        let markers_path = vec!["project_root_markers".to_string()];
+        let markers: Vec<String> = match base_merged.get("project_root_markers") {
+            Some(Value::Array(items)) if items.iter().all(Value::is_str) => items
+                .iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect(),
+            Some(_) => {
+                return Err(invalid_at(
+                    &before_projects,
+                    &markers_path,
+                    "project_root_markers must be an array of strings".into(),
+                ));
+            }
+            None => Vec::new(),
+        };
+        let projects = base_merged.get("projects").cloned();
+        let project = match self.project.take() {
+            Some(project) if project.markers == markers && project.projects == projects => project,
+            _ => {
+                let root = project_root(cwd, &markers);
+                let decision =
+                    decide_trust(projects.as_ref().and_then(Value::as_table), cwd, &root);
+                let mut warnings = Vec::new();
+                let mut layers = Vec::new();
+                for mut layer in project_layers(
+                    cwd,
+                    &root,
+                    &options.codex_home,
+                    &decision,
+                    &self.user_file,
+                    &mut warnings,
+                )? {
+                    if let LayerSource::Project { dot_codex } = &layer.source {
+                        let dot_codex = dot_codex.clone();
+                        resolve_paths(schema, &mut layer.table, &dot_codex);
+                    }
+                    layers.push(layer);
+                }
+                ProjectLayers {
+                    markers,
+                    projects,
+                    root,
+                    decision,
+                    layers,
+                    warnings,
+                }
+            }
+        };
+        let project = self.project.insert(project);
+        let mut warnings = project.warnings.clone();
+        let mut layers = self.base.clone();
+        layers.extend(project.layers.iter().cloned());
+        layers.push(session);
+        let managed_file = options.system_config_dir.join("managed_config.toml");
+        let (managed, managed_table) = match self.managed.take() {
+            Some(managed) => managed,
+            None => {
+                let mut managed = load_file_layer(
+                    LayerSource::LegacyManagedConfig {
+                        file: managed_file.clone(),
+                    },
+                    &managed_file,
+                    FileRole::Config,
+                )?;
+                resolve_paths(schema, &mut managed.table, base_dir(&managed_file));
+                let table = managed.table.clone();
+                (managed, table)
+            }
+        };
+        let (managed, managed_table) = self.managed.insert((managed, managed_table));
+        layers.push(managed.clone());
+
+        let mut merged = merge_layers(&layers);
+        check_layers(schema, &layers, &merged, options.strict)?;
+        if let Some(profile) = merged.get("profile") {
+            let name = profile
+                .as_str()
+                .map_or_else(|| profile.to_string(), str::to_string);
+            return Err(LoadConfigError::LegacyProfileKey(name));
+        }
+
+        let requirements = match self.requirements.take() {
+            Some(requirements) => requirements,
+            None => match options.requirements {
+                RequirementsMode::Ignore => Requirements::default(),
+                RequirementsMode::Include => {
+                    let system = SystemRequirementsFile {
+                        path: options.system_config_dir.join("requirements.toml"),
+                    };
+                    let managed = LegacyManagedRequirements {
+                        path: managed_file,
+                        config: managed_table.clone(),
+                    };
+                    let sources: [&dyn RequirementsSource; 2] = [&system, &managed];
+                    load_requirements(&sources)?
+                }
+            },
+        };
+        let requirements = self.requirements.insert(requirements);
+        warnings.extend(requirements.warnings.iter().cloned());
+
+        let explicit = merge_layers(layers.iter().skip(1));
+        let context = self
+            .context
+            .get_or_insert_with(|| CompileContext::from_environment(cwd, &options.codex_home));
+        let decision = &project.decision;
+        let resolved = resolve(
+            &explicit,
+            &layers,
+            decision.trust,
+            requirements,
+            context,
+            &mut warnings,
+        )?;
+
+        let mut origins: BTreeMap<String, String> = leaf_paths(&merged)
+            .into_iter()
+            .filter_map(|path| {
+                let layer = origin_layer(&layers, &path)?;
+                Some((path.join("."), layer.source.display_name()))
             })
-            .collect(),
-        merged,
-        origins,
-        adjustments: resolved.adjustments,
-    })
+            .collect();
+        if resolved.approval_is_default {
+            merged.insert(
+                "approval_policy".into(),
+                resolved.approval_policy.to_value(),
+            );
+            origins.insert(
+                "approval_policy".into(),
+                format!("default (project trust: {})", decision.trust),
+            );
+        }
+        for adjustment in &resolved.adjustments {
+            let path = key_path(&adjustment.key);
+            let configured_origin = origins.get(&adjustment.key).cloned();
+            set_path(&mut merged, &path, adjustment.effective.clone());
+            let mut origin = format!("requirements ({})", adjustment.source);
+            if let (Some(configured), Some(from)) = (&adjustment.configured, configured_origin) {
+                origin.push_str(&format!(
+                    "; configured {configured} from {from} is not allowed"
+                ));
+            }
+            origins.insert(adjustment.key.clone(), origin);
+        }
+
+        Ok(Config {
+            cwd: cwd.clone(),
+            codex_home: options.codex_home.clone(),
+            sandbox_policy: resolved.sandbox_policy,
+            permission_syntax: resolved.permission_syntax,
+            active_permission_profile: resolved.active_permission_profile,
+            approval_policy: resolved.approval_policy,
+            features: resolved.features,
+            shell_environment_policy: resolved.shell_environment_policy,
+            login: resolved.login,
+            warnings,
+            project_root: project.root.clone(),
+            project_trust: decision.trust,
+            layers: layers
+                .iter()
+                .map(|layer| LayerSummary {
+                    source: layer.source.clone(),
+                    display_name: layer.source.display_name(),
+                    disabled_reason: layer.disabled_reason.clone(),
+                })
+                .collect(),
+            merged,
+            origins,
+            adjustments: resolved.adjustments,
+        })
+    }
 }
 
 #[cfg(test)]

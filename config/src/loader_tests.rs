@@ -425,3 +425,63 @@ fn renders_config_with_origins() {
         env.home().join("config.toml").display()
     )));
 }
+
+/// The second resolution equals a fresh load with the extra overrides appended, without reading
+/// the files again (they are deleted in between), unless the overrides change which project
+/// layers load.
+#[test]
+fn reconsidered_load_matches_a_fresh_load_without_rereading_files() {
+    let env = Env::new();
+    env.trust_repo("trusted");
+    env.write("repo/.git/HEAD", "ref: refs/heads/main\n");
+    env.write("repo/.codex/config.toml", "model = 'project'\n");
+    env.write("etc/managed_config.toml", "approval_policy = 'never'\n");
+    env.write(
+        "etc/requirements.toml",
+        "allowed_sandbox_modes = ['read-only', 'workspace-write']\n",
+    );
+    let extra = "sandbox_mode=\"workspace-write\"".to_string();
+    let options = env.options(&["model=flags"]);
+    let mut appended = options.clone();
+    appended.raw_overrides.push(extra.clone());
+    let fresh = format!("{:?}", load_config(&appended).unwrap());
+
+    let files = [
+        "home/.codex/config.toml",
+        "repo/.codex/config.toml",
+        "etc/managed_config.toml",
+        "etc/requirements.toml",
+    ];
+    let saved: Vec<String> = files
+        .iter()
+        .map(|file| std::fs::read_to_string(env.base.join(file)).unwrap())
+        .collect();
+    let reconsidered = load_config_reconsidered(&options, |first| {
+        assert_eq!(text(first, "model").as_deref(), Some("\"flags\""));
+        for file in files {
+            std::fs::remove_file(env.base.join(file)).unwrap();
+        }
+        Some(vec![extra.clone()])
+    })
+    .unwrap();
+    assert_eq!(format!("{reconsidered:?}"), fresh);
+    assert_eq!(reconsidered.sandbox_policy.profile, "workspace-write");
+
+    // Overrides that change the project root markers select the project layers anew.
+    for (file, text) in files.iter().zip(&saved) {
+        std::fs::write(env.base.join(file), text).unwrap();
+    }
+    let markers = "project_root_markers=[]".to_string();
+    let mut appended = options.clone();
+    appended.raw_overrides.push(markers.clone());
+    let fresh = format!("{:?}", load_config(&appended).unwrap());
+    let reconsidered = load_config_reconsidered(&options, |_| Some(vec![markers.clone()])).unwrap();
+    assert_eq!(format!("{reconsidered:?}"), fresh);
+    assert_eq!(
+        format!(
+            "{:?}",
+            load_config_reconsidered(&options, |_| None).unwrap()
+        ),
+        format!("{:?}", load_config(&options).unwrap())
+    );
+}

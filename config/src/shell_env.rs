@@ -81,12 +81,19 @@ impl ShellEnvironmentPolicy {
         &self,
         vars: impl IntoIterator<Item = (OsString, OsString)>,
     ) -> Vec<(OsString, OsString)> {
-        let matches_any = |name: &OsString, patterns: &[String]| {
-            let name = name.to_string_lossy();
-            patterns.iter().any(|pattern| glob_matches(pattern, &name))
+        let default_excludes = if self.ignore_default_excludes {
+            Vec::new()
+        } else {
+            Pattern::compile(DEFAULT_EXCLUDES)
         };
-        let default_excludes: Vec<String> =
-            DEFAULT_EXCLUDES.iter().map(|p| (*p).to_string()).collect();
+        let exclude = Pattern::compile(&self.exclude);
+        let include_only = Pattern::compile(&self.include_only);
+        let matches_any = |name: &OsString, patterns: &[Pattern]| {
+            !patterns.is_empty() && {
+                let name = Name::new(name);
+                patterns.iter().any(|pattern| pattern.matches(&name))
+            }
+        };
         let mut env: BTreeMap<OsString, OsString> = vars
             .into_iter()
             .filter(|(name, _)| match self.inherit {
@@ -94,18 +101,89 @@ impl ShellEnvironmentPolicy {
                 EnvironmentInherit::Core => CORE_VARIABLES.iter().any(|core| name == core),
                 EnvironmentInherit::None => false,
             })
-            .filter(|(name, _)| {
-                self.ignore_default_excludes || !matches_any(name, &default_excludes)
-            })
-            .filter(|(name, _)| !matches_any(name, &self.exclude))
+            .filter(|(name, _)| !matches_any(name, &default_excludes))
+            .filter(|(name, _)| !matches_any(name, &exclude))
             .collect();
         for (name, value) in &self.set {
             env.insert(OsString::from(name), OsString::from(value));
         }
-        if !self.include_only.is_empty() {
-            env.retain(|name, _| matches_any(name, &self.include_only));
+        if !include_only.is_empty() {
+            env.retain(|name, _| matches_any(name, &include_only));
         }
         env.into_iter().collect()
+    }
+}
+
+/// A variable name prepared for matching: its bytes when they are ASCII (then lowercasing is
+/// per byte), else its lowercased characters (`to_lowercase` can turn a non-ASCII character into
+/// ASCII ones, e.g. the Kelvin sign into `k`, so those names take the general path).
+enum Name<'a> {
+    Ascii(&'a [u8]),
+    Chars(Vec<char>),
+}
+
+impl<'a> Name<'a> {
+    fn new(name: &'a OsString) -> Name<'a> {
+        let bytes = name.as_encoded_bytes();
+        if bytes.is_ascii() {
+            Name::Ascii(bytes)
+        } else {
+            Name::Chars(name.to_string_lossy().to_lowercase().chars().collect())
+        }
+    }
+}
+
+/// A pattern compiled once per [`ShellEnvironmentPolicy::create_env`] call.
+enum Pattern {
+    /// `*LITERAL*` with an ASCII literal free of wildcards (the default excludes): a
+    /// case-insensitive substring search. Holds the lowercased literal.
+    Contains(Vec<u8>),
+    /// Anything else: lowercased tokens for [`matches_tokens`].
+    Tokens(Vec<Token>),
+}
+
+impl Pattern {
+    fn compile<S: AsRef<str>>(patterns: &[S]) -> Vec<Pattern> {
+        patterns
+            .iter()
+            .map(|pattern| Pattern::new(pattern.as_ref()))
+            .collect()
+    }
+
+    fn new(pattern: &str) -> Pattern {
+        let literal = pattern
+            .strip_prefix('*')
+            .and_then(|rest| rest.strip_suffix('*'))
+            .filter(|literal| {
+                !literal.is_empty() && literal.is_ascii() && !literal.contains(['*', '?', '['])
+            });
+        match literal {
+            Some(literal) => Pattern::Contains(literal.to_ascii_lowercase().into_bytes()),
+            None => {
+                let lowered: Vec<char> = pattern.to_lowercase().chars().collect();
+                Pattern::Tokens(tokenize(&lowered))
+            }
+        }
+    }
+
+    fn matches(&self, name: &Name<'_>) -> bool {
+        match (self, name) {
+            (Pattern::Contains(literal), Name::Ascii(bytes)) => bytes
+                .windows(literal.len())
+                .any(|window| window.eq_ignore_ascii_case(literal)),
+            (Pattern::Contains(literal), Name::Chars(chars)) => {
+                let literal: Vec<char> = literal.iter().map(|byte| char::from(*byte)).collect();
+                chars.windows(literal.len()).any(|window| window == literal)
+            }
+            (Pattern::Tokens(tokens), Name::Ascii(bytes)) => {
+                let chars: Vec<char> = bytes
+                    .iter()
+                    .map(|byte| char::from(byte.to_ascii_lowercase()))
+                    .collect();
+                matches_tokens(tokens, &chars)
+            }
+            (Pattern::Tokens(tokens), Name::Chars(chars)) => matches_tokens(tokens, chars),
+        }
     }
 }
 
@@ -189,14 +267,18 @@ fn tokenize(pattern: &[char]) -> Vec<Token> {
     tokens
 }
 
-/// Case-insensitive glob match of the whole `text`.
+/// Case-insensitive glob match of the whole `text` (the general path of [`Pattern`]).
+#[cfg(test)]
+pub(crate) fn glob_matches(pattern: &str, text: &str) -> bool {
+    let name = OsString::from(text);
+    Pattern::new(pattern).matches(&Name::new(&name))
+}
+
+/// Whether lowercased `tokens` match the whole lowercased `text`.
 ///
 /// Greedy matching that, on a mismatch, backtracks only to the most recent `*` (the classic
 /// wildcard algorithm): O(pattern × text) in the worst case, never exponential.
-pub(crate) fn glob_matches(pattern: &str, text: &str) -> bool {
-    let pattern: Vec<char> = pattern.to_lowercase().chars().collect();
-    let text: Vec<char> = text.to_lowercase().chars().collect();
-    let tokens = tokenize(&pattern);
+fn matches_tokens(tokens: &[Token], text: &[char]) -> bool {
     let (mut token, mut position) = (0usize, 0usize);
     // The token after the last `*` seen and the text position that `*` currently ends at.
     let mut backtrack: Option<(usize, usize)> = None;
@@ -286,6 +368,48 @@ mod tests {
             policy("include_only = ['[hp]*']\nset = { Z = '1' }").create_env(vars(PARENT)),
             vars(&[("HOME", "/h"), ("PATH", "/bin")])
         );
+    }
+
+    /// The `*LITERAL*` fast path agrees with the general matcher, including names whose
+    /// lowercase form differs from an ASCII lowering.
+    #[test]
+    fn substring_fast_path_matches_like_the_general_path() {
+        let general = |pattern: &str, text: &str| {
+            let lowered: Vec<char> = pattern.to_lowercase().chars().collect();
+            let text: Vec<char> = text.to_lowercase().chars().collect();
+            matches_tokens(&tokenize(&lowered), &text)
+        };
+        let names = [
+            "OPENAI_API_KEY",
+            "key",
+            "KE",
+            "MONKEY_BUSINESS",
+            "github_Token",
+            "\u{212A}EY",
+            "SECR\u{0130}T",
+            "ÄKEYÖ",
+            "",
+            "PATH",
+        ];
+        for pattern in ["*KEY*", "*SECRET*", "*TOKEN*", "*k*", "*ey*"] {
+            assert!(
+                matches!(Pattern::new(pattern), Pattern::Contains(_)),
+                "{pattern}"
+            );
+            for name in names {
+                assert_eq!(
+                    glob_matches(pattern, name),
+                    general(pattern, name),
+                    "{pattern} vs {name:?}"
+                );
+            }
+        }
+        assert!(
+            glob_matches("*KEY*", "\u{212A}EY"),
+            "Kelvin sign lowercases to k"
+        );
+        assert!(matches!(Pattern::new("*a?b*"), Pattern::Tokens(_)));
+        assert!(matches!(Pattern::new("**"), Pattern::Tokens(_)));
     }
 
     #[test]

@@ -14,7 +14,7 @@ use std::process::ExitCode;
 
 use codex_sandboxing::SandboxPolicy;
 
-use crate::request::{LinuxBackend, SandboxRequest};
+use crate::request::{LinuxBackend, RunMode, SandboxRequest};
 
 const USAGE: &str =
     "usage: codex-linux-sandbox --policy <JSON> --cwd <DIR> [--use-legacy-landlock] -- COMMAND...";
@@ -86,6 +86,7 @@ pub fn helper_main() -> ExitCode {
         cwd: &args.cwd,
         env: &env,
         backend: args.backend,
+        run_mode: RunMode::ExecWhenPossible,
     };
     let plan = match crate::plan(&request) {
         Ok(plan) => plan,

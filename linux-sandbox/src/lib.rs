@@ -23,7 +23,8 @@
 //! - `exclusions`: hiding denied files below readable paths with grant-only rules.
 //! - `capabilities`: dropping every capability (Landlock backend).
 //! - `mount_points`: host mount points for missing protected paths (create, lock, remove).
-//! - `runner`: [`run`]: spawning, signal forwarding, waiting, status classification.
+//! - `runner`: [`run`]: exec'ing `bwrap` directly, or spawning, signal forwarding, waiting, status
+//!   classification.
 //! - `userns`: whether user namespaces are available (for errors and hints).
 //! - `helper`: [`helper_main`].
 
@@ -63,6 +64,7 @@ pub use helper::helper_main;
 pub use planner::plan;
 pub use request::LinuxBackend;
 pub use request::LinuxPlan;
+pub use request::RunMode;
 pub use request::SandboxRequest;
 
 /// Execute `plan` exactly; see [`runner`](crate) docs in `runner.rs`.

@@ -1,13 +1,22 @@
-//! Host mount points for missing protected paths (e.g. `.codex` in the working directory).
+//! Host mount points for missing protected paths (e.g. `.codex` in the working directory, `.git`
+//! in `/tmp`).
 //!
 //! bubblewrap can only mount on an existing path, so for the run we create an empty directory of
-//! mode 0400 owned by us (the mode doubles as the marker that it is ours and not the user's; nobody
-//! but root can add entries to it; the owner can open it to lock it), hold a
-//! shared `flock` on it for the run's lifetime, and afterwards remove it only if nobody else holds
-//! it (exclusive non-blocking `flock`), it is still the same inode with mode 0400, and it is empty
-//! (`rmdir`). A run that opens the directory while another one removes it notices after locking
-//! (the path no longer names the inode it locked) and creates a fresh one. Anything unexpected
-//! fails closed: the command does not start.
+//! mode [`MOUNT_POINT_MODE`] (`r-xr-xr-t`: nobody can add entries, every user can open it, and the
+//! sticky bit, meaningless on a read-only directory, marks it as a sandbox mount point rather than
+//! a user's directory), hold a shared `flock` on it for the run's lifetime, and afterwards remove
+//! it only if nobody else holds it (exclusive non-blocking `flock`), it is still the same inode
+//! with that mode, and it is empty (`rmdir`). A run that opens the directory while another one
+//! removes it notices after locking (the path no longer names the inode it locked) and creates a
+//! fresh one.
+//!
+//! Runs of different users share a mount point in a shared sticky directory (`/tmp`): the planner
+//! treats an existing one as missing (so it is masked and held, never bound without a lock), and
+//! a mount point owned by another user is accepted only in a sticky directory, where nobody but
+//! its owner and root can remove or rename it. Whoever releases it last removes it if the kernel
+//! lets them: a run of another (unprivileged) user cannot, so when the creator finishes first the
+//! empty directory stays until a later run of its owner (or of root) uses and removes it; until
+//! then every run shares it. Anything unexpected fails closed: the command does not start.
 
 use std::ffi::CString;
 use std::io;
@@ -15,11 +24,10 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
+use crate::bwrap::mounts::MOUNT_POINT_MODE;
 use crate::error::RunSandboxError;
 
 const ATTEMPTS: usize = 8;
-/// The mode of our mount points, and the marker that tells them from user directories.
-const MARKER_MODE: u32 = 0o400;
 
 /// A mount point held for one run; [`MountPointGuard::release`] removes it when possible.
 #[derive(Debug)]
@@ -60,14 +68,13 @@ pub(crate) fn acquire(path: &Path) -> Result<MountPointGuard, RunSandboxError> {
     let parent = unsafe { OwnedFd::from_raw_fd(parent) };
     // SAFETY: geteuid has no preconditions.
     let euid = unsafe { libc::geteuid() };
+    let parent_status = fstat(parent.as_raw_fd()).map_err(|error| fail(error.to_string()))?;
+    let sticky_parent = parent_status.st_mode & libc::S_ISVTX != 0;
     for _ in 0..ATTEMPTS {
         // SAFETY: valid descriptor and NUL-terminated name.
-        let created = unsafe { libc::mkdirat(parent.as_raw_fd(), name.as_ptr(), MARKER_MODE) } == 0;
-        if created {
-            // The umask may have removed bits: set the marker mode exactly.
-            // SAFETY: valid descriptor and name; does not follow a symlink (we just created it).
-            unsafe { libc::fchmodat(parent.as_raw_fd(), name.as_ptr(), MARKER_MODE, 0) };
-        } else {
+        let created =
+            unsafe { libc::mkdirat(parent.as_raw_fd(), name.as_ptr(), MOUNT_POINT_MODE) } == 0;
+        if !created {
             let error = io::Error::last_os_error();
             if error.raw_os_error() != Some(libc::EEXIST) {
                 return Err(fail(format!("cannot create it: {error}")));
@@ -90,12 +97,37 @@ pub(crate) fn acquire(path: &Path) -> Result<MountPointGuard, RunSandboxError> {
         }
         // SAFETY: freshly opened descriptor owned by nobody else.
         let directory = unsafe { OwnedFd::from_raw_fd(directory) };
-        let status = fstat(directory.as_raw_fd()).map_err(|error| fail(error.to_string()))?;
-        if status.st_mode & 0o7777 != MARKER_MODE || status.st_uid != euid {
+        let mut status = fstat(directory.as_raw_fd()).map_err(|error| fail(error.to_string()))?;
+        let mode = status.st_mode & 0o7777;
+        if created
+            && status.st_uid == euid
+            && mode != MOUNT_POINT_MODE
+            && mode & !MOUNT_POINT_MODE == 0
+        {
+            // Ours, with bits the umask removed: set the mode exactly (through the descriptor,
+            // so a symlink swapped in meanwhile is never followed).
+            // SAFETY: valid descriptor.
+            if unsafe { libc::fchmod(directory.as_raw_fd(), MOUNT_POINT_MODE as libc::mode_t) } != 0
+            {
+                return Err(fail(format!(
+                    "cannot set its mode: {}",
+                    io::Error::last_os_error()
+                )));
+            }
+            status = fstat(directory.as_raw_fd()).map_err(|error| fail(error.to_string()))?;
+        }
+        if status.st_mode & 0o7777 != MOUNT_POINT_MODE {
             return Err(fail(
                 "it appeared on the host while the sandbox was being prepared (not a sandbox mount point)"
                     .to_string(),
             ));
+        }
+        if status.st_uid != euid && !sticky_parent {
+            // Outside a sticky directory the owner's and others' runs could not rely on it.
+            return Err(fail(format!(
+                "it is another user's (uid {}) sandbox mount point outside a sticky directory",
+                status.st_uid
+            )));
         }
         // SAFETY: valid descriptor; blocks only while another run removes it.
         if unsafe { libc::flock(directory.as_raw_fd(), libc::LOCK_SH) } != 0 {
@@ -125,7 +157,9 @@ pub(crate) fn acquire(path: &Path) -> Result<MountPointGuard, RunSandboxError> {
 
 impl MountPointGuard {
     /// Remove the mount point unless another run still holds it or it changed. Call only once the
-    /// sandbox (every process of its pid namespace) is gone.
+    /// sandbox (every process of its pid namespace) is gone. Another user's mount point in a
+    /// sticky directory cannot be removed unless we are privileged: it then stays (see the module
+    /// documentation).
     pub(crate) fn release(self) {
         // SAFETY: valid descriptor; non-blocking.
         let exclusive =
@@ -137,10 +171,11 @@ impl MountPointGuard {
             now.st_dev == self.device
                 && now.st_ino == self.inode
                 && now.st_mode & libc::S_IFMT == libc::S_IFDIR
-                && now.st_mode & 0o7777 == MARKER_MODE
+                && now.st_mode & 0o7777 == MOUNT_POINT_MODE
         });
         if unchanged {
-            // SAFETY: valid descriptor and name; rmdir refuses a non-empty directory.
+            // SAFETY: valid descriptor and name; rmdir refuses a non-empty directory (and EPERM
+            // for another user's directory in a sticky one is fine: it stays).
             unsafe {
                 libc::unlinkat(
                     self.parent.as_raw_fd(),
@@ -193,7 +228,7 @@ mod tests {
         assert!(metadata.is_dir());
         assert_eq!(
             std::os::unix::fs::PermissionsExt::mode(&metadata.permissions()) & 0o7777,
-            MARKER_MODE
+            MOUNT_POINT_MODE
         );
         guard.release();
         assert!(!path.exists());
@@ -209,6 +244,49 @@ mod tests {
         assert!(path.exists(), "still held by the second run");
         second.release();
         assert!(!path.exists());
+    }
+
+    fn make_mount_point(path: &Path, owner: u32) {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::create_dir(path).unwrap();
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(MOUNT_POINT_MODE)).unwrap();
+        std::os::unix::fs::chown(path, Some(owner), Some(owner)).unwrap();
+    }
+
+    /// Another user's mount point is joined in a sticky directory (where only its owner and root
+    /// can remove it) and refused elsewhere; root, releasing last, removes it.
+    #[test]
+    fn another_users_mount_point_is_shared_only_in_a_sticky_directory() {
+        use std::os::unix::fs::PermissionsExt;
+        // SAFETY: geteuid has no preconditions.
+        if unsafe { libc::geteuid() } != 0 {
+            return; // The canary test fails when the suite does not run as root.
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(".git");
+        make_mount_point(&path, 65534);
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
+        let error = acquire(&path).unwrap_err();
+        assert!(
+            error.to_string().contains("another user's (uid 65534)"),
+            "{error}"
+        );
+        assert!(path.exists());
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o1777)).unwrap();
+        let guard = acquire(&path).unwrap();
+        guard.release();
+        assert!(!path.exists(), "root may remove it once nobody holds it");
+    }
+
+    #[test]
+    fn refuses_a_directory_with_another_mode() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(".codex");
+        std::fs::create_dir(&path).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o555)).unwrap();
+        assert!(acquire(&path).is_err());
+        assert!(path.exists());
     }
 
     #[test]

@@ -82,21 +82,6 @@ pub(crate) fn check_writable_symlinks(
     Ok(())
 }
 
-/// The first component of `path` that does not exist (its parent exists), if any.
-pub(crate) fn first_missing_component(path: &Path) -> Option<PathBuf> {
-    let mut prefix = PathBuf::from("/");
-    for component in path.components() {
-        let Component::Normal(name) = component else {
-            continue;
-        };
-        prefix.push(name);
-        if std::fs::symlink_metadata(&prefix).is_err() {
-            return Some(prefix);
-        }
-    }
-    None
-}
-
 /// Number of normal components (the mount order key).
 pub(crate) fn depth(path: &Path) -> usize {
     path.components()
@@ -176,14 +161,7 @@ mod tests {
     }
 
     #[test]
-    fn first_missing_component_stops_at_the_first_gap() {
-        let dir = tempfile::tempdir().unwrap();
-        let root = dir.path().canonicalize().unwrap();
-        assert_eq!(
-            first_missing_component(&root.join("a/b/c")),
-            Some(root.join("a"))
-        );
-        assert_eq!(first_missing_component(&root), None);
+    fn depth_counts_normal_components() {
         assert_eq!(depth(Path::new("/a/b")), 2);
         assert_eq!(depth(Path::new("/")), 0);
     }

@@ -92,7 +92,9 @@ mod linux {
     use super::Common;
     use crate::bwrap::{self, discovery, mounts};
     use crate::error::PlanSandboxError;
-    use crate::request::{BubblewrapDetails, LinuxPlan, PlanDetails, SandboxRequest};
+    use crate::request::{
+        BubblewrapDetails, BubblewrapLaunch, LinuxPlan, PlanDetails, RunMode, SandboxRequest,
+    };
     use crate::seccomp::{self, NetworkRules};
     use crate::userns::UserNamespaceSysctls;
 
@@ -103,12 +105,17 @@ mod linux {
         let policy = request.policy;
         let managed = policy.enforcement == Enforcement::Managed;
         let bubblewrap = discovery::find(&bwrap::untrusted_directories(policy, &common.cwd))?;
+        // Whether a failure of bwrap to create its user namespace would need explaining: then
+        // `run()` must wait for bwrap to diagnose it (a plain exec would leave only bwrap's text).
+        let mut userns_doubtful = false;
         if !bubblewrap.features.setuid {
             // SAFETY: geteuid has no preconditions.
             let privileged = unsafe { libc::geteuid() } == 0;
-            if let Some(reason) = UserNamespaceSysctls::read().definite_blocker(privileged) {
+            let sysctls = UserNamespaceSysctls::read();
+            if let Some(reason) = sysctls.definite_blocker(privileged) {
                 return Err(PlanSandboxError::UserNamespacesUnavailable { reason });
             }
+            userns_doubtful = sysctls.possible_blocker(privileged).is_some();
         }
         let deny_matches = bwrap::expand_deny_globs(policy)?;
         let allow_unix = policy.network_restricted() && !policy.unix_sockets.is_empty();
@@ -133,6 +140,16 @@ mod linux {
         } else {
             None
         };
+        // Exec `bwrap` only when nothing has to happen after it: no mount point to remove and no
+        // failure that would need a diagnosis.
+        let launch = if request.run_mode == RunMode::ExecWhenPossible
+            && mount_plan.mount_points.is_empty()
+            && !userns_doubtful
+        {
+            BubblewrapLaunch::Exec
+        } else {
+            BubblewrapLaunch::Spawn
+        };
         let (loader_env, env): (Vec<_>, Vec<_>) = common
             .env
             .into_iter()
@@ -142,6 +159,7 @@ mod linux {
             features: bubblewrap.features,
             filesystem: &mount_plan.args,
             seccomp: seccomp.is_some(),
+            status_fd: launch == BubblewrapLaunch::Spawn,
             cwd: &common.cwd,
             loader_env: &loader_env,
             command: request.command,
@@ -158,6 +176,7 @@ mod linux {
             cwd: common.cwd,
             env,
             details: PlanDetails::Bubblewrap(BubblewrapDetails {
+                launch,
                 seccomp,
                 mount_points: mount_plan.mount_points,
                 command: request.command[0].clone(),

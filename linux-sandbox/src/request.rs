@@ -14,6 +14,20 @@ pub enum LinuxBackend {
     Landlock,
 }
 
+/// What [`run`](crate::run) may do with the calling process.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RunMode {
+    /// Start the sandbox as a child, forward signals to it, wait, clean up, and return the
+    /// command's status. For callers that go on after the command.
+    #[default]
+    SpawnAndWait,
+    /// When the plan needs no host-side bookkeeping (no mount points to remove, no diagnosis that
+    /// only a waiting parent could make), replace the calling process with `bwrap`: `run()` then
+    /// returns only on error. For command-line front ends that exit with the command's status.
+    /// Signals then reach `bwrap` directly (see the crate README).
+    ExecWhenPossible,
+}
+
 /// Everything [`plan`](crate::plan) needs.
 #[derive(Debug, Clone, Copy)]
 pub struct SandboxRequest<'a> {
@@ -25,6 +39,7 @@ pub struct SandboxRequest<'a> {
     /// The complete child environment (already built from `shell_environment_policy`).
     pub env: &'a [(OsString, OsString)],
     pub backend: LinuxBackend,
+    pub run_mode: RunMode,
 }
 
 /// File descriptor numbers that appear in a bubblewrap argv; `run()` places the real descriptors
@@ -55,6 +70,15 @@ impl LinuxPlan {
             PlanDetails::Landlock(_) => "landlock",
         }
     }
+
+    /// Whether [`run`](crate::run) replaces the calling process with `program` (it then returns
+    /// only on error) instead of spawning it and waiting.
+    pub fn replaces_process(&self) -> bool {
+        matches!(
+            &self.details,
+            PlanDetails::Bubblewrap(details) if details.launch == BubblewrapLaunch::Exec
+        )
+    }
 }
 
 /// Environment values may be secrets: only names are shown.
@@ -69,6 +93,7 @@ impl std::fmt::Debug for LinuxPlan {
             .field("env_changes", &self.env_changes)
             .field("cwd", &self.cwd)
             .field("env_names", &env_names)
+            .field("replaces_process", &self.replaces_process())
             .finish_non_exhaustive()
     }
 }
@@ -79,7 +104,17 @@ pub(crate) enum PlanDetails {
     Landlock(LandlockDetails),
 }
 
+/// How `run()` starts `bwrap` (decided by the planner: the argv differs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum BubblewrapLaunch {
+    /// `execve` in the calling process: no `--json-status-fd`, nothing to clean up afterwards.
+    Exec,
+    /// Spawn, forward signals, read `--json-status-fd`, wait, remove mount points, classify.
+    Spawn,
+}
+
 pub(crate) struct BubblewrapDetails {
+    pub launch: BubblewrapLaunch,
     /// The compiled seccomp program (native `sock_filter` layout) fed to `--seccomp 3`.
     pub seccomp: Option<Vec<u8>>,
     /// Host directories to create (and remove afterwards) as mount points for missing protected

@@ -9,7 +9,6 @@
 //! `bwrap --help` (~1 ms), and unlike a version check it also works for distribution builds with
 //! back-ported options. If the file is not readable (mode 0711), `bwrap --version` is run once.
 
-use std::collections::HashSet;
 use std::ffi::OsStr;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
@@ -115,41 +114,73 @@ fn probe_uncached(path: &Path) -> Result<Features, PlanSandboxError> {
         }
         Err(error) => return Err(unusable(error.to_string())),
     };
-    features_from_options(path, &options, setuid)
+    features_from_options(path, options, setuid)
 }
 
 pub(crate) fn features_from_options(
     path: &Path,
-    options: &HashSet<String>,
+    options: OptionSet,
     setuid: bool,
 ) -> Result<Features, PlanSandboxError> {
-    if let Some(flag) = REQUIRED_OPTIONS
-        .iter()
-        .find(|flag| !options.contains(**flag))
-    {
+    if let Some(flag) = REQUIRED_OPTIONS.iter().find(|flag| !options.contains(flag)) {
         return Err(PlanSandboxError::BubblewrapTooOld {
             path: path.to_path_buf(),
             flag,
         });
     }
     Ok(Features {
-        disable_userns: options.contains("--disable-userns"),
+        disable_userns: options.contains(DISABLE_USERNS),
         setuid,
     })
 }
 
+const DISABLE_USERNS: &str = "--disable-userns";
+
+/// Which of `REQUIRED_OPTIONS` and `--disable-userns` were found (bit i: `wanted(i)`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) struct OptionSet(u32);
+
+impl OptionSet {
+    fn wanted() -> impl Iterator<Item = &'static str> {
+        REQUIRED_OPTIONS.iter().copied().chain([DISABLE_USERNS])
+    }
+
+    fn insert(&mut self, name: &[u8]) {
+        // Most `--` tokens in a binary are other options: a length check first.
+        if !(7..=17).contains(&name.len()) {
+            return;
+        }
+        if let Some(index) = Self::wanted().position(|wanted| wanted.as_bytes() == name) {
+            self.0 |= 1 << index;
+        }
+    }
+
+    pub(crate) fn contains(&self, name: &str) -> bool {
+        Self::wanted()
+            .position(|wanted| wanted == name)
+            .is_some_and(|index| self.0 & (1 << index) != 0)
+    }
+}
+
 /// The option names we care about (`REQUIRED_OPTIONS` and `--disable-userns`) that occur in
-/// `bytes`. One pass over the `--` occurrences, no allocation per occurrence.
-pub(crate) fn option_names(bytes: &[u8]) -> HashSet<String> {
-    let wanted = REQUIRED_OPTIONS.iter().copied().chain(["--disable-userns"]);
-    let wanted: Vec<&str> = wanted.collect();
-    let mut names = HashSet::new();
+/// `bytes` as whole tokens (`--` followed by `[a-z0-9-]`). One pass: libc's `memchr` (vectorised)
+/// skips to each `-`, so the ~70 KiB binary costs a few hundred short calls, no allocation.
+pub(crate) fn option_names(bytes: &[u8]) -> OptionSet {
+    let mut options = OptionSet::default();
     let mut index = 0;
     while index + 2 < bytes.len() {
-        let Some(offset) = bytes[index..].windows(2).position(|pair| pair == b"--") else {
+        let rest = &bytes[index..];
+        // SAFETY: searches the `rest.len()` valid bytes of `rest`; the result is null or points
+        // into `rest`.
+        let found = unsafe { libc::memchr(rest.as_ptr().cast(), i32::from(b'-'), rest.len()) };
+        if found.is_null() {
             break;
-        };
-        let start = index + offset;
+        }
+        let start = index + (found as usize - rest.as_ptr() as usize);
+        if bytes.get(start + 1) != Some(&b'-') {
+            index = start + 1;
+            continue;
+        }
         let mut end = start + 2;
         while end < bytes.len()
             && (bytes[end].is_ascii_lowercase()
@@ -158,19 +189,14 @@ pub(crate) fn option_names(bytes: &[u8]) -> HashSet<String> {
         {
             end += 1;
         }
-        if let Some(name) = wanted
-            .iter()
-            .find(|name| name.as_bytes() == &bytes[start..end])
-        {
-            names.insert((*name).to_string());
-        }
-        index = end.max(start + 2);
+        options.insert(&bytes[start..end]);
+        index = end;
     }
-    names
+    options
 }
 
 /// Fallback for an unreadable binary: infer the options from `bwrap --version`.
-fn options_from_version(path: &Path) -> Result<HashSet<String>, String> {
+fn options_from_version(path: &Path) -> Result<OptionSet, String> {
     let output = std::process::Command::new(path)
         .arg("--version")
         .env_clear()
@@ -191,12 +217,14 @@ fn options_from_version(path: &Path) -> Result<HashSet<String>, String> {
             numbers.get(1).copied().unwrap_or(0),
         ) >= (major, minor)
     };
-    let mut options: HashSet<String> = HashSet::new();
+    let mut options = OptionSet::default();
     if at_least(0, 5) {
-        options.extend(REQUIRED_OPTIONS.iter().map(|option| option.to_string()));
+        for option in REQUIRED_OPTIONS {
+            options.insert(option.as_bytes());
+        }
     }
     if at_least(0, 8) {
-        options.insert("--disable-userns".to_string());
+        options.insert(DISABLE_USERNS.as_bytes());
     }
     Ok(options)
 }
@@ -263,7 +291,7 @@ mod tests {
             !options.contains("--x"),
             "only the options we use are collected"
         );
-        let too_old = features_from_options(Path::new("/b"), &options, false).unwrap_err();
+        let too_old = features_from_options(Path::new("/b"), options, false).unwrap_err();
         assert!(matches!(
             too_old,
             PlanSandboxError::BubblewrapTooOld {
@@ -271,6 +299,26 @@ mod tests {
                 ..
             }
         ));
+    }
+
+    #[test]
+    fn wanted_names_fit_the_length_filter() {
+        assert!(OptionSet::wanted().all(|name| (7..=17).contains(&name.len())));
+    }
+
+    #[test]
+    fn option_scan_handles_edges() {
+        assert_eq!(option_names(b""), OptionSet::default());
+        assert_eq!(option_names(b"-"), OptionSet::default());
+        assert_eq!(option_names(b"--"), OptionSet::default());
+        assert!(option_names(b"--perms").contains("--perms"));
+        assert!(option_names(b"x---perms --perms").contains("--perms"));
+        assert!(!option_names(b"---perms").contains("--perms"));
+        assert!(!option_names(b"--perms2").contains("--perms"));
+        let all = REQUIRED_OPTIONS.join("\0") + "\0--disable-userns";
+        let options = option_names(all.as_bytes());
+        let features = features_from_options(Path::new("/b"), options, false).unwrap();
+        assert!(features.disable_userns);
     }
 
     #[test]

@@ -2,9 +2,10 @@
 //!
 //! ```text
 //! bwrap --new-session --die-with-parent --unshare-user --unshare-pid [--unshare-ipc]
-//!       [--unshare-net] [--disable-userns] --cap-drop ALL --json-status-fd 4 [--seccomp 3]
+//!       [--unshare-net] [--disable-userns] --cap-drop ALL [--json-status-fd 4] [--seccomp 3]
 //!       <filesystem args (mounts.rs)> [--setenv LD_… …] --chdir <canonical cwd> -- <command…>
 //! ```
+//! `--json-status-fd` only when `run()` spawns and waits (not when it execs `bwrap`).
 //! Full access keeps the network and IPC namespaces, nested user namespaces and skips seccomp,
 //! but still masks the deny rules and drops capabilities (which would otherwise allow unmounting
 //! the masks).
@@ -29,6 +30,8 @@ pub(crate) struct Invocation<'a> {
     pub features: discovery::Features,
     pub filesystem: &'a [OsString],
     pub seccomp: bool,
+    /// `--json-status-fd 4` (only when `run()` spawns `bwrap` and waits for it).
+    pub status_fd: bool,
     pub cwd: &'a Path,
     pub loader_env: &'a [(OsString, OsString)],
     pub command: &'a [OsString],
@@ -55,12 +58,10 @@ pub(crate) fn argv(invocation: &Invocation<'_>) -> Vec<OsString> {
     if managed && invocation.features.disable_userns {
         push(&["--disable-userns"]);
     }
-    push(&[
-        "--cap-drop",
-        "ALL",
-        "--json-status-fd",
-        &STATUS_FD.to_string(),
-    ]);
+    push(&["--cap-drop", "ALL"]);
+    if invocation.status_fd {
+        push(&["--json-status-fd", &STATUS_FD.to_string()]);
+    }
     if invocation.seccomp {
         push(&["--seccomp", &SECCOMP_FD.to_string()]);
     }

@@ -7,7 +7,9 @@
 //!    directories between a writable root and a protected path are bound onto themselves so that
 //!    renaming them (to move the read-only mount away) fails with `EBUSY`;
 //!    a missing protected path gets an empty read-only directory on a host mount point (created
-//!    by `run()`) so that it cannot be created;
+//!    by `run()`) so that it cannot be created; an existing mount point of another run (an empty
+//!    directory of mode [`MOUNT_POINT_MODE`]) counts as missing, so this run shares it (`run()`
+//!    holds it) instead of binding a directory the other run will remove;
 //! 3. deny-glob matches and (when unix socket paths are allowed) the other host sockets;
 //! 4. `--remount-ro` for every tmpfs mask (deferred so nested mounts could be created first).
 //!
@@ -22,7 +24,46 @@ use std::path::{Path, PathBuf};
 use codex_sandboxing::{Access, Enforcement, SandboxPolicy};
 
 use crate::error::{PathRole, PlanSandboxError};
-use crate::paths::{check_writable_symlinks, depth, first_missing_component, resolve};
+use crate::paths::{check_writable_symlinks, depth, resolve};
+
+/// The mode of the host mount points `run()` creates for missing protected paths (see
+/// `mount_points.rs`): readable by everyone so that other users' runs can lock and share them,
+/// writable by nobody, and the sticky bit as the marker that tells them from a user's directory.
+pub(crate) const MOUNT_POINT_MODE: u32 = 0o1555;
+
+/// Whether `metadata` (from `lstat`) describes a sandbox mount point: a directory of exactly
+/// [`MOUNT_POINT_MODE`] (still to be checked for emptiness).
+fn has_mount_point_mode(metadata: &std::fs::Metadata) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    metadata.is_dir() && metadata.permissions().mode() & 0o7777 == MOUNT_POINT_MODE
+}
+
+/// Whether `path` is an existing sandbox mount point of some run: an empty directory of mode
+/// [`MOUNT_POINT_MODE`], not a symlink.
+fn is_mount_point(path: &Path) -> bool {
+    std::fs::symlink_metadata(path).is_ok_and(|metadata| has_mount_point_mode(&metadata))
+        && std::fs::read_dir(path).is_ok_and(|mut entries| entries.next().is_none())
+}
+
+/// Where the empty directory protecting `path` goes: its first component that is missing or is
+/// already a sandbox mount point; `None` when every component exists and none is one.
+fn mount_point_for(path: &Path) -> Option<PathBuf> {
+    let mut prefix = PathBuf::from("/");
+    for component in path.components() {
+        let std::path::Component::Normal(name) = component else {
+            continue;
+        };
+        prefix.push(name);
+        match std::fs::symlink_metadata(&prefix) {
+            Err(_) => return Some(prefix),
+            Ok(metadata) if has_mount_point_mode(&metadata) && is_mount_point(&prefix) => {
+                return Some(prefix);
+            }
+            Ok(_) => {}
+        }
+    }
+    None
+}
 
 /// `:minimal` on Linux: runtime directories readable under a restricted read policy.
 pub(crate) const PLATFORM_DEFAULTS: &[&str] = &[
@@ -78,6 +119,8 @@ struct Op {
     source: PathBuf,
     dest: PathBuf,
     access: Access,
+    /// False also for a protected path that exists only as another run's mount point (the path
+    /// itself or an ancestor): it is handled like a missing one.
     exists: bool,
     kind: Kind,
 }
@@ -248,12 +291,15 @@ fn collect_ops(
         } else {
             resolved.exists
         };
+        // Every component exists, so a mount point found on the way is another run's.
+        let shared_mount_point =
+            kind == Kind::Protected && exists && mount_point_for(&dest).is_some();
         ops.push(Op {
             logical,
             source,
             dest,
             access,
-            exists,
+            exists: exists && !shared_mount_point,
             kind,
         });
     }
@@ -306,7 +352,9 @@ fn add_rename_guards(ops: &mut Vec<Op>, root_access: Access) {
             if view(ops, parent) != Access::Write {
                 break;
             }
-            let is_dir = std::fs::symlink_metadata(directory).is_ok_and(|m| m.is_dir());
+            // Another run's mount point is handled like a missing directory (it is masked).
+            let is_dir = std::fs::symlink_metadata(directory).is_ok_and(|m| m.is_dir())
+                && !is_mount_point(directory);
             if is_dir && !guards.iter().any(|guard| guard.dest == directory) {
                 guards.push(Op {
                     logical: directory.to_path_buf(),
@@ -368,20 +416,27 @@ fn emit_op(emitter: &mut Emitter, op: &Op) -> Result<(), PlanSandboxError> {
     Ok(())
 }
 
-/// A missing protected path must stay uncreatable: its first missing component gets an empty
-/// read-only directory (the host mount point is created by `run()`). Not needed where neither the
-/// sandbox nor we could create it.
+/// A missing protected path must stay uncreatable: its first missing component (or the other
+/// run's mount point already there) gets an empty read-only directory (the host mount point is
+/// created, or joined, by `run()`). Not needed where neither the sandbox nor we could create it;
+/// another run's mount point there is then bound read-only like any existing directory (its owner
+/// could otherwise make it writable in the sandbox).
 fn mask_missing_protected(emitter: &mut Emitter, op: &Op) {
-    let Some(missing) = first_missing_component(&op.dest) else {
+    let Some(missing) = mount_point_for(&op.dest) else {
         return;
     };
     let Some(parent) = missing.parent() else {
         return;
     };
-    if emitter.view(parent) != View::Writable || emitter.mount_points.contains(&missing) {
+    if emitter.mount_points.contains(&missing) {
         return;
     }
-    if !host_writable(parent) {
+    if emitter.view(parent) != View::Writable || !host_writable(parent) {
+        let shared = std::fs::symlink_metadata(&missing).is_ok();
+        if shared && emitter.view(&missing) != View::Hidden {
+            emitter.push(&[os("--ro-bind"), missing.as_os_str(), missing.as_os_str()]);
+            emitter.views.push((missing, View::ReadOnly));
+        }
         return;
     }
     emitter.push(&[os("--perms"), os("555"), os("--tmpfs"), missing.as_os_str()]);

@@ -103,6 +103,7 @@ fn full_argv(policy: &SandboxPolicy, filesystem: &[OsString], cwd: &Path) -> Vec
         },
         filesystem,
         seccomp: policy.enforcement == Enforcement::Managed,
+        status_fd: true,
         cwd,
         loader_env: &[],
         command: &[OsString::from("true")],
@@ -212,6 +213,60 @@ fn workspace_write_protects_git_dir_gitdir_pointer_and_missing_codex() {
     assert!(
         !workspace.join(".codex").exists(),
         "planning creates nothing"
+    );
+}
+
+fn make_mount_point(path: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::create_dir(path).unwrap();
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(MOUNT_POINT_MODE)).unwrap();
+}
+
+/// Regression: a second run that planned while the first run's mount point existed bound it
+/// read-only without holding it; when the first run removed it, the kernel detached that bind in
+/// the second sandbox, which could then create the protected path. Another run's mount point (the
+/// path itself or an ancestor) is now planned exactly like a missing path: masked and held.
+#[test]
+fn another_runs_mount_point_is_planned_like_a_missing_path() {
+    let fixture = Fixture::new();
+    let workspace = fixture.dir("w");
+    let policy = policy(
+        &[(Path::new("/"), Access::Read), (&workspace, Access::Write)],
+        vec![WritableRoot {
+            root: workspace.clone(),
+            protected: vec![
+                protected(&workspace.join(".codex"), ProtectedKind::Metadata),
+                protected(&workspace.join("pkg/.git"), ProtectedKind::Metadata),
+            ],
+        }],
+    );
+    let missing = mounts(&policy);
+    assert_eq!(
+        missing.mount_points,
+        vec![workspace.join(".codex"), workspace.join("pkg")]
+    );
+    make_mount_point(&workspace.join(".codex"));
+    make_mount_point(&workspace.join("pkg"));
+    assert_eq!(mounts(&policy), missing);
+
+    // A user's directory, even with that mode, is bound when it is not empty.
+    fixture.file("w/.codex-user/config.toml", "");
+    std::fs::remove_dir(workspace.join(".codex")).unwrap();
+    std::fs::rename(workspace.join(".codex-user"), workspace.join(".codex")).unwrap();
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::Permissions::from_mode(MOUNT_POINT_MODE);
+        std::fs::set_permissions(workspace.join(".codex"), mode).unwrap();
+    }
+    let plan = mounts(&policy);
+    assert_eq!(plan.mount_points, vec![workspace.join("pkg")]);
+    let codex = workspace.join(".codex").into_os_string();
+    assert!(
+        plan.args
+            .windows(3)
+            .any(|window| window == [OsString::from("--ro-bind"), codex.clone(), codex.clone()]),
+        "{:?}",
+        plan.args
     );
 }
 

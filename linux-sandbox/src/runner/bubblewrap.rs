@@ -1,4 +1,5 @@
-//! Running a bubblewrap plan.
+//! Running a bubblewrap plan: exec'd directly (`exec.rs`) when the planner chose that, otherwise
+//! spawned and waited for as follows.
 //!
 //! `bwrap` gets the seccomp program on fd 3 (a pipe filled before the spawn) and reports through
 //! `--json-status-fd 4`: `{"child-pid": N, …}` once its pid-1 (which also leads the command's
@@ -7,15 +8,14 @@
 //! bwrap runs in its own process group so a terminal's Ctrl-C reaches us, not it; we forward
 //! signals to the sandbox's process group (its pid 1 ignores them, the command gets them).
 
-use std::io;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::process::ExitStatus;
 
 use crate::error::RunSandboxError;
 use crate::mount_points::{self, MountPointGuard};
-use crate::request::{BubblewrapDetails, SECCOMP_FD, STATUS_FD};
+use crate::request::{BubblewrapDetails, BubblewrapLaunch, SECCOMP_FD, STATUS_FD};
 use crate::runner::signals::{self, Signals};
-use crate::runner::{Launch, command_exists, pipe, prepare, spawn};
+use crate::runner::{Launch, command_exists, exec, fill_pipe, pipe, prepare, spawn};
 use crate::userns::UserNamespaceSysctls;
 
 /// How long to wait for the sandbox's pid namespace to die after bwrap exited before removing
@@ -26,6 +26,9 @@ pub(crate) fn run(
     launch: &Launch<'_>,
     details: BubblewrapDetails,
 ) -> Result<ExitStatus, RunSandboxError> {
+    if details.launch == BubblewrapLaunch::Exec {
+        return exec::exec(launch, &details);
+    }
     let mut guards: Vec<MountPointGuard> = Vec::new();
     for path in &details.mount_points {
         match mount_points::acquire(path) {
@@ -128,37 +131,6 @@ fn run_bwrap(
         },
         namespace,
     ))
-}
-
-/// A close-on-exec pipe already holding `bytes` (the write end is closed).
-fn fill_pipe(bytes: &[u8]) -> Result<OwnedFd, RunSandboxError> {
-    let (read, write) = pipe()?;
-    if bytes.len() > 65_536 {
-        return Err(prepare(
-            "passing the seccomp program",
-            io::Error::other("program larger than a pipe buffer"),
-        ));
-    }
-    let mut written = 0;
-    while written < bytes.len() {
-        // SAFETY: writes from a valid buffer range into a valid descriptor.
-        let result = unsafe {
-            libc::write(
-                write.as_raw_fd(),
-                bytes[written..].as_ptr().cast(),
-                bytes.len() - written,
-            )
-        };
-        if result < 0 {
-            let error = io::Error::last_os_error();
-            if error.kind() == io::ErrorKind::Interrupted {
-                continue;
-            }
-            return Err(prepare("passing the seccomp program", error));
-        }
-        written += result as usize;
-    }
-    Ok(read)
 }
 
 /// Remove the mount points once the sandbox's pid namespace is gone (its init's pidfd readable).

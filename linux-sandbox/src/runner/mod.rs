@@ -1,7 +1,9 @@
-//! [`run`]: execute a plan exactly, forward SIGHUP/SIGINT/SIGQUIT/SIGTERM to the command, wait,
-//! clean up what was created, and return the status.
+//! [`run`]: execute a plan exactly: either replace the calling process with `bwrap` (exec mode,
+//! `exec.rs`), or spawn it, forward SIGHUP/SIGINT/SIGQUIT/SIGTERM to the command, wait, clean up
+//! what was created, and return the status.
 
 mod bubblewrap;
+mod exec;
 mod landlock;
 mod signals;
 mod spawn;
@@ -18,6 +20,9 @@ use crate::error::RunSandboxError;
 use crate::request::{LinuxPlan, PlanDetails};
 
 /// Execute exactly `plan` and return the command's status.
+///
+/// When [`LinuxPlan::replaces_process`] is true (`RunMode::ExecWhenPossible` and nothing to do
+/// afterwards), this process becomes `bwrap` and the function returns only on error.
 ///
 /// Bubblewrap reports a command killed by signal N as exit code 128+N (it cannot pass the signal
 /// through), so for that backend the status holds that code; for Landlock it holds the signal.
@@ -91,6 +96,37 @@ fn high(fd: OwnedFd) -> Result<OwnedFd, RunSandboxError> {
     }
     // SAFETY: freshly created descriptor owned by nobody else.
     Ok(unsafe { OwnedFd::from_raw_fd(duplicate) })
+}
+
+/// A close-on-exec pipe already holding `bytes` (the write end is closed).
+pub(crate) fn fill_pipe(bytes: &[u8]) -> Result<OwnedFd, RunSandboxError> {
+    let (read, write) = pipe()?;
+    if bytes.len() > 65_536 {
+        return Err(prepare(
+            "passing the seccomp program",
+            io::Error::other("program larger than a pipe buffer"),
+        ));
+    }
+    let mut written = 0;
+    while written < bytes.len() {
+        // SAFETY: writes from a valid buffer range into a valid descriptor.
+        let result = unsafe {
+            libc::write(
+                write.as_raw_fd(),
+                bytes[written..].as_ptr().cast(),
+                bytes.len() - written,
+            )
+        };
+        if result < 0 {
+            let error = io::Error::last_os_error();
+            if error.kind() == io::ErrorKind::Interrupted {
+                continue;
+            }
+            return Err(prepare("passing the seccomp program", error));
+        }
+        written += result as usize;
+    }
+    Ok(read)
 }
 
 pub(crate) fn prepare(context: &'static str, source: io::Error) -> RunSandboxError {

@@ -32,7 +32,7 @@ fn check(result: libc::c_int) -> io::Result<()> {
 }
 
 /// Descriptors >= 3 open without close-on-exec in this process (they would be inherited).
-fn inheritable_descriptors() -> Vec<RawFd> {
+pub(crate) fn inheritable_descriptors() -> Vec<RawFd> {
     let is_inheritable = |fd: RawFd| {
         // SAFETY: F_GETFD on any number only reads descriptor flags (EBADF when closed).
         let flags = unsafe { libc::fcntl(fd, libc::F_GETFD) };
@@ -50,32 +50,57 @@ fn inheritable_descriptors() -> Vec<RawFd> {
     }
 }
 
+/// `launch` as the C strings and NULL-terminated pointer arrays `posix_spawn`/`execve` take.
+pub(crate) struct CLaunch {
+    pub program: CString,
+    pub cwd: CString,
+    /// Owners of the strings `argv`/`envp` point into (their heap buffers never move).
+    _strings: Vec<CString>,
+    pub argv: Vec<*mut libc::c_char>,
+    pub envp: Vec<*mut libc::c_char>,
+}
+
+impl CLaunch {
+    pub(crate) fn new(launch: &Launch<'_>) -> io::Result<CLaunch> {
+        let mut strings: Vec<CString> = Vec::with_capacity(launch.argv.len() + launch.env.len());
+        for arg in launch.argv {
+            strings.push(c_string(arg)?);
+        }
+        for (name, value) in launch.env {
+            let mut pair = Vec::with_capacity(name.len() + value.len() + 1);
+            pair.extend_from_slice(name.as_bytes());
+            pair.push(b'=');
+            pair.extend_from_slice(value.as_bytes());
+            strings.push(
+                CString::new(pair).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?,
+            );
+        }
+        let pointer = |string: &CString| string.as_ptr().cast_mut();
+        let (argv, envp) = strings.split_at(launch.argv.len());
+        let argv = argv
+            .iter()
+            .map(pointer)
+            .chain([std::ptr::null_mut()])
+            .collect();
+        let envp = envp
+            .iter()
+            .map(pointer)
+            .chain([std::ptr::null_mut()])
+            .collect();
+        Ok(CLaunch {
+            program: c_string(launch.program.as_os_str())?,
+            cwd: c_string(launch.cwd.as_os_str())?,
+            _strings: strings,
+            argv,
+            envp,
+        })
+    }
+}
+
 /// Spawn `launch` in its own process group with an empty signal mask, default SIGPIPE, and
 /// `mappings` (source → target descriptor) applied.
 pub(crate) fn spawn(launch: &Launch<'_>, mappings: &[(RawFd, RawFd)]) -> io::Result<SpawnedChild> {
-    let program = c_string(launch.program.as_os_str())?;
-    let argv: Vec<CString> = launch
-        .argv
-        .iter()
-        .map(|arg| c_string(arg))
-        .collect::<io::Result<_>>()?;
-    let envp: Vec<CString> = launch
-        .env
-        .iter()
-        .map(|(name, value)| {
-            let mut pair = name.as_bytes().to_vec();
-            pair.push(b'=');
-            pair.extend_from_slice(value.as_bytes());
-            CString::new(pair).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))
-        })
-        .collect::<io::Result<_>>()?;
-    let cwd = c_string(launch.cwd.as_os_str())?;
-    let mut argv_pointers: Vec<*mut libc::c_char> =
-        argv.iter().map(|arg| arg.as_ptr().cast_mut()).collect();
-    argv_pointers.push(std::ptr::null_mut());
-    let mut envp_pointers: Vec<*mut libc::c_char> =
-        envp.iter().map(|pair| pair.as_ptr().cast_mut()).collect();
-    envp_pointers.push(std::ptr::null_mut());
+    let c_launch = CLaunch::new(launch)?;
     let targets: Vec<RawFd> = mappings.iter().map(|(_, target)| *target).collect();
     let to_close: Vec<RawFd> = inheritable_descriptors()
         .into_iter()
@@ -105,8 +130,10 @@ pub(crate) fn spawn(launch: &Launch<'_>, mappings: &[(RawFd, RawFd)]) -> io::Res
                 libc::posix_spawn_file_actions_adddup2(&mut actions, *source, *target)
             })?;
         }
-        // SAFETY: `actions` is initialised and `cwd` outlives the spawn.
-        check(unsafe { libc::posix_spawn_file_actions_addchdir_np(&mut actions, cwd.as_ptr()) })?;
+        // SAFETY: `actions` is initialised and `c_launch.cwd` outlives the spawn.
+        check(unsafe {
+            libc::posix_spawn_file_actions_addchdir_np(&mut actions, c_launch.cwd.as_ptr())
+        })?;
         // SAFETY: empty sets on valid storage.
         let mut empty: libc::sigset_t = unsafe { std::mem::zeroed() };
         // SAFETY: as above.
@@ -138,11 +165,11 @@ pub(crate) fn spawn(launch: &Launch<'_>, mappings: &[(RawFd, RawFd)]) -> io::Res
         check(unsafe {
             libc::posix_spawn(
                 &mut pid,
-                program.as_ptr(),
+                c_launch.program.as_ptr(),
                 &actions,
                 &attributes,
-                argv_pointers.as_ptr(),
-                envp_pointers.as_ptr(),
+                c_launch.argv.as_ptr(),
+                c_launch.envp.as_ptr(),
             )
         })?;
         Ok(pid)

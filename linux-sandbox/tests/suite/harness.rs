@@ -204,23 +204,7 @@ impl Fixture {
     }
 
     pub fn as_user(&self, program: &str, args: &[OsString]) -> Command {
-        let mut command = match self.user {
-            User::Root => {
-                let mut command = Command::new(program);
-                command.args(args);
-                command
-            }
-            User::Nobody => {
-                let mut command = Command::new("setpriv");
-                command
-                    .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
-                    .arg(program)
-                    .args(args);
-                command
-            }
-        };
-        command.env_clear().stdin(Stdio::null());
-        command
+        command_as(self.user, program, args)
     }
 
     /// Files outside the writable area plus the protected metadata, with their contents.
@@ -259,6 +243,27 @@ impl Fixture {
         }
         entries
     }
+}
+
+/// `program args` as `user` (uid 65534 through `setpriv`), with an empty environment.
+pub fn command_as(user: User, program: &str, args: &[OsString]) -> Command {
+    let mut command = match user {
+        User::Root => {
+            let mut command = Command::new(program);
+            command.args(args);
+            command
+        }
+        User::Nobody => {
+            let mut command = Command::new("setpriv");
+            command
+                .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+                .arg(program)
+                .args(args);
+            command
+        }
+    };
+    command.env_clear().stdin(Stdio::null());
+    command
 }
 
 fn rule(path: &Path, access: Access) -> PathRule {

@@ -5,7 +5,7 @@ use std::ffi::OsString;
 use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 
-use codex_linux_sandbox::{LinuxBackend, SandboxRequest, plan, run};
+use codex_linux_sandbox::{LinuxBackend, RunMode, SandboxRequest, plan, run};
 use codex_sandboxing::NetworkAccess;
 
 use super::harness::{Backend, Fixture, User};
@@ -36,6 +36,7 @@ fn plan_then_run_enforces_the_workspace_policy() {
         cwd: &fixture.work,
         env: &env,
         backend: LinuxBackend::Bubblewrap,
+        run_mode: RunMode::SpawnAndWait,
     };
     let plan = plan(&request).unwrap();
     assert_eq!(plan.backend_name(), "bubblewrap");
@@ -70,6 +71,7 @@ fn landlock_plan_is_the_command_itself() {
         cwd: &fixture.work,
         env: &env,
         backend: LinuxBackend::Landlock,
+        run_mode: RunMode::SpawnAndWait,
     };
     let plan = plan(&request).unwrap();
     assert_eq!(plan.backend_name(), "landlock");
@@ -96,6 +98,7 @@ fn loader_variables_reach_the_command_through_setenv() {
         cwd: &fixture.work,
         env: &env,
         backend: LinuxBackend::Bubblewrap,
+        run_mode: RunMode::SpawnAndWait,
     };
     let plan = plan(&request).unwrap();
     let position = plan.argv.iter().position(|arg| arg == "--setenv").unwrap();
@@ -199,4 +202,119 @@ fn a_user_directory_that_appears_is_never_removed() {
         std::fs::read_to_string(fixture.work.join(".codex/config.toml")).unwrap(),
         "model = \"x\"\n"
     );
+}
+
+/// The planner decides the launch up front (the argv differs): exec only when the caller allows
+/// it and nothing has to happen after bwrap (no mount point to remove).
+#[test]
+fn the_plan_execs_bwrap_only_when_nothing_happens_afterwards() {
+    let fixture = Fixture::new(User::Root);
+    let env = env(&fixture);
+    let command = sh("true");
+    let status_fd = OsString::from("--json-status-fd");
+    let no_mount_points = fixture.landlock_policy(NetworkAccess::Restricted);
+    let with_mount_points = fixture.workspace_policy(NetworkAccess::Restricted);
+    for (policy, run_mode, exec) in [
+        (&no_mount_points, RunMode::ExecWhenPossible, true),
+        (&no_mount_points, RunMode::SpawnAndWait, false),
+        (&with_mount_points, RunMode::ExecWhenPossible, false),
+    ] {
+        let request = SandboxRequest {
+            policy,
+            command: &command,
+            cwd: &fixture.work,
+            env: &env,
+            backend: LinuxBackend::Bubblewrap,
+            run_mode,
+        };
+        let plan = plan(&request).unwrap();
+        assert_eq!(plan.replaces_process(), exec, "{run_mode:?}");
+        assert_eq!(plan.argv.contains(&status_fd), !exec, "{:?}", plan.argv);
+    }
+}
+
+/// The helper execs bwrap for a plan without mount points: exit codes stay the command's (128+N
+/// for a signal, 127 for a missing command) and descriptors it inherited never reach the sandbox.
+#[test]
+fn exec_mode_keeps_exit_codes_and_closes_inherited_descriptors() {
+    let fixture = Fixture::new(User::Root);
+    let policy = fixture.landlock_policy(NetworkAccess::Restricted);
+    let helper = env!("CARGO_BIN_EXE_codex-linux-sandbox");
+    let run = |command: Vec<OsString>| {
+        let mut args: Vec<OsString> = vec![
+            "-c".into(),
+            "exec 7</etc/hostname 8<. \"$0\" \"$@\"".into(),
+            helper.into(),
+            "--policy".into(),
+            policy.to_json().into(),
+            "--cwd".into(),
+            fixture.work.clone().into(),
+            "--".into(),
+        ];
+        args.extend(command);
+        fixture
+            .as_user("/bin/sh", &args)
+            .envs(fixture.env())
+            .output()
+            .unwrap()
+    };
+    let output = run(sh("ls /proc/self/fd; exit 7"));
+    assert_eq!(output.status.code(), Some(7));
+    // 0-2, plus the descriptor `ls` opened on the directory.
+    assert_eq!(String::from_utf8_lossy(&output.stdout), "0\n1\n2\n3\n");
+    let output = run(sh("kill -TERM $$"));
+    assert_eq!(output.status.code(), Some(128 + 15));
+    let output = run(vec!["no-such-command-xyz".into()]);
+    assert_eq!(output.status.code(), Some(127));
+    assert_eq!(
+        String::from_utf8_lossy(&output.stderr),
+        "error: command not found: `no-such-command-xyz`\n\nhint: check the spelling and that the command is on PATH\n"
+    );
+}
+
+/// In exec mode a signal to the caller reaches bwrap itself, which dies of it; with
+/// `--die-with-parent` the whole sandbox is killed with it: nothing keeps running.
+#[test]
+fn exec_mode_a_signal_to_the_caller_ends_the_whole_sandbox() {
+    let fixture = Fixture::new(User::Root);
+    let policy = fixture.landlock_policy(NetworkAccess::Restricted);
+    let helper = env!("CARGO_BIN_EXE_codex-linux-sandbox");
+    let alive = fixture.tmp.join("alive");
+    let mut args: Vec<OsString> = vec![
+        "--policy".into(),
+        policy.to_json().into(),
+        "--cwd".into(),
+        fixture.work.clone().into(),
+        "--".into(),
+    ];
+    args.extend(sh(
+        "trap 'echo got-term' TERM; (while :; do echo x >> \"$TMPDIR/alive\"; sleep 0.02; done) & while [ ! -e \"$TMPDIR/alive\" ]; do sleep 0.01; done; echo ready; wait",
+    ));
+    let mut child = fixture
+        .as_user(helper, &args)
+        .envs(fixture.env())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    assert_eq!(lines.next().unwrap().unwrap(), "ready");
+    // SAFETY: kill has no memory effects.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGTERM) }, 0);
+    let status = child.wait().unwrap();
+    use std::os::unix::process::ExitStatusExt;
+    assert_eq!(
+        status.signal(),
+        Some(libc::SIGTERM),
+        "bwrap itself died of it"
+    );
+    assert!(
+        lines.next().is_none(),
+        "the command got SIGKILL, not SIGTERM"
+    );
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let before = std::fs::read(&alive).unwrap_or_default().len();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let after = std::fs::read(&alive).unwrap_or_default().len();
+    assert!(before > 0, "the background loop ran");
+    assert_eq!(before, after, "nothing of the sandbox keeps running");
 }

@@ -3,3 +3,4 @@ mod canary;
 mod harness;
 mod library;
 mod positive;
+mod shared_tmp;
