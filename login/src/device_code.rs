@@ -123,7 +123,8 @@ impl AuthManager {
         let interval = poll_interval(user_code.interval);
         on_prompt(&DeviceCodePrompt {
             verification_url: format!("{issuer}/codex/device"),
-            user_code: user_code.user_code.clone(),
+            // Printed on the terminal: filtered like any other text from a server.
+            user_code: crate::http::printable(&user_code.user_code),
         });
 
         let deadline = Instant::now() + DEVICE_AUTH_TIMEOUT;
@@ -211,7 +212,7 @@ mod tests {
         let issuer = TestServer::start(move |request| match request.path.as_str() {
             "/api/accounts/deviceauth/usercode" => (
                 200,
-                r#"{"device_auth_id":"d","user_code":"U","interval":"0"}"#.to_string(),
+                r#"{"device_auth_id":"d","user_code":"U\u001b[2J","interval":"0"}"#.to_string(),
             ),
             _ if polls.fetch_add(1, Ordering::SeqCst) < 2 => (403, String::new()),
             _ => (500, r#"{"error":"stop"}"#.to_string()),
@@ -219,9 +220,11 @@ mod tests {
         let home = tempfile::tempdir().unwrap();
         let mut settings = AuthSettings::new(home.path().to_path_buf(), AuthEnvironment::default());
         settings.issuer = issuer.url.clone();
+        let mut shown = String::new();
         let error = AuthManager::new(settings)
-            .login_with_device_code(|_| {})
+            .login_with_device_code(|prompt| shown = prompt.user_code.clone())
             .unwrap_err();
+        assert_eq!(shown, "U [2J");
         assert!(
             matches!(error, DeviceCodeError::PollStatus { status: 500, .. }),
             "{error:?}"

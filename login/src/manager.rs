@@ -330,9 +330,7 @@ impl AuthManager {
             Ok(None) => {}
             Err(error) => login_log(format_args!("could not read stored credentials: {error}")),
         }
-        let removed = self.store.delete_everywhere(&lock);
-        drop(lock);
-        removed
+        self.store.delete_everywhere(&lock)
     }
 }
 

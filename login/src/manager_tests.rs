@@ -148,6 +148,17 @@ fn device_login_deletes_malformed_auth_json() {
     assert!(!path.exists());
 }
 
+/// If a login that should have stopped starts listening after all, end it (instead of waiting
+/// 15 minutes for a callback) so the test fails quickly.
+fn cancel(port: u16) {
+    std::thread::spawn(move || {
+        use std::io::Write;
+        if let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", port)) {
+            let _ = stream.write_all(b"GET /cancel HTTP/1.1\r\n\r\n");
+        }
+    });
+}
+
 /// Regression: same for the browser flow (a cancelled login destroyed the file).
 #[test]
 fn browser_login_deletes_malformed_auth_json() {
@@ -159,7 +170,12 @@ fn browser_login_deletes_malformed_auth_json() {
         settings.environment.browser = Some("/nonexistent/browser".into());
     });
     let mut listened = false;
-    let error = manager.login_with_browser(|_| listened = true).unwrap_err();
+    let error = manager
+        .login_with_browser(|login| {
+            listened = true;
+            cancel(login.port);
+        })
+        .unwrap_err();
     assert!(
         matches!(
             error,
@@ -184,7 +200,9 @@ fn browser_login_keeps_a_symlinked_auth_json() {
         settings.environment.login_port = Some(0);
         settings.environment.browser = Some("/nonexistent/browser".into());
     });
-    let error = manager.login_with_browser(|_| {}).unwrap_err();
+    let error = manager
+        .login_with_browser(|login| cancel(login.port))
+        .unwrap_err();
     assert!(
         error.to_string().ends_with(
             "it is a symbolic link (refusing to follow it; replace it with a regular file)"

@@ -270,6 +270,84 @@ fn malformed_auth_json_is_an_error_and_is_not_overwritten() {
     assert_eq!(unchanged, "{\"OPENAI_API_KEY\": \"sk-secret-value\",");
 }
 
+/// Regression: browser and device-code login cleared the stored credentials before signing in,
+/// so a cancelled or failed login deleted a malformed (hand-edited) auth.json.
+#[test]
+fn login_deletes_malformed_auth_json_before_signing_in() {
+    let env = TestEnv::new();
+    let original = "{\"OPENAI_API_KEY\": \"sk-secret-value\",";
+    env.write("home/.codex/auth.json", original);
+    let path = env.codex_home().join("auth.json");
+    let problem = format!(
+        "`{}` is not a valid auth file (unexpected end of file at line 1 column 37); fix it or run `codex logout` to remove it",
+        path.display()
+    );
+    let issuer = MockIssuer::start();
+    let output = run(&mut env.codex([
+        "login",
+        "--device-auth",
+        "--experimental_issuer",
+        &issuer.url,
+    ]));
+    assert_eq!(
+        (code(&output), stderr(&output)),
+        (1, format!("Error logging in with device code: {problem}\n"))
+    );
+    assert!(
+        issuer
+            .requests("/api/accounts/deviceauth/usercode")
+            .is_empty()
+    );
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), original);
+
+    let port = free_port();
+    let (child, url_file) = spawn_browser_login(&env, &issuer, port, free_port(), &[]);
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(
+        (code(&output), stderr(&output)),
+        (1, format!("Error logging in: {problem}\n"))
+    );
+    assert!(!url_file.exists(), "no browser was opened");
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), original);
+
+    // `codex logout`, which the message suggests, still removes it.
+    let output = run(&mut env.codex(["logout"]));
+    assert_eq!(
+        (code(&output), stderr(&output)),
+        (0, "Successfully logged out\n".to_string())
+    );
+    assert!(!path.exists());
+}
+
+/// Regression: the login log was opened through a symbolic link (and the target chmod'ed to
+/// 0600 and appended to).
+#[test]
+fn login_log_follows_symlink() {
+    use std::os::unix::fs::PermissionsExt;
+    let env = TestEnv::new();
+    let victim = env.write("victim.txt", "original\n");
+    std::fs::set_permissions(&victim, std::fs::Permissions::from_mode(0o644)).unwrap();
+    std::fs::create_dir_all(env.codex_home().join("log")).unwrap();
+    let log = env.codex_home().join("log/codex-login.log");
+    std::os::unix::fs::symlink(&victim, &log).unwrap();
+    let output = run(&mut env.codex(["logout"]));
+    assert_eq!(
+        (code(&output), stderr(&output)),
+        (
+            0,
+            format!(
+                "Warning: failed to open login log: `{}`: it is a symbolic link (refusing to follow it; replace it with a regular file)\nNot logged in\n",
+                log.display()
+            )
+        )
+    );
+    assert_eq!(
+        std::fs::metadata(&victim).unwrap().permissions().mode() & 0o777,
+        0o644
+    );
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "original\n");
+}
+
 #[test]
 fn login_with_access_token_verifies_the_jwt_against_the_jwks() {
     let env = TestEnv::new();
@@ -379,7 +457,13 @@ fn end_to_end_browser_login_persists_auth_json() {
     let pages = browse(&auth_url);
     let output = child.wait_with_output().unwrap();
     assert_eq!(code(&output), 0, "{}", stderr(&output));
-    assert!(stderr(&output).ends_with("Successfully logged in\n"));
+    assert!(
+        stderr(&output).ends_with(
+            "\nSigned in as `user@example.com` (workspace `org_a`, plan `pro`). If this is not your account, run `codex logout`.\nSuccessfully logged in\n"
+        ),
+        "{}",
+        stderr(&output)
+    );
     assert!(stderr(&output).contains(&auth_url));
 
     let (_, query) = auth_url.split_once('?').unwrap();
@@ -574,7 +658,7 @@ fn device_code_login_polls_until_authorized_and_persists() {
         ));
     assert_eq!(code(&output), 0, "{}", stderr(&output));
     let expected_prompt = format!(
-        "\nWelcome to Codex [v{}]\nOpenAI's command-line coding agent\n\nFollow these steps to sign in with ChatGPT using device code authorization:\n\n1. Open this link in your browser and sign in to your account\n   {}/codex/device\n\n2. Enter this one-time code (expires in 15 minutes)\n   ABCD-1234\n\nDevice codes are a common phishing target. Never share this code.\nSuccessfully logged in\n",
+        "\nWelcome to Codex [v{}]\nOpenAI's command-line coding agent\n\nFollow these steps to sign in with ChatGPT using device code authorization:\n\n1. Open this link in your browser and sign in to your account\n   {}/codex/device\n\n2. Enter this one-time code (expires in 15 minutes)\n   ABCD-1234\n\nDevice codes are a common phishing target. Never share this code.\nSigned in as `user@example.com` (workspace `org_dev`, plan `pro`). If this is not your account, run `codex logout`.\nSuccessfully logged in\n",
         env!("CARGO_PKG_VERSION"),
         issuer.url
     );
