@@ -369,8 +369,10 @@ fn run_linux(
         cwd: &config.cwd,
         env,
         backend,
-        // This process only waits for the command: `bwrap` may replace it.
-        run_mode: RunMode::ExecWhenPossible,
+        // Not `ExecWhenPossible`: replacing this process with `bwrap` saves about half a
+        // millisecond, but then a signal sent to `codex` kills bwrap and the command only gets
+        // SIGKILL (from `--die-with-parent`). Waiting lets us forward the signal itself.
+        run_mode: RunMode::SpawnAndWait,
     };
     let plan = codex_linux_sandbox::plan(&request).map_err(|error| {
         let hint = error.hint();

@@ -207,6 +207,38 @@ fn exit_codes_mirror_the_child() {
 }
 
 #[test]
+fn signals_sent_to_codex_reach_the_command() {
+    use std::io::{BufRead, BufReader};
+    let env = TestEnv::new();
+    let mut child = env
+        .codex([
+            "sandbox",
+            "--",
+            "sh",
+            "-c",
+            "trap 'echo got-term; exit 3' TERM; echo ready; while :; do sleep 0.05; done",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    stdout.read_line(&mut line).unwrap();
+    assert_eq!(line, "ready\n");
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stdout, &mut rest).unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(rest, "got-term\n", "{}", stderr(&output));
+    assert_eq!(code(&output), 3, "{}", stderr(&output));
+}
+
+#[test]
 fn a_missing_command_exits_127_with_one_line() {
     let env = TestEnv::new();
     let output = run(env.codex(["sandbox", "--", "no-such-command-xyz", "arg"]));
