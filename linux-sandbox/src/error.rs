@@ -11,22 +11,7 @@ const LEGACY_HINT: &str =
     "or opt into the legacy Landlock backend with `-c use_legacy_landlock=true`";
 
 /// How a path is enforced (in [`PlanSandboxError::CrossesWritableSymlink`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PathRole {
-    ReadOnly,
-    DenyRead,
-    Writable,
-}
-
-impl std::fmt::Display for PathRole {
-    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        formatter.write_str(match self {
-            PathRole::ReadOnly => "read-only",
-            PathRole::DenyRead => "deny-read",
-            PathRole::Writable => "writable",
-        })
-    }
-}
+pub use codex_sandboxing::PathRole;
 
 /// Building a [`LinuxPlan`](crate::LinuxPlan) failed: nothing was started.
 #[derive(Debug, thiserror::Error)]

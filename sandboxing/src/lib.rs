@@ -10,6 +10,7 @@ pub mod seatbelt;
 pub use policy::Access;
 pub use policy::Enforcement;
 pub use policy::NetworkAccess;
+pub use policy::PathRole;
 pub use policy::PathRule;
 pub use policy::ProtectedKind;
 pub use policy::ProtectedPath;

@@ -44,6 +44,25 @@ impl Access {
     }
 }
 
+/// How a path is enforced, in error messages of every backend (`cannot enforce sandbox <role>
+/// path …`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PathRole {
+    ReadOnly,
+    DenyRead,
+    Writable,
+}
+
+impl std::fmt::Display for PathRole {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str(match self {
+            PathRole::ReadOnly => "read-only",
+            PathRole::DenyRead => "deny-read",
+            PathRole::Writable => "writable",
+        })
+    }
+}
+
 /// One filesystem rule on an absolute path (and everything below it, unless a more specific rule
 /// says otherwise).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

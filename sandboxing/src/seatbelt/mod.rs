@@ -212,24 +212,8 @@ impl SeatbeltPlanError {
     }
 }
 
-/// How a path is enforced (in [`SeatbeltPlanError::CrossesWritableSymlink`]); the same words as
-/// the Linux sandbox's messages.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PathRole {
-    ReadOnly,
-    DenyRead,
-    Writable,
-}
-
-impl std::fmt::Display for PathRole {
-    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        formatter.write_str(match self {
-            PathRole::ReadOnly => "read-only",
-            PathRole::DenyRead => "deny-read",
-            PathRole::Writable => "writable",
-        })
-    }
-}
+/// How a path is enforced (in [`SeatbeltPlanError::CrossesWritableSymlink`]).
+pub use crate::PathRole;
 
 /// The per-user cache directory (`confstr(_CS_DARWIN_USER_CACHE_DIR)`, under `/var/folders`) on
 /// macOS; `None` on every other OS, where the plan is only ever printed.
