@@ -4,32 +4,8 @@ use std::fmt;
 
 use toml::Value;
 
-/// Legacy `sandbox_mode`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SandboxMode {
-    ReadOnly,
-    WorkspaceWrite,
-    DangerFullAccess,
-}
-
-impl SandboxMode {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SandboxMode::ReadOnly => "read-only",
-            SandboxMode::WorkspaceWrite => "workspace-write",
-            SandboxMode::DangerFullAccess => "danger-full-access",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<SandboxMode> {
-        match text {
-            "read-only" => Some(SandboxMode::ReadOnly),
-            "workspace-write" => Some(SandboxMode::WorkspaceWrite),
-            "danger-full-access" => Some(SandboxMode::DangerFullAccess),
-            _ => None,
-        }
-    }
-}
+/// Legacy `sandbox_mode` (shared with the approval presets).
+pub use codex_utils_approval_presets::SandboxMode;
 
 /// The `granular` form of `approval_policy`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

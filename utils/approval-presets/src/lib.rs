@@ -56,6 +56,16 @@ impl SandboxMode {
     }
 
     /// The built-in permission profile with the same meaning.
+    /// Parse a `sandbox_mode` value (`read-only`, `workspace-write`, `danger-full-access`).
+    pub fn parse(text: &str) -> Option<SandboxMode> {
+        match text {
+            "read-only" => Some(SandboxMode::ReadOnly),
+            "workspace-write" => Some(SandboxMode::WorkspaceWrite),
+            "danger-full-access" => Some(SandboxMode::DangerFullAccess),
+            _ => None,
+        }
+    }
+
     pub fn builtin_permission_profile(self) -> &'static str {
         match self {
             SandboxMode::ReadOnly => ":read-only",
