@@ -21,6 +21,7 @@ pub use jwt::RawJwt;
 pub use jwt::base64url_decode;
 pub use jwt::base64url_encode;
 pub use plan::PlanType;
+pub use text::printable;
 pub use verify::AGENT_IDENTITY_AUDIENCE;
 pub use verify::AGENT_IDENTITY_ISSUER;
 pub use verify::AgentIdentityJwtError;

@@ -1,13 +1,12 @@
 //! Text from a token or a JWKS document, made safe to print in an error message.
 //!
-//! The same filter as `codex-login`'s (this crate sits below it and has no dependency to share
-//! it from): control characters (C0, DEL, C1 — so no terminal escape sequence survives) and
+//! Shared with `codex-login` (re-exported as `codex_agent_identity::printable`): control characters (C0, DEL, C1 — so no terminal escape sequence survives) and
 //! bidirectional-override marks become spaces, at most 200 characters are kept, and the ends
 //! are trimmed.
 
 const MAX_PRINTABLE_CHARS: usize = 200;
 
-pub(crate) fn printable(text: &str) -> String {
+pub fn printable(text: &str) -> String {
     let line: String = text
         .chars()
         .map(|c| if is_unsafe_char(c) { ' ' } else { c })

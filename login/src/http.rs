@@ -190,25 +190,9 @@ pub(crate) fn error_summary(body: &[u8], secrets: &[&Secret]) -> String {
     printable(&text)
 }
 
-/// Longest untrusted text shown, in characters.
-const MAX_PRINTABLE_CHARS: usize = 200;
-
-/// Text from a server or a token, made safe to print: control characters (C0, DEL, C1 — so no
-/// terminal escape sequence survives) and bidirectional-override marks become spaces, at most
-/// 200 characters are kept, and the ends are trimmed.
-pub(crate) fn printable(text: &str) -> String {
-    let line: String = text
-        .chars()
-        .map(|c| if is_unsafe_char(c) { ' ' } else { c })
-        .take(MAX_PRINTABLE_CHARS)
-        .collect();
-    line.trim().to_string()
-}
-
-fn is_unsafe_char(c: char) -> bool {
-    c.is_control()
-        || matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
-}
+/// Text from a server or a token, made safe to print (control characters and bidi marks become
+/// spaces, at most 200 characters).
+pub(crate) use codex_agent_identity::printable;
 
 /// The lower-cased error code of an OAuth error body: `error.code`, `error` (string) or `code`.
 pub(crate) fn error_code(body: &[u8]) -> Option<String> {
