@@ -190,7 +190,7 @@ fn run(
         .into());
     }
     if platform == Platform::Windows {
-        return Err(CliError::new("Windows sandbox is only available on Windows").into());
+        return Err(windows_unavailable());
     }
     let config = load_sandbox_config(&shared, &options)?;
     for warning in &config.warnings {
@@ -206,10 +206,14 @@ fn run(
     match platform {
         Platform::Linux => run_linux(&config, &policy, &command, &env, options.dry_run),
         Platform::Macos => run_macos(&config, &policy, &command, &env, &options),
-        Platform::Windows => {
-            Err(CliError::new("Windows sandbox is only available on Windows").into())
-        }
+        Platform::Windows => Err(windows_unavailable()),
     }
+}
+
+/// The Windows restricted-token backend is not built yet; it is refused before any
+/// configuration work.
+fn windows_unavailable() -> anyhow::Error {
+    CliError::new("Windows sandbox is only available on Windows").into()
 }
 
 /// Upstream §1.3: `-P` injects `default_permissions`; with `-P`, managed requirements are ignored
