@@ -28,7 +28,7 @@ use landlock::{
 use crate::error::{PlanSandboxError, RunSandboxError};
 use crate::planner::Common;
 use crate::request::{LandlockDetails, LandlockRuleset, LinuxPlan, PlanDetails, SandboxRequest};
-use crate::seccomp::{self, NetworkRules};
+use crate::seccomp::{self, MetadataRules, NetworkRules, ProgramKind};
 
 /// Device files a command needs read-write even without write access to `/dev`.
 const DEVICES: &[&str] = &[
@@ -162,6 +162,23 @@ pub(crate) fn details(
             .chain(policy.writable_roots.iter().map(|root| root.root.clone()))
             .collect(),
     );
+    // Landlock has no rights for inode metadata (mode, owner, timestamps, xattrs, flags): with
+    // nothing writable the seccomp program denies those calls outright; with writable roots below
+    // `/` it cannot tell the roots from the rest, so such plans are refused.
+    let full_write = writable.iter().any(|path| path == Path::new("/"));
+    if let Some(root) = writable.first()
+        && !full_write
+    {
+        return Err(cannot(format!(
+            "cannot keep `chmod`, `chown`, timestamp and extended-attribute changes inside the writable root `{}`: Landlock has no rights for them, so they would reach every file the user owns",
+            root.display()
+        )));
+    }
+    let metadata = if writable.is_empty() {
+        MetadataRules::DenyChanges
+    } else {
+        MetadataRules::Allow
+    };
     let denied = policy
         .denied_paths()
         .map(Path::to_path_buf)
@@ -192,7 +209,10 @@ pub(crate) fn details(
             scope: abi >= 6,
             allowed_unix_sockets: allow_unix.then(|| policy.unix_sockets.clone()),
         }),
-        seccomp: Some(seccomp::program(rules)?),
+        seccomp: Some(seccomp::program(ProgramKind {
+            network: rules,
+            metadata,
+        })?),
     })
 }
 

@@ -95,7 +95,7 @@ mod linux {
     use crate::request::{
         BubblewrapDetails, BubblewrapLaunch, LinuxPlan, PlanDetails, RunMode, SandboxRequest,
     };
-    use crate::seccomp::{self, NetworkRules};
+    use crate::seccomp::{self, MetadataRules, NetworkRules, ProgramKind};
     use crate::userns::UserNamespaceSysctls;
 
     pub(super) fn bubblewrap(
@@ -136,7 +136,10 @@ mod linux {
                 (true, false) => NetworkRules::Restricted,
                 (true, true) => NetworkRules::AllowUnixSockets,
             };
-            Some(seccomp::program(rules)?)
+            Some(seccomp::program(ProgramKind {
+                network: rules,
+                metadata: MetadataRules::Allow,
+            })?)
         } else {
             None
         };

@@ -13,20 +13,32 @@
 //! same (a number without a rule is allowed by the body's default action; tested below with an
 //! interpreter over every number and the interesting arguments).
 //!
-//! Always denied: `io_uring_*` (it can open sockets and files without the filtered syscalls),
-//! `ptrace`, `process_vm_readv/writev`, the kernel keyring (`add_key`, `keyctl`, `request_key`:
-//! the user's session keyring may hold credentials), `clone`/`unshare` with `CLONE_NEWUSER`, and
-//! `ioctl(TIOCSTI)` / `ioctl(TIOCLINUX)` (compared on the low 32 bits only, as the kernel does, so
-//! `TIOCSTI | 1 << 32` is caught too: CVE-2019-10063).
+//! Always denied (`EPERM`): `io_uring_*` (it can open sockets and files without the filtered
+//! syscalls), `ptrace`, `process_vm_readv/writev`, the kernel keyring (`add_key`, `keyctl`,
+//! `request_key`: the user's session keyring may hold credentials), `clone`/`unshare` with
+//! `CLONE_NEWUSER`, `ioctl(TIOCSTI)` / `ioctl(TIOCLINUX)` (compared on the low 32 bits only, as the
+//! kernel does, so `TIOCSTI | 1 << 32` is caught too: CVE-2019-10063), and every way to give a
+//! file the setuid or setgid bit: `chmod`, `fchmod`, `fchmodat`, `fchmodat2` with `S_ISUID` or
+//! `S_ISGID` in the mode, `open`/`openat`/`creat` creating a file (`O_CREAT` or `O_TMPFILE`) with
+//! such a mode, `mknod`/`mknodat`/`mkdir`/`mkdirat` with one (a setuid-root binary left in a
+//! writable root would let any local user become root). `openat2` answers `ENOSYS` like `clone3`
+//! (its mode sits in a struct the filter cannot read; libc falls back to `openat`).
 //!
-//! Network restricted: `socket`/`socketpair` only for `AF_UNIX`, and not `SOCK_DGRAM` (a datagram
-//! socket can address a host socket with `sendmsg`, whose address the filter cannot read);
-//! `connect`, `bind`, `listen`, `accept`, `accept4`, `sendmmsg`, `recvmmsg` and `sendto` with an
-//! address are denied. `send()` (= `sendto` without address), `sendmsg` on stream sockets and
-//! `recvfrom` keep `socketpair` IPC working.
+//! Network restricted: `socket`/`socketpair` only for `AF_UNIX` with type `SOCK_STREAM` or
+//! `SOCK_SEQPACKET` (the type compared with its flag bits masked off). Every other type is a
+//! datagram socket (`SOCK_RAW` on `AF_UNIX` is one), which can address a host socket with
+//! `sendmsg`, whose address the filter cannot read; stream and seqpacket sockets ignore an
+//! address on a connected socket. `connect`, `bind`, `listen`, `accept`, `accept4`, `sendmmsg`,
+//! `recvmmsg` and `sendto` with an address are denied. `send()` (= `sendto` without address),
+//! `sendmsg` and `recvfrom` keep `socketpair` IPC working.
 //! Network restricted with allowed unix socket paths: only `AF_UNIX` sockets; everything else on
 //! them is allowed (the other host sockets are masked in the filesystem instead).
 //! Network enabled: only `AF_VSOCK` (a bridge to hypervisor services) is denied.
+//!
+//! Metadata (Landlock backend without writable roots, [`MetadataRules::DenyChanges`]): Landlock
+//! has no rights for `chmod`, `chown`, timestamps, extended attributes or inode flags, so with
+//! nothing writable these calls are denied outright (`chmod`/`chown`/`utime*`/`*xattr*`/
+//! `file_setattr`, `ioctl` `FS_IOC_SETFLAGS`/`FS_IOC_FSSETXATTR`).
 
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
@@ -44,6 +56,22 @@ pub(crate) enum NetworkRules {
     Restricted,
     AllowUnixSockets,
     Enabled,
+}
+
+/// Whether inode metadata changes (mode, owner, times, xattrs, flags) are denied outright.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum MetadataRules {
+    /// Allowed (the filesystem view decides: bubblewrap's read-only mounts refuse them).
+    Allow,
+    /// Denied everywhere (Landlock backend with nothing writable: Landlock cannot see them).
+    DenyChanges,
+}
+
+/// Which program to build.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ProgramKind {
+    pub network: NetworkRules,
+    pub metadata: MetadataRules,
 }
 
 const TIOCSTI: u64 = 0x5412;
@@ -66,16 +94,27 @@ const ARCH: (TargetArch, u32) = (TargetArch::x86_64, 0xC000_003E);
 const ARCH: (TargetArch, u32) = (TargetArch::aarch64, 0xC000_00B7);
 
 /// The compiled program in native `struct sock_filter` layout (8 bytes per instruction), as
-/// bubblewrap's `--seccomp FD` and `seccomp(SECCOMP_SET_MODE_FILTER)` take it. Cached per mode.
-pub(crate) fn program(network: NetworkRules) -> Result<Vec<u8>, PlanSandboxError> {
-    static CACHE: [OnceLock<Result<Vec<u8>, String>>; 3] =
-        [OnceLock::new(), OnceLock::new(), OnceLock::new()];
-    let slot = match network {
-        NetworkRules::Restricted => &CACHE[0],
-        NetworkRules::AllowUnixSockets => &CACHE[1],
-        NetworkRules::Enabled => &CACHE[2],
+/// bubblewrap's `--seccomp FD` and `seccomp(SECCOMP_SET_MODE_FILTER)` take it. Cached per kind.
+pub(crate) fn program(kind: ProgramKind) -> Result<Vec<u8>, PlanSandboxError> {
+    static CACHE: [OnceLock<Result<Vec<u8>, String>>; 6] = [
+        OnceLock::new(),
+        OnceLock::new(),
+        OnceLock::new(),
+        OnceLock::new(),
+        OnceLock::new(),
+        OnceLock::new(),
+    ];
+    let network = match kind.network {
+        NetworkRules::Restricted => 0,
+        NetworkRules::AllowUnixSockets => 1,
+        NetworkRules::Enabled => 2,
     };
-    slot.get_or_init(|| compile(network).map(|instructions| encode(&instructions)))
+    let metadata = match kind.metadata {
+        MetadataRules::Allow => 0,
+        MetadataRules::DenyChanges => 3,
+    };
+    CACHE[network + metadata]
+        .get_or_init(|| compile(kind).map(|instructions| encode(&instructions)))
         .clone()
         .map_err(|reason| PlanSandboxError::Seccomp { reason })
 }
@@ -113,9 +152,9 @@ fn encode(instructions: &[Instruction]) -> Vec<u8> {
 }
 
 #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
-fn compile(network: NetworkRules) -> Result<Vec<Instruction>, String> {
+fn compile(kind: ProgramKind) -> Result<Vec<Instruction>, String> {
     let (target, audit_arch) = ARCH;
-    let rules = rules(network).map_err(|error| error.to_string())?;
+    let rules = rules(kind).map_err(|error| error.to_string())?;
     let ruled: Vec<u32> = rules
         .keys()
         .map(|number| u32::try_from(*number).map_err(|error| error.to_string()))
@@ -144,20 +183,21 @@ fn compile(network: NetworkRules) -> Result<Vec<Instruction>, String> {
 }
 
 #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
-fn compile(_network: NetworkRules) -> Result<Vec<Instruction>, String> {
+fn compile(_kind: ProgramKind) -> Result<Vec<Instruction>, String> {
     Err(format!(
         "unsupported architecture `{}` (x86_64 and aarch64 are supported)",
         std::env::consts::ARCH
     ))
 }
 
-/// Architecture check, x32 rejection (x86_64), `clone3` → `ENOSYS`, and "allow unless the number
+/// Architecture check, x32 rejection (x86_64), `clone3` and `openat2` → `ENOSYS`, and "allow unless the number
 /// is in `ruled`" (sorted, the numbers the body has rules for). A foreign architecture jumps to
 /// the body, whose own check kills the process; a ruled number continues into the body.
 fn prologue(audit_arch: u32, ruled: &[u32]) -> Result<Vec<Instruction>, String> {
     let eperm = RET_ERRNO | libc::EPERM as u32;
     let enosys = RET_ERRNO | libc::ENOSYS as u32;
     let clone3 = libc::SYS_clone3 as u32;
+    let openat2 = libc::SYS_openat2 as u32;
     let mut assembler = Assembler::default();
     assembler.statement(BPF_LD_W_ABS, SECCOMP_DATA_ARCH);
     assembler.jump(BPF_JMP_JEQ_K, audit_arch, Label::Next, Label::Body);
@@ -166,6 +206,7 @@ fn prologue(audit_arch: u32, ruled: &[u32]) -> Result<Vec<Instruction>, String> 
         assembler.jump(BPF_JMP_JGE_K, X32_SYSCALL_BIT, Label::Eperm, Label::Next);
     }
     assembler.jump(BPF_JMP_JEQ_K, clone3, Label::Enosys, Label::Next);
+    assembler.jump(BPF_JMP_JEQ_K, openat2, Label::Enosys, Label::Next);
     assembler.search(ruled);
     assembler.place(Label::Allow);
     assembler.statement(BPF_RET_K, RET_ALLOW);
@@ -283,9 +324,47 @@ fn rule(conditions: Vec<SeccompCondition>) -> Result<SeccompRule, seccompiler::B
     SeccompRule::new(conditions)
 }
 
-fn rules(
-    network: NetworkRules,
-) -> Result<BTreeMap<i64, Vec<SeccompRule>>, seccompiler::BackendError> {
+/// `S_ISUID` and `S_ISGID`: each is denied on its own (a rule matches `mode & bit == bit`).
+const PRIVILEGE_MODE_BITS: [u64; 2] = [0o4000, 0o2000];
+const O_CREAT: u64 = libc::O_CREAT as u64;
+/// The bit that tells `O_TMPFILE` from `O_DIRECTORY` (`O_TMPFILE` includes both).
+const O_TMPFILE_BIT: u64 = (libc::O_TMPFILE & !libc::O_DIRECTORY) as u64;
+/// `_IOW('f', 2, long)` and its 32-bit form, `_IOW('X', 32, struct fsxattr)`.
+const FS_IOC_SETFLAGS: u64 = 0x4008_6602;
+const FS_IOC32_SETFLAGS: u64 = 0x4004_6602;
+const FS_IOC_FSSETXATTR: u64 = 0x401c_5820;
+/// Newer than the `libc` crate's tables (the same number on x86_64 and aarch64).
+const SYS_SETXATTRAT: i64 = 463;
+const SYS_REMOVEXATTRAT: i64 = 466;
+const SYS_FILE_SETATTR: i64 = 469;
+
+/// Rules matching a `mode` argument (at `mode`) that carries the setuid or setgid bit; with
+/// `creating` = the flags argument, only when the call creates a file (`O_CREAT` / `O_TMPFILE`):
+/// otherwise the mode register holds whatever the caller left there.
+fn privileged_mode_rules(
+    mode: u8,
+    creating: Option<u8>,
+) -> Result<Vec<SeccompRule>, seccompiler::BackendError> {
+    use SeccompCmpArgLen::Dword;
+    let mut rules = Vec::new();
+    for bit in PRIVILEGE_MODE_BITS {
+        let has_bit = condition(mode, Dword, SeccompCmpOp::MaskedEq(bit), bit)?;
+        match creating {
+            None => rules.push(rule(vec![has_bit])?),
+            Some(flags) => {
+                for creates in [O_CREAT, O_TMPFILE_BIT] {
+                    rules.push(rule(vec![
+                        condition(flags, Dword, SeccompCmpOp::MaskedEq(creates), creates)?,
+                        has_bit.clone(),
+                    ])?);
+                }
+            }
+        }
+    }
+    Ok(rules)
+}
+
+fn rules(kind: ProgramKind) -> Result<BTreeMap<i64, Vec<SeccompRule>>, seccompiler::BackendError> {
     use SeccompCmpArgLen::{Dword, Qword};
     let mut rules: BTreeMap<i64, Vec<SeccompRule>> = BTreeMap::new();
     let always = [
@@ -314,29 +393,92 @@ fn rules(
             )?])?],
         );
     }
+    let mut ioctls = vec![TIOCSTI, TIOCLINUX];
+    if kind.metadata == MetadataRules::DenyChanges {
+        ioctls.extend([FS_IOC_SETFLAGS, FS_IOC32_SETFLAGS, FS_IOC_FSSETXATTR]);
+    }
     rules.insert(
         libc::SYS_ioctl,
-        vec![
-            rule(vec![condition(1, Dword, SeccompCmpOp::Eq, TIOCSTI)?])?,
-            rule(vec![condition(1, Dword, SeccompCmpOp::Eq, TIOCLINUX)?])?,
-        ],
+        ioctls
+            .into_iter()
+            .map(|request| rule(vec![condition(1, Dword, SeccompCmpOp::Eq, request)?]))
+            .collect::<Result<_, _>>()?,
     );
+
+    // Setuid/setgid bits: (system call, mode argument, flags argument when it only creates).
+    let mut mode_calls: Vec<(i64, u8, Option<u8>)> = vec![
+        (libc::SYS_fchmod, 1, None),
+        (libc::SYS_fchmodat, 2, None),
+        (libc::SYS_fchmodat2, 2, None),
+        (libc::SYS_openat, 3, Some(2)),
+        (libc::SYS_mknodat, 2, None),
+        (libc::SYS_mkdirat, 2, None),
+    ];
+    #[cfg(target_arch = "x86_64")]
+    mode_calls.extend([
+        (libc::SYS_chmod, 1, None),
+        (libc::SYS_open, 2, Some(1)),
+        (libc::SYS_creat, 1, None),
+        (libc::SYS_mknod, 1, None),
+        (libc::SYS_mkdir, 1, None),
+    ]);
+    for (number, mode, creating) in mode_calls {
+        rules.insert(number, privileged_mode_rules(mode, creating)?);
+    }
+    if kind.metadata == MetadataRules::DenyChanges {
+        let mut metadata = vec![
+            libc::SYS_fchmod,
+            libc::SYS_fchmodat,
+            libc::SYS_fchmodat2,
+            libc::SYS_fchown,
+            libc::SYS_fchownat,
+            libc::SYS_utimensat,
+            libc::SYS_setxattr,
+            libc::SYS_lsetxattr,
+            libc::SYS_fsetxattr,
+            libc::SYS_removexattr,
+            libc::SYS_lremovexattr,
+            libc::SYS_fremovexattr,
+            SYS_SETXATTRAT,
+            SYS_REMOVEXATTRAT,
+            SYS_FILE_SETATTR,
+        ];
+        #[cfg(target_arch = "x86_64")]
+        metadata.extend([
+            libc::SYS_chmod,
+            libc::SYS_chown,
+            libc::SYS_lchown,
+            libc::SYS_utime,
+            libc::SYS_utimes,
+            libc::SYS_futimesat,
+        ]);
+        for number in metadata {
+            // Unconditional: replaces the narrower setuid rules of the same call.
+            rules.insert(number, Vec::new());
+        }
+    }
+
     let unix = libc::AF_UNIX as u64;
-    match network {
+    match kind.network {
         NetworkRules::Restricted => {
+            // Only stream and seqpacket types (flags masked off): every other AF_UNIX type is a
+            // datagram socket that `sendmsg` could aim at a host socket.
+            let datagram_types = (0..=SOCK_TYPE_MASK).filter(|socket_type| {
+                *socket_type != libc::SOCK_STREAM as u64
+                    && *socket_type != libc::SOCK_SEQPACKET as u64
+            });
             for number in [libc::SYS_socket, libc::SYS_socketpair] {
-                rules.insert(
-                    number,
-                    vec![
-                        rule(vec![condition(0, Dword, SeccompCmpOp::Ne, unix)?])?,
-                        rule(vec![condition(
-                            1,
-                            Dword,
-                            SeccompCmpOp::MaskedEq(SOCK_TYPE_MASK),
-                            libc::SOCK_DGRAM as u64,
-                        )?])?,
-                    ],
-                );
+                let mut socket_rules =
+                    vec![rule(vec![condition(0, Dword, SeccompCmpOp::Ne, unix)?])?];
+                for socket_type in datagram_types.clone() {
+                    socket_rules.push(rule(vec![condition(
+                        1,
+                        Dword,
+                        SeccompCmpOp::MaskedEq(SOCK_TYPE_MASK),
+                        socket_type,
+                    )?])?);
+                }
+                rules.insert(number, socket_rules);
             }
             for number in [
                 libc::SYS_connect,
@@ -395,13 +537,23 @@ mod tests {
             .collect()
     }
 
-    const MODES: [NetworkRules; 3] = [
-        NetworkRules::Restricted,
-        NetworkRules::AllowUnixSockets,
-        NetworkRules::Enabled,
-    ];
+    const MODES: [ProgramKind; 6] = {
+        const fn kind(network: NetworkRules, metadata: MetadataRules) -> ProgramKind {
+            ProgramKind { network, metadata }
+        }
+        [
+            kind(NetworkRules::Restricted, MetadataRules::Allow),
+            kind(NetworkRules::AllowUnixSockets, MetadataRules::Allow),
+            kind(NetworkRules::Enabled, MetadataRules::Allow),
+            kind(NetworkRules::Restricted, MetadataRules::DenyChanges),
+            kind(NetworkRules::AllowUnixSockets, MetadataRules::DenyChanges),
+            kind(NetworkRules::Enabled, MetadataRules::DenyChanges),
+        ]
+    };
+    const RESTRICTED: ProgramKind = MODES[0];
+    const ENABLED: ProgramKind = MODES[2];
 
-    fn ruled(mode: NetworkRules) -> Vec<u32> {
+    fn ruled(mode: ProgramKind) -> Vec<u32> {
         rules(mode)
             .unwrap()
             .keys()
@@ -479,6 +631,14 @@ mod tests {
             TIOCSTI,
             TIOCSTI | 1 << 32,
             TIOCLINUX,
+            FS_IOC_SETFLAGS,
+            0o4000,
+            0o2000,
+            0o4755,
+            O_CREAT,
+            O_TMPFILE_BIT,
+            libc::SOCK_RAW as u64,
+            libc::SOCK_SEQPACKET as u64 | libc::SOCK_CLOEXEC as u64,
             u64::MAX,
         ];
         let mut calls = Vec::new();
@@ -511,7 +671,9 @@ mod tests {
             for call in calls() {
                 let expected = if cfg!(target_arch = "x86_64") && call.number >= X32_SYSCALL_BIT {
                     eperm
-                } else if call.number == libc::SYS_clone3 as u32 {
+                } else if call.number == libc::SYS_clone3 as u32
+                    || call.number == libc::SYS_openat2 as u32
+                {
                     enosys
                 } else {
                     execute(body, call).0
@@ -524,7 +686,7 @@ mod tests {
     /// What the filter exists for, through the interpreter.
     #[test]
     fn verdicts_of_the_restricted_program() {
-        let program = decode(&program(NetworkRules::Restricted).unwrap());
+        let program = decode(&program(RESTRICTED).unwrap());
         let eperm = RET_ERRNO | libc::EPERM as u32;
         let verdict = |number: i64, args: [u64; 6]| {
             let call = Call {
@@ -565,6 +727,140 @@ mod tests {
         assert_eq!(execute(&program, foreign).0, 0x8000_0000);
     }
 
+    /// Only stream and seqpacket unix sockets, whatever the flag bits (`SOCK_RAW` on `AF_UNIX` is a
+    /// datagram socket that could reach `/dev/log` with `sendmsg`).
+    #[test]
+    fn restricted_network_allows_only_stream_and_seqpacket_unix_sockets() {
+        let program = decode(&program(RESTRICTED).unwrap());
+        let eperm = RET_ERRNO | libc::EPERM as u32;
+        let unix = libc::AF_UNIX as u64;
+        let flags = [0, libc::SOCK_CLOEXEC as u64, libc::SOCK_NONBLOCK as u64];
+        for number in [libc::SYS_socket, libc::SYS_socketpair] {
+            for socket_type in 0..=15u64 {
+                for flag in flags {
+                    let call = Call {
+                        arch: ARCH.1,
+                        number: number as u32,
+                        args: [unix, socket_type | flag, 0, 0, 0, 0],
+                    };
+                    let allowed = socket_type == libc::SOCK_STREAM as u64
+                        || socket_type == libc::SOCK_SEQPACKET as u64;
+                    let expected = if allowed { RET_ALLOW } else { eperm };
+                    assert_eq!(
+                        execute(&program, call).0,
+                        expected,
+                        "{number} type {socket_type} flags {flag:#x}"
+                    );
+                }
+            }
+        }
+    }
+
+    /// Setuid and setgid bits are refused in every mode; other modes and plain opens are not.
+    #[test]
+    fn setuid_and_setgid_modes_are_denied_in_every_mode() {
+        let eperm = RET_ERRNO | libc::EPERM as u32;
+        let creat = O_CREAT | libc::O_WRONLY as u64;
+        for mode in MODES {
+            let program = decode(&program(mode).unwrap());
+            let verdict = |number: i64, args: [u64; 6]| {
+                let call = Call {
+                    arch: ARCH.1,
+                    number: number as u32,
+                    args,
+                };
+                execute(&program, call).0
+            };
+            let deny_changes = mode.metadata == MetadataRules::DenyChanges;
+            for bits in [0o4755, 0o2755, 0o6000, 0o104755] {
+                assert_eq!(verdict(libc::SYS_fchmod, [3, bits, 0, 0, 0, 0]), eperm);
+                assert_eq!(verdict(libc::SYS_fchmodat, [3, 4, bits, 0, 0, 0]), eperm);
+                assert_eq!(verdict(libc::SYS_fchmodat2, [3, 4, bits, 0, 0, 0]), eperm);
+                assert_eq!(verdict(libc::SYS_openat, [3, 4, creat, bits, 0, 0]), eperm);
+                let tmpfile = libc::O_TMPFILE as u64 | libc::O_RDWR as u64;
+                assert_eq!(
+                    verdict(libc::SYS_openat, [3, 4, tmpfile, bits, 0, 0]),
+                    eperm
+                );
+                assert_eq!(verdict(libc::SYS_mknodat, [3, 4, bits, 0, 0, 0]), eperm);
+                assert_eq!(verdict(libc::SYS_mkdirat, [3, 4, bits, 0, 0, 0]), eperm);
+                #[cfg(target_arch = "x86_64")]
+                {
+                    assert_eq!(verdict(libc::SYS_chmod, [3, bits, 0, 0, 0, 0]), eperm);
+                    assert_eq!(verdict(libc::SYS_open, [3, creat, bits, 0, 0, 0]), eperm);
+                    assert_eq!(verdict(libc::SYS_creat, [3, bits, 0, 0, 0, 0]), eperm);
+                    assert_eq!(verdict(libc::SYS_mknod, [3, bits, 0, 0, 0, 0]), eperm);
+                    assert_eq!(verdict(libc::SYS_mkdir, [3, bits, 0, 0, 0, 0]), eperm);
+                }
+            }
+            // Ordinary modes pass (unless the mode denies every metadata change).
+            let plain = if deny_changes { eperm } else { RET_ALLOW };
+            assert_eq!(verdict(libc::SYS_fchmod, [3, 0o755, 0, 0, 0, 0]), plain);
+            assert_eq!(verdict(libc::SYS_fchmodat, [3, 4, 0o1777, 0, 0, 0]), plain);
+            assert_eq!(
+                verdict(libc::SYS_openat, [3, 4, creat, 0o644, 0, 0]),
+                RET_ALLOW
+            );
+            assert_eq!(
+                verdict(libc::SYS_mkdirat, [3, 4, 0o755, 0, 0, 0]),
+                RET_ALLOW
+            );
+            // Without O_CREAT the mode argument is garbage and must not matter.
+            let read_only = libc::O_RDONLY as u64;
+            assert_eq!(
+                verdict(libc::SYS_openat, [3, 4, read_only, 0o4777, 0, 0]),
+                RET_ALLOW
+            );
+            assert_eq!(
+                verdict(
+                    libc::SYS_openat,
+                    [3, 4, libc::O_DIRECTORY as u64, 0o6777, 0, 0]
+                ),
+                RET_ALLOW
+            );
+        }
+    }
+
+    /// The Landlock backend without writable roots denies every metadata change Landlock cannot see.
+    #[test]
+    fn metadata_changes_are_denied_only_when_asked() {
+        let eperm = RET_ERRNO | libc::EPERM as u32;
+        for mode in MODES {
+            let program = decode(&program(mode).unwrap());
+            let verdict = |number: i64, args: [u64; 6]| {
+                let call = Call {
+                    arch: ARCH.1,
+                    number: number as u32,
+                    args,
+                };
+                execute(&program, call).0
+            };
+            let expected = match mode.metadata {
+                MetadataRules::DenyChanges => eperm,
+                MetadataRules::Allow => RET_ALLOW,
+            };
+            for number in [
+                libc::SYS_fchownat,
+                libc::SYS_fchown,
+                libc::SYS_utimensat,
+                libc::SYS_setxattr,
+                libc::SYS_lsetxattr,
+                libc::SYS_fsetxattr,
+                libc::SYS_removexattr,
+                libc::SYS_fremovexattr,
+                SYS_SETXATTRAT,
+                SYS_FILE_SETATTR,
+            ] {
+                assert_eq!(verdict(number, [3, 0, 0, 0, 0, 0]), expected, "{number}");
+            }
+            assert_eq!(
+                verdict(libc::SYS_ioctl, [3, FS_IOC_SETFLAGS, 0, 0, 0, 0]),
+                expected
+            );
+            assert_eq!(verdict(libc::SYS_ioctl, [3, 0x5401, 0, 0, 0, 0]), RET_ALLOW);
+        }
+    }
+
     /// System calls without rules are allowed after a few instructions, whatever their number
     /// (this keeps the kernel's per-number cache emulation cheap).
     #[test]
@@ -579,11 +875,11 @@ mod tests {
                     args: [0; 6],
                 };
                 let (verdict, steps) = execute(&program, call);
-                if number == libc::SYS_clone3 as u32 {
+                if number == libc::SYS_clone3 as u32 || number == libc::SYS_openat2 as u32 {
                     continue;
                 }
                 assert_eq!(verdict, RET_ALLOW, "{mode:?} {number}");
-                assert!(steps <= 12, "{mode:?} {number}: {steps} instructions");
+                assert!(steps <= 14, "{mode:?} {number}: {steps} instructions");
             }
         }
     }
@@ -602,15 +898,12 @@ mod tests {
                 statement(BPF_LD_W_ABS, SECCOMP_DATA_ARCH)
             );
         }
-        assert!(
-            program(NetworkRules::Restricted).unwrap().len()
-                > program(NetworkRules::Enabled).unwrap().len()
-        );
+        assert!(program(RESTRICTED).unwrap().len() > program(ENABLED).unwrap().len());
     }
 
     #[test]
     fn prologue_denies_clone3_and_x32() {
-        let program = decode(&program(NetworkRules::Enabled).unwrap());
+        let program = decode(&program(ENABLED).unwrap());
         let native = ARCH.1;
         let call = |arch, number| Call {
             arch,
@@ -620,6 +913,8 @@ mod tests {
         let enosys = RET_ERRNO | libc::ENOSYS as u32;
         let clone3 = libc::SYS_clone3 as u32;
         assert_eq!(execute(&program, call(native, clone3)).0, enosys);
+        let openat2 = libc::SYS_openat2 as u32;
+        assert_eq!(execute(&program, call(native, openat2)).0, enosys);
         assert_eq!(execute(&program, call(0x4000_0003, clone3)).0, 0x8000_0000);
         if cfg!(target_arch = "x86_64") {
             let eperm = RET_ERRNO | libc::EPERM as u32;

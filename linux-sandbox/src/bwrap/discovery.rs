@@ -23,6 +23,7 @@ pub(crate) const SYSTEM_BWRAP: &str = "/usr/bin/bwrap";
 const REQUIRED_OPTIONS: &[&str] = &[
     "--unshare-user",
     "--unshare-pid",
+    "--unshare-uts",
     "--new-session",
     "--die-with-parent",
     "--cap-drop",

@@ -1,7 +1,7 @@
 //! The bubblewrap backend's plan: which `bwrap`, its exact argv and environment.
 //!
 //! ```text
-//! bwrap --new-session --die-with-parent --unshare-user --unshare-pid [--unshare-ipc]
+//! bwrap --new-session --die-with-parent --unshare-user --unshare-pid --unshare-uts [--unshare-ipc]
 //!       [--unshare-net] [--disable-userns] --cap-drop ALL [--json-status-fd 4] [--seccomp 3]
 //!       <filesystem args (mounts.rs)> [--setenv LD_… …] --chdir <canonical cwd> -- <command…>
 //! ```
@@ -48,6 +48,8 @@ pub(crate) fn argv(invocation: &Invocation<'_>) -> Vec<OsString> {
         "--die-with-parent",
         "--unshare-user",
         "--unshare-pid",
+        // The host's hostname and domain name stay out of reach (root inside is root outside).
+        "--unshare-uts",
     ]);
     if managed {
         push(&["--unshare-ipc"]);

@@ -1,7 +1,11 @@
 //! The bubblewrap filesystem arguments for a policy. Order matters: bubblewrap applies them in
 //! sequence and a later mount hides what is below it, so
 //! 1. the base: `--ro-bind / /` (full read), `--tmpfs /` + readable roots (restricted read),
-//!    `--bind / /` (full write) or `--dev-bind / /` (full access); fresh `--dev` and `--proc`;
+//!    `--bind / /` (full write) or `--dev-bind / /` (full access); fresh `--dev` and `--proc`,
+//!    the whole `/proc` remounted read-only: when codex runs as root, uid 0 inside is uid 0 outside,
+//!    and sysctls (`/proc/sys/kernel/core_pattern`, …), `/proc/sysrq-trigger` and
+//!    `/proc/pressure/*` check the uid, not capabilities (one remount instead of a bind per entry:
+//!    it covers whatever a kernel adds, at the price of the command's own `/proc/self/*` knobs);
 //! 2. every rule path, writable root and protected path, shallowest first, with the access the
 //!    policy gives it (`SandboxPolicy::access_for`: most specific rule, protection beats write);
 //!    directories between a writable root and a protected path are bound onto themselves so that
@@ -198,7 +202,7 @@ pub(crate) fn build(inputs: &MountInputs<'_>) -> Result<MountPlan, PlanSandboxEr
     if !full_access {
         emitter.push(&[os("--dev"), os("/dev")]);
     }
-    emitter.push(&[os("--proc"), os("/proc")]);
+    emitter.push(&[os("--proc"), os("/proc"), os("--remount-ro"), os("/proc")]);
 
     for op in collect_ops(inputs, root_access == Access::Deny)? {
         emit_op(&mut emitter, &op)?;

@@ -17,8 +17,25 @@ use super::harness::{Backend, Fixture, HostServices, User, is_root};
 enum Control {
     /// Run the probe unsandboxed first; it must succeed.
     Required,
+    /// Like `Required`, but only meaningful as root (as another user the host refuses it too).
+    RequiredAsRoot,
+    /// As root, run this script unsandboxed first (a harmless form of the attack, e.g. opening a
+    /// sysctl for writing without writing); it must succeed. Not run as another user (the host
+    /// refuses it too).
+    ProbeAsRoot(&'static str),
     /// Never run unsandboxed (it would change the host, e.g. a real mount).
     Skip,
+}
+
+/// Opens `$1` for writing without writing anything (exit 0 iff it could be opened).
+macro_rules! open_for_writing {
+    ($path:literal) => {
+        concat!(
+            "/usr/bin/python3 -c 'import os\nos.close(os.open(\"",
+            $path,
+            "\", os.O_WRONLY | os.O_NONBLOCK | os.O_NOCTTY))'"
+        )
+    };
 }
 
 struct Attack {
@@ -278,6 +295,98 @@ const ATTACKS: &[Attack] = &[
         control: Control::Required,
         bubblewrap_only: false,
     },
+    Attack {
+        name: "write a sysctl (kernel.core_pattern: host root via a crash)",
+        script: r#"echo '|/bin/sh -c id>/tmp/codex-sandbox-pwned' > /proc/sys/kernel/core_pattern"#,
+        control: Control::ProbeAsRoot(open_for_writing!("/proc/sys/kernel/core_pattern")),
+        bubblewrap_only: false,
+    },
+    Attack {
+        name: "open the host hostname sysctl for writing",
+        script: open_for_writing!("/proc/sys/kernel/hostname"),
+        control: Control::ProbeAsRoot(open_for_writing!("/proc/sys/kernel/hostname")),
+        bubblewrap_only: false,
+    },
+    Attack {
+        name: "open a PSI trigger (/proc/pressure/memory) for writing",
+        script: open_for_writing!("/proc/pressure/memory"),
+        control: Control::ProbeAsRoot(open_for_writing!("/proc/pressure/memory")),
+        bubblewrap_only: false,
+    },
+    Attack {
+        name: "sethostname",
+        script: py!("import socket\nsocket.sethostname(\"codex-pwned\")"),
+        control: Control::Skip,
+        bubblewrap_only: false,
+    },
+    Attack {
+        name: "datagram to a host unix socket (SOCK_RAW is a datagram socket)",
+        script: py!(
+            "import socket,os\ns=socket.socket(socket.AF_UNIX,socket.SOCK_RAW)\ns.sendto(b\"x\",os.environ[\"DGRAM_SOCK\"])"
+        ),
+        control: Control::Required,
+        bubblewrap_only: false,
+    },
+    Attack {
+        name: "datagram with the type's flag bits set (SOCK_DGRAM|SOCK_CLOEXEC)",
+        script: py!(
+            "import socket,os\ns=socket.socket(socket.AF_UNIX,socket.SOCK_DGRAM|socket.SOCK_CLOEXEC)\ns.sendto(b\"x\",os.environ[\"DGRAM_SOCK\"])"
+        ),
+        control: Control::Required,
+        bubblewrap_only: false,
+    },
+    Attack {
+        name: "leave a setuid binary (chmod 4755)",
+        script: r#"cp /bin/true "$WORK/x" && chmod 4755 "$WORK/x"; test -u "$WORK/x""#,
+        control: Control::Required,
+        bubblewrap_only: true,
+    },
+    Attack {
+        name: "leave a setgid binary (chmod g+s)",
+        script: r#"cp /bin/true "$WORK/x" && chmod g+s "$WORK/x"; test -g "$WORK/x""#,
+        control: Control::Required,
+        bubblewrap_only: true,
+    },
+    Attack {
+        name: "leave a setuid binary (install -m 4755)",
+        script: r#"install -m 4755 /bin/true "$WORK/x"; test -u "$WORK/x""#,
+        control: Control::Required,
+        bubblewrap_only: true,
+    },
+    Attack {
+        name: "copy a setuid binary with its mode (cp -a /bin/su)",
+        script: r#"cp -a /bin/su "$WORK/su" 2>/dev/null; test -u "$WORK/su""#,
+        control: Control::RequiredAsRoot,
+        bubblewrap_only: true,
+    },
+    Attack {
+        name: "create a file with a setuid mode (open O_CREAT 04755)",
+        script: py!(
+            "import os,stat,sys\np=os.environ[\"WORK\"]+\"/x\"\nos.umask(0)\nos.close(os.open(p,os.O_CREAT|os.O_WRONLY,0o4755))\nsys.exit(0 if os.stat(p).st_mode & stat.S_ISUID else 1)"
+        ),
+        control: Control::Required,
+        bubblewrap_only: true,
+    },
+    Attack {
+        name: "chmod a host file outside the writable roots",
+        script: r#"chmod 600 "$OUTSIDE/target.txt""#,
+        control: Control::Required,
+        bubblewrap_only: false,
+    },
+    Attack {
+        name: "change a host file's timestamps (touch -d)",
+        script: r#"touch -d @0 "$OUTSIDE/target.txt""#,
+        control: Control::Required,
+        bubblewrap_only: false,
+    },
+    Attack {
+        name: "set an extended attribute on a host file",
+        script: py!(
+            "import os\nos.setxattr(os.environ[\"OUTSIDE\"]+\"/target.txt\",\"user.codex\",b\"pwned\")"
+        ),
+        control: Control::Required,
+        bubblewrap_only: false,
+    },
 ];
 
 const TIOCSTI_PROBE_LOW: &str = py!(
@@ -306,18 +415,45 @@ fn with_inherited_fd(fixture: &Fixture, command: &mut std::process::Command) -> 
     outside
 }
 
+/// Host kernel settings an escaped command could change (restored after a failed test).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct HostState {
+    core_pattern: String,
+    hostname: String,
+}
+
+impl HostState {
+    fn read() -> HostState {
+        let read = |path: &str| std::fs::read_to_string(path).unwrap_or_default();
+        HostState {
+            core_pattern: read("/proc/sys/kernel/core_pattern"),
+            hostname: read("/proc/sys/kernel/hostname"),
+        }
+    }
+
+    fn restore_if_changed(&self, now: &HostState) {
+        if self.core_pattern != now.core_pattern {
+            let _ = std::fs::write("/proc/sys/kernel/core_pattern", &self.core_pattern);
+        }
+        if self.hostname != now.hostname {
+            let _ = std::fs::write("/proc/sys/kernel/hostname", &self.hostname);
+        }
+    }
+}
+
 fn run_probe(
     fixture: &Fixture,
     services: &HostServices,
     backend: Option<Backend>,
-    attack: &Attack,
+    name: &str,
+    script: &str,
 ) -> std::process::Output {
-    let script = format!("echo {STARTED}; {}", attack.script);
+    let script = format!("echo {STARTED}; {script}");
     let env = services.env();
-    let policy = match backend {
-        Some(Backend::Landlock) => fixture.landlock_policy(NetworkAccess::Restricted),
-        _ => fixture.workspace_policy(NetworkAccess::Restricted),
-    };
+    let policy = fixture.policy_for(
+        backend.unwrap_or(Backend::Bubblewrap),
+        NetworkAccess::Restricted,
+    );
     let mut command = match backend {
         Some(backend) => {
             let helper = env!("CARGO_BIN_EXE_codex-linux-sandbox");
@@ -345,8 +481,7 @@ fn run_probe(
         }
     };
     command.envs(fixture.env()).envs(env);
-    let _keep = attack
-        .name
+    let _keep = name
         .contains("inherited")
         .then(|| with_inherited_fd(fixture, &mut command));
     command.output().unwrap()
@@ -374,14 +509,16 @@ fn matrix(backend: Backend, user: User) {
             });
             continue;
         }
-        let run_control = match attack.control {
-            Control::Required => true,
-            Control::Skip => false,
+        let control_script = match attack.control {
+            Control::Required => Some(attack.script),
+            Control::RequiredAsRoot if user == User::Root => Some(attack.script),
+            Control::ProbeAsRoot(script) if user == User::Root => Some(script),
+            Control::RequiredAsRoot | Control::ProbeAsRoot(_) | Control::Skip => None,
         };
-        let control = if run_control {
+        let control = if let Some(script) = control_script {
             let fixture = Fixture::new(user);
             let services = HostServices::start(&fixture);
-            let output = run_probe(&fixture, &services, None, attack);
+            let output = run_probe(&fixture, &services, None, attack.name, script);
             if !output.status.success() {
                 failures.push(format!(
                     "{}: the unsandboxed control did not succeed: {}",
@@ -400,7 +537,16 @@ fn matrix(backend: Backend, user: User) {
         let fixture = Fixture::new(user);
         let mut services = HostServices::start(&fixture);
         let before = fixture.snapshot();
-        let output = run_probe(&fixture, &services, Some(backend), attack);
+        let host_before = HostState::read();
+        let output = run_probe(
+            &fixture,
+            &services,
+            Some(backend),
+            attack.name,
+            attack.script,
+        );
+        let host_after = HostState::read();
+        host_before.restore_if_changed(&host_after);
         let after = fixture.snapshot();
         let traffic = services.saw_traffic();
         let started = String::from_utf8_lossy(&output.stdout).contains(STARTED);
@@ -433,6 +579,11 @@ fn matrix(backend: Backend, user: User) {
         }
         if !services.victim_alive() {
             problems.push("the outside process died".to_string());
+        }
+        if host_before != host_after {
+            problems.push(format!(
+                "host kernel state changed: {host_before:?} -> {host_after:?}"
+            ));
         }
         let result = if problems.is_empty() {
             "blocked, no trace".to_string()

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::io::ErrorKind;
 use std::net::{TcpListener, UdpSocket};
-use std::os::unix::fs::{FileTypeExt, PermissionsExt};
+use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
 use std::os::unix::net::{UnixDatagram, UnixListener};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -126,13 +126,33 @@ impl Fixture {
         policy
     }
 
-    /// What the legacy Landlock backend can express: no carve-outs inside writable roots; the
-    /// credentials file (below the readable `/`) is still denied.
-    pub fn landlock_policy(&self, network: NetworkAccess) -> SandboxPolicy {
+    /// The workspace and tmp writable without carve-outs (so bubblewrap needs no mount points);
+    /// the credentials file (below the readable `/`) is still denied.
+    pub fn plain_writable_policy(&self, network: NetworkAccess) -> SandboxPolicy {
         let mut policy = self.base_policy(network);
         policy.rules.push(rule(&self.secret, Access::Deny));
         policy.rules.sort_by(|a, b| a.path.cmp(&b.path));
         policy
+    }
+
+    /// What the legacy Landlock backend can run: `/` readable, nothing writable (Landlock cannot
+    /// stop metadata changes outside writable roots), the credentials file denied.
+    pub fn read_only_policy(&self, network: NetworkAccess) -> SandboxPolicy {
+        let mut policy = self.base_policy(network);
+        policy.rules = vec![
+            rule(Path::new("/"), Access::Read),
+            rule(&self.secret, Access::Deny),
+        ];
+        policy.writable_roots.clear();
+        policy
+    }
+
+    /// The policy each backend is tested with.
+    pub fn policy_for(&self, backend: Backend, network: NetworkAccess) -> SandboxPolicy {
+        match backend {
+            Backend::Bubblewrap => self.workspace_policy(network),
+            Backend::Landlock => self.read_only_policy(network),
+        }
     }
 
     fn base_policy(&self, network: NetworkAccess) -> SandboxPolicy {
@@ -228,15 +248,25 @@ impl Fixture {
                     continue;
                 }
                 let file_type = entry.file_type().unwrap();
+                let metadata = entry.metadata().unwrap();
                 let description = if file_type.is_dir() {
                     pending.push(path.clone());
-                    "dir".to_string()
+                    format!("dir mode {:o}", metadata.mode())
                 } else if file_type.is_symlink() {
                     format!("symlink {}", std::fs::read_link(&path).unwrap().display())
                 } else if file_type.is_socket() {
                     "socket".to_string()
+                } else if file_type.is_fifo() {
+                    format!("fifo mode {:o}", metadata.mode())
                 } else {
-                    String::from_utf8_lossy(&std::fs::read(&path).unwrap_or_default()).into_owned()
+                    // Contents, mode (setuid bits, chmod) and timestamps (touch) of every file.
+                    format!(
+                        "{} mode {:o} mtime {}.{}",
+                        String::from_utf8_lossy(&std::fs::read(&path).unwrap_or_default()),
+                        metadata.mode(),
+                        metadata.mtime(),
+                        metadata.mtime_nsec()
+                    )
                 };
                 entries.insert(path, description);
             }

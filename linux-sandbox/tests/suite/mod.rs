@@ -3,4 +3,5 @@ mod canary;
 mod harness;
 mod library;
 mod positive;
+mod procfs;
 mod shared_tmp;
