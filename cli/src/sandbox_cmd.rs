@@ -361,11 +361,17 @@ fn run_linux(
     env: &[(OsString, OsString)],
     dry_run: bool,
 ) -> anyhow::Result<ExitCode> {
-    use codex_linux_sandbox::{LinuxBackend, RunMode, SandboxRequest};
-    let backend = if config.features.enabled("use_legacy_landlock") {
-        LinuxBackend::Landlock
-    } else {
-        LinuxBackend::Bubblewrap
+    use codex_config::LinuxSandboxBackend;
+    use codex_linux_sandbox::{LinuxBackend, LinuxOptions, RunMode, SandboxRequest};
+    let settings = &config.linux_sandbox;
+    let backend = match settings.backend {
+        LinuxSandboxBackend::Landlock => LinuxBackend::Landlock,
+        LinuxSandboxBackend::Bubblewrap => LinuxBackend::Bubblewrap,
+    };
+    let options = LinuxOptions {
+        bwrap_path: settings.bwrap_path.clone(),
+        max_processes: settings.max_processes,
+        landlock_layer: settings.landlock_layer,
     };
     let request = SandboxRequest {
         policy,
@@ -377,6 +383,7 @@ fn run_linux(
         // millisecond, but then a signal sent to `codex` kills bwrap and the command only gets
         // SIGKILL (from `--die-with-parent`). Waiting lets us forward the signal itself.
         run_mode: RunMode::SpawnAndWait,
+        options: &options,
     };
     let plan = codex_linux_sandbox::plan(&request).map_err(|error| {
         let hint = error.hint();

@@ -8,6 +8,7 @@ use toml::Table;
 
 use crate::features::Features;
 use crate::layers::LayerSummary;
+use crate::linux_sandbox::LinuxSandboxSettings;
 use crate::login::LoginSettings;
 use crate::resolve::RequirementAdjustment;
 use crate::shell_env::ShellEnvironmentPolicy;
@@ -29,6 +30,8 @@ pub struct Config {
     pub active_permission_profile: Option<String>,
     pub approval_policy: ApprovalPolicy,
     pub features: Features,
+    /// `[linux_sandbox]` and the backend (`use_legacy_landlock`).
+    pub linux_sandbox: LinuxSandboxSettings,
     pub shell_environment_policy: ShellEnvironmentPolicy,
     pub login: LoginSettings,
     /// Print each as `warning: …` on stderr.

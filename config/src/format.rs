@@ -150,6 +150,28 @@ pub(crate) fn config_schema() -> Node {
             .describe("Settings for `sandbox_mode = \"workspace-write\"`."),
         ),
         (
+            "linux_sandbox",
+            table(vec![
+                (
+                    "bwrap_path",
+                    path().describe(
+                        "The bubblewrap to use (system, user, profile or -c layers only); by \
+                         default `/usr/bin/bwrap`, else a root-owned `bwrap` on PATH.",
+                    ),
+                ),
+                (
+                    "max_processes",
+                    integer(Some(0))
+                        .describe("Most processes and threads per sandbox (0 = no limit)."),
+                ),
+                (
+                    "landlock_layer",
+                    boolean().describe("Apply Landlock inside bubblewrap as a second layer."),
+                ),
+            ])
+            .describe("Linux sandbox settings."),
+        ),
+        (
             "approval_policy",
             approval_policy().describe("When the agent asks before running a command."),
         ),

@@ -437,6 +437,11 @@ impl<'a> Loader<'a> {
             origins.insert(adjustment.key.clone(), origin);
         }
 
+        let linux_sandbox = crate::linux_sandbox::resolve(
+            &layers,
+            resolved.features.enabled("use_legacy_landlock"),
+            &mut warnings,
+        );
         Ok(Config {
             cwd: cwd.clone(),
             codex_home: options.codex_home.clone(),
@@ -445,6 +450,7 @@ impl<'a> Loader<'a> {
             active_permission_profile: resolved.active_permission_profile,
             approval_policy: resolved.approval_policy,
             features: resolved.features,
+            linux_sandbox,
             shell_environment_policy: resolved.shell_environment_policy,
             login: resolved.login,
             warnings,

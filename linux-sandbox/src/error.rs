@@ -26,6 +26,8 @@ pub enum PlanSandboxError {
     CwdNotReadable(PathBuf),
     #[error("bubblewrap (`bwrap`) was not found on PATH or at `/usr/bin/bwrap`")]
     BubblewrapNotFound,
+    #[error("refusing to run bubblewrap at `{}`: {reason}", path.display())]
+    BubblewrapNotTrusted { path: PathBuf, reason: String },
     #[error("bubblewrap at `{}` is too old: it lacks `{flag}`", path.display())]
     BubblewrapTooOld { path: PathBuf, flag: &'static str },
     #[error("cannot inspect bubblewrap at `{}`: {reason}", path.display())]
@@ -74,6 +76,9 @@ impl PlanSandboxError {
                 "grant read access to the working directory in the permission profile".to_string(),
             ),
             PlanSandboxError::BubblewrapNotFound => Some(format!("{INSTALL_BWRAP}, {LEGACY_HINT}")),
+            PlanSandboxError::BubblewrapNotTrusted { .. } => Some(format!(
+                "bubblewrap runs outside the sandbox, so only a root-owned copy is used; {INSTALL_BWRAP}, or name a binary you trust with `linux_sandbox.bwrap_path` in `$CODEX_HOME/config.toml`"
+            )),
             PlanSandboxError::BubblewrapTooOld { .. } => Some(format!(
                 "install bubblewrap 0.8.0 or newer, {LEGACY_HINT}"
             )),

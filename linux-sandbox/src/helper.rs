@@ -1,7 +1,8 @@
 //! The `codex-linux-sandbox` command line:
 //!
 //! ```text
-//! codex-linux-sandbox --policy <JSON> --cwd <DIR> [--use-legacy-landlock] -- COMMAND...
+//! codex-linux-sandbox --policy <JSON> --cwd <DIR> [--use-legacy-landlock] [--bwrap <PATH>]
+//!                     [--max-processes <N>] [--no-landlock-layer] -- COMMAND...
 //! ```
 //! The helper's own environment is the command's complete environment. Exit status: the command's
 //! (128+N when it was killed by signal N), 127 when it was not found, 126 when it could not be
@@ -14,10 +15,9 @@ use std::process::ExitCode;
 
 use codex_sandboxing::SandboxPolicy;
 
-use crate::request::{LinuxBackend, RunMode, SandboxRequest};
+use crate::request::{LinuxBackend, LinuxOptions, RunMode, SandboxRequest};
 
-const USAGE: &str =
-    "usage: codex-linux-sandbox --policy <JSON> --cwd <DIR> [--use-legacy-landlock] -- COMMAND...";
+const USAGE: &str = "usage: codex-linux-sandbox --policy <JSON> --cwd <DIR> [--use-legacy-landlock] [--bwrap <PATH>] [--max-processes <N>] [--no-landlock-layer] -- COMMAND...";
 
 /// Parsed arguments.
 #[derive(Debug, PartialEq, Eq)]
@@ -25,6 +25,7 @@ pub(crate) struct HelperArgs {
     pub policy: String,
     pub cwd: PathBuf,
     pub backend: LinuxBackend,
+    pub options: LinuxOptions,
     pub command: Vec<OsString>,
 }
 
@@ -36,6 +37,7 @@ pub(crate) fn parse(
     let mut policy = None;
     let mut cwd = None;
     let mut backend = LinuxBackend::Bubblewrap;
+    let mut options = LinuxOptions::default();
     while let Some(arg) = args.next() {
         match arg.to_str() {
             Some("--policy") => {
@@ -48,6 +50,19 @@ pub(crate) fn parse(
             }
             Some("--cwd") => cwd = Some(PathBuf::from(args.next().ok_or("`--cwd` needs a value")?)),
             Some("--use-legacy-landlock") => backend = LinuxBackend::Landlock,
+            Some("--bwrap") => {
+                options.bwrap_path =
+                    Some(PathBuf::from(args.next().ok_or("`--bwrap` needs a value")?));
+            }
+            Some("--max-processes") => {
+                let value = args.next().ok_or("`--max-processes` needs a value")?;
+                let limit: u64 = value
+                    .to_str()
+                    .and_then(|text| text.parse().ok())
+                    .ok_or("`--max-processes` must be a number (0 = no limit)")?;
+                options.max_processes = (limit > 0).then_some(limit);
+            }
+            Some("--no-landlock-layer") => options.landlock_layer = false,
             Some("--help") | Some("-h") => return Ok(None),
             Some("--") => break,
             _ => return Err(format!("unexpected argument `{}`", arg.to_string_lossy())),
@@ -61,6 +76,7 @@ pub(crate) fn parse(
         policy: policy.ok_or("`--policy` is required")?,
         cwd: cwd.ok_or("`--cwd` is required")?,
         backend,
+        options,
         command,
     }))
 }
@@ -87,6 +103,7 @@ pub fn helper_main() -> ExitCode {
         env: &env,
         backend: args.backend,
         run_mode: RunMode::ExecWhenPossible,
+        options: &args.options,
     };
     let plan = match crate::plan(&request) {
         Ok(plan) => plan,
@@ -145,7 +162,31 @@ mod tests {
                 policy: "{}".to_string(),
                 cwd: PathBuf::from("/w"),
                 backend: LinuxBackend::Landlock,
+                options: LinuxOptions::default(),
                 command: args(&["ls", "-l"]),
+            }
+        );
+        let parsed = parse(args(&[
+            "--policy",
+            "{}",
+            "--cwd",
+            "/w",
+            "--bwrap",
+            "/opt/bwrap",
+            "--max-processes",
+            "0",
+            "--no-landlock-layer",
+            "--",
+            "ls",
+        ]))
+        .unwrap()
+        .unwrap();
+        assert_eq!(
+            parsed.options,
+            LinuxOptions {
+                bwrap_path: Some(PathBuf::from("/opt/bwrap")),
+                max_processes: None,
+                landlock_layer: false,
             }
         );
     }

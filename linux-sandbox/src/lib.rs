@@ -63,6 +63,7 @@ pub use error::RunSandboxError;
 pub use helper::helper_main;
 pub use planner::plan;
 pub use request::LinuxBackend;
+pub use request::LinuxOptions;
 pub use request::LinuxPlan;
 pub use request::RunMode;
 pub use request::SandboxRequest;

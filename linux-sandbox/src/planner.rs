@@ -104,7 +104,10 @@ mod linux {
     ) -> Result<LinuxPlan, PlanSandboxError> {
         let policy = request.policy;
         let managed = policy.enforcement == Enforcement::Managed;
-        let bubblewrap = discovery::find(&bwrap::untrusted_directories(policy, &common.cwd))?;
+        let bubblewrap = discovery::find(
+            request.options.bwrap_path.as_deref(),
+            &bwrap::untrusted_directories(policy, &common.cwd),
+        )?;
         // Whether a failure of bwrap to create its user namespace would need explaining: then
         // `run()` must wait for bwrap to diagnose it (a plain exec would leave only bwrap's text).
         let mut userns_doubtful = false;

@@ -28,6 +28,27 @@ pub enum RunMode {
     ExecWhenPossible,
 }
 
+/// Settings of the Linux backends (from `[linux_sandbox]`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinuxOptions {
+    /// An explicit bubblewrap (`linux_sandbox.bwrap_path`); otherwise a root-owned one is found.
+    pub bwrap_path: Option<PathBuf>,
+    /// The most processes and threads the command may have at once (`None`: no limit).
+    pub max_processes: Option<u64>,
+    /// Apply Landlock inside bubblewrap as a second layer.
+    pub landlock_layer: bool,
+}
+
+impl Default for LinuxOptions {
+    fn default() -> Self {
+        LinuxOptions {
+            bwrap_path: None,
+            max_processes: Some(4096),
+            landlock_layer: true,
+        }
+    }
+}
+
 /// Everything [`plan`](crate::plan) needs.
 #[derive(Debug, Clone, Copy)]
 pub struct SandboxRequest<'a> {
@@ -40,6 +61,7 @@ pub struct SandboxRequest<'a> {
     pub env: &'a [(OsString, OsString)],
     pub backend: LinuxBackend,
     pub run_mode: RunMode,
+    pub options: &'a LinuxOptions,
 }
 
 /// File descriptor numbers that appear in a bubblewrap argv; `run()` places the real descriptors

@@ -65,6 +65,22 @@ impl World {
         World { env, user, outside }
     }
 
+    /// `program` without arguments, as the world's user (empty environment).
+    fn as_user(&self, program: &Path) -> Command {
+        let mut command = match self.user {
+            User::Root => Command::new(program),
+            User::Nobody => {
+                let mut command = Command::new("setpriv");
+                command
+                    .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+                    .arg(program);
+                command
+            }
+        };
+        command.env_clear().stdin(std::process::Stdio::null());
+        command
+    }
+
     /// `codex <args>`, as the world's user.
     fn codex(&self, args: &[&str]) -> Command {
         let inner = self.env.codex(args);
@@ -381,5 +397,106 @@ fn legacy_landlock_runs_read_only_profiles_and_hides_auth_json() {
             std::fs::read_to_string(world.outside.join("target.txt")).unwrap(),
             "original\n"
         );
+    }
+}
+
+/// A sandboxed command plants `.venv/bin/bwrap`; later runs with that directory first on PATH
+/// (an activated virtualenv, from a sibling directory) or named by a project layer never execute
+/// it: bubblewrap runs outside the sandbox.
+#[test]
+fn a_bwrap_planted_by_a_sandboxed_command_is_never_run() {
+    if !is_root() {
+        panic!("the security suite needs root (to also run as uid 65534)");
+    }
+    for user in [User::Root, User::Nobody] {
+        let world = World::new(user);
+        let marker = world.outside.join("planted-bwrap-ran");
+        let plant = format!(
+            "mkdir -p .venv/bin && printf '#!/bin/sh\\necho ran > {}\\n' > .venv/bin/bwrap && chmod 755 .venv/bin/bwrap",
+            marker.display()
+        );
+        let planted = world.env.work().join(".venv/bin/bwrap");
+        let output = world
+            .codex(&["sandbox", "--", "/bin/sh", "-c", &plant])
+            .output()
+            .unwrap();
+        assert_eq!(code(&output), 0, "{user:?}: {}", stderr(&output));
+        // Control: run as a program, the planted file leaves its marker.
+        let mut direct = world.as_user(&planted);
+        assert!(direct.status().unwrap().success());
+        assert!(marker.exists(), "{user:?}: the control run left no marker");
+        std::fs::remove_file(&marker).unwrap();
+
+        let sibling = world.env.root().join("sibling");
+        std::fs::create_dir_all(&sibling).unwrap();
+        if user == User::Nobody {
+            std::os::unix::fs::chown(&sibling, Some(NOBODY), Some(NOBODY)).unwrap();
+        }
+        let venv_path = format!(
+            "{}:/usr/local/bin:/usr/bin:/bin",
+            planted.parent().unwrap().display()
+        );
+        let output = world
+            .codex(&["sandbox", "--", "/bin/sh", "-c", "echo inside"])
+            .current_dir(&sibling)
+            .env("PATH", &venv_path)
+            .output()
+            .unwrap();
+        assert_eq!(
+            (code(&output), stdout(&output).as_str()),
+            (0, "inside\n"),
+            "{user:?}: {}",
+            stderr(&output)
+        );
+        assert!(!marker.exists(), "{user:?}: the planted bwrap ran");
+
+        // Named by a project layer: ignored with a warning (the project is trusted).
+        world.env.write(
+            "work/.codex/config.toml",
+            &format!("[linux_sandbox]\nbwrap_path = \"{}\"\n", planted.display()),
+        );
+        let trusted = format!(
+            "{PROFILE}\n[projects.\"{}\"]\ntrust_level = \"trusted\"\n",
+            world.env.work().display()
+        );
+        world.env.write("home/.codex/config.toml", &trusted);
+        if user == User::Nobody {
+            let status = Command::new("chown")
+                .args(["-R", &format!("{NOBODY}:{NOBODY}")])
+                .arg(world.env.root())
+                .status()
+                .unwrap();
+            assert!(status.success());
+        }
+        let output = world
+            .codex(&["sandbox", "--", "/bin/sh", "-c", "echo inside"])
+            .output()
+            .unwrap();
+        assert_eq!(code(&output), 0, "{user:?}: {}", stderr(&output));
+        assert!(
+            stderr(&output).contains("ignoring `linux_sandbox.bwrap_path` from project"),
+            "{user:?}: {}",
+            stderr(&output)
+        );
+        assert!(!marker.exists(), "{user:?}: the planted bwrap ran");
+
+        // Named with `-c`: the user's choice, but never one inside a writable root.
+        let output = world
+            .codex(&[
+                "sandbox",
+                "-c",
+                &format!("linux_sandbox.bwrap_path=\"{}\"", planted.display()),
+                "--",
+                "true",
+            ])
+            .output()
+            .unwrap();
+        assert_eq!(code(&output), 1, "{user:?}");
+        assert!(
+            stderr(&output).contains("refusing to run bubblewrap at"),
+            "{user:?}: {}",
+            stderr(&output)
+        );
+        assert!(!marker.exists(), "{user:?}: the planted bwrap ran");
     }
 }

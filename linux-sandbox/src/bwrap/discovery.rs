@@ -1,14 +1,21 @@
-//! Finding the system `bwrap` and the options it supports.
+//! Finding a trusted `bwrap` and the options it supports.
 //!
-//! Lookup: the first `bwrap` on `PATH` (absolute entries only) whose canonical path is not under
-//! the working directory or a writable root (a repository or an earlier sandboxed run could have
-//! planted one there), then `/usr/bin/bwrap`.
+//! `bwrap` runs *outside* the sandbox with the caller's privileges, so it must be a binary no
+//! sandboxed command (and no other local user) could have planted or replaced:
+//! - an explicit `linux_sandbox.bwrap_path` (system, user, profile or `-c` layer: never a project
+//!   layer) is used as given, if it is an absolute, executable regular file outside the working
+//!   directory and the writable roots;
+//! - otherwise `/usr/bin/bwrap`, then each absolute `PATH` entry's `bwrap`, but only a file that
+//!   is owned by root and not writable by group or others, in directories that are all owned by
+//!   root and not writable by group or others (checked on the canonical path, so a symlink from a
+//!   writable directory gains nothing), and not under the working directory or a writable root.
+//!   A `bwrap` in a virtualenv, `~/.local/bin` or a build directory is never executed.
 //!
 //! Probe: once per process and path, the binary's bytes are scanned for the option names of its
 //! `--help` text (they sit in `.rodata`). That costs mapping ~70 KiB of page cache instead of a
 //! fork+exec of `bwrap --help` (~1 ms), and unlike a version check it also works for distribution
 //! builds with back-ported options. If the file is not readable (mode 0711), `bwrap --version` is
-//! run once.
+//! run once (the binary is trusted by then).
 
 use std::ffi::OsStr;
 use std::os::unix::fs::MetadataExt;
@@ -49,42 +56,126 @@ pub(crate) struct Features {
     pub setuid: bool,
 }
 
-/// Find and probe bubblewrap; `untrusted` are canonical directories (cwd, writable roots) whose
-/// binaries are ignored.
-pub(crate) fn find(untrusted: &[PathBuf]) -> Result<Bubblewrap, PlanSandboxError> {
-    let path_var = std::env::var_os("PATH");
-    let path = locate(path_var.as_deref(), untrusted, Path::new(SYSTEM_BWRAP))
-        .ok_or(PlanSandboxError::BubblewrapNotFound)?;
+/// Find and probe bubblewrap: `configured` is `linux_sandbox.bwrap_path`; `untrusted` are
+/// canonical directories (cwd, writable roots) whose binaries are never used.
+pub(crate) fn find(
+    configured: Option<&Path>,
+    untrusted: &[PathBuf],
+) -> Result<Bubblewrap, PlanSandboxError> {
+    let path = match configured {
+        Some(path) => configured_bwrap(path, untrusted)?,
+        None => {
+            let path_var = std::env::var_os("PATH");
+            let candidates = candidates(path_var.as_deref(), Path::new(SYSTEM_BWRAP));
+            locate(&candidates, untrusted, &root_owned_chain)?
+        }
+    };
     let features = probe(&path)?;
     Ok(Bubblewrap { path, features })
 }
 
-/// The first trusted `bwrap` on `path_var`, else `fallback` (if it exists and is trusted).
+/// Where to look, in order: the system location, then every absolute `PATH` entry.
+pub(crate) fn candidates(path_var: Option<&OsStr>, system: &Path) -> Vec<PathBuf> {
+    let mut candidates = vec![system.to_path_buf()];
+    candidates.extend(
+        path_var
+            .map(std::env::split_paths)
+            .into_iter()
+            .flatten()
+            .filter(|directory| directory.is_absolute())
+            .map(|directory| directory.join("bwrap")),
+    );
+    candidates
+}
+
+/// The first candidate that exists, is executable, lies outside `untrusted` and passes `trust`
+/// (on its canonical path). When some exist but none is trusted, the error names the first one
+/// and why.
 pub(crate) fn locate(
-    path_var: Option<&OsStr>,
+    candidates: &[PathBuf],
     untrusted: &[PathBuf],
-    fallback: &Path,
-) -> Option<PathBuf> {
-    let trusted = |candidate: &Path| -> Option<PathBuf> {
-        if untrusted.iter().any(|root| candidate.starts_with(root)) {
-            return None;
-        }
-        // One stat first: most PATH entries have no `bwrap`, and canonicalizing costs a
-        // readlink per component.
-        let metadata = std::fs::metadata(candidate).ok()?;
+    trust: &dyn Fn(&Path) -> Result<(), String>,
+) -> Result<PathBuf, PlanSandboxError> {
+    let mut refused: Option<(PathBuf, String)> = None;
+    for candidate in candidates {
+        // One stat first: most PATH entries have no `bwrap`.
+        let Ok(metadata) = std::fs::metadata(candidate) else {
+            continue;
+        };
         if !metadata.is_file() || metadata.mode() & 0o111 == 0 {
-            return None;
+            continue;
         }
-        let real = std::fs::canonicalize(candidate).ok()?;
-        (!untrusted.iter().any(|root| real.starts_with(root))).then_some(real)
+        let verdict = std::fs::canonicalize(candidate)
+            .map_err(|error| error.to_string())
+            .and_then(|real| {
+                if let Some(root) = untrusted
+                    .iter()
+                    .find(|root| candidate.starts_with(root) || real.starts_with(root))
+                {
+                    return Err(format!(
+                        "it lies under `{}`, which the sandboxed command may write",
+                        root.display()
+                    ));
+                }
+                trust(&real).map(|()| real)
+            });
+        match verdict {
+            Ok(real) => return Ok(real),
+            Err(reason) => {
+                refused.get_or_insert((candidate.clone(), reason));
+            }
+        }
+    }
+    Err(match refused {
+        Some((path, reason)) => PlanSandboxError::BubblewrapNotTrusted { path, reason },
+        None => PlanSandboxError::BubblewrapNotFound,
+    })
+}
+
+/// `linux_sandbox.bwrap_path`: the user's explicit choice, still never one under the working
+/// directory or a writable root.
+fn configured_bwrap(path: &Path, untrusted: &[PathBuf]) -> Result<PathBuf, PlanSandboxError> {
+    let refuse = |reason: String| PlanSandboxError::BubblewrapNotTrusted {
+        path: path.to_path_buf(),
+        reason,
     };
-    path_var
-        .map(std::env::split_paths)
-        .into_iter()
-        .flatten()
-        .filter(|directory| directory.is_absolute())
-        .find_map(|directory| trusted(&directory.join("bwrap")))
-        .or_else(|| trusted(fallback))
+    if !path.is_absolute() {
+        return Err(refuse("`linux_sandbox.bwrap_path` must be absolute".into()));
+    }
+    let metadata = std::fs::metadata(path).map_err(|error| refuse(error.to_string()))?;
+    if !metadata.is_file() || metadata.mode() & 0o111 == 0 {
+        return Err(refuse("it is not an executable file".into()));
+    }
+    locate(&[path.to_path_buf()], untrusted, &|_| Ok(()))
+}
+
+/// A root-owned file that neither group nor others may write, in directories that are all
+/// root-owned and not writable by group or others: nobody but root can replace it.
+pub(crate) fn root_owned_chain(real: &Path) -> Result<(), String> {
+    let check = |path: &Path, what: &str| -> Result<(), String> {
+        let metadata = std::fs::symlink_metadata(path)
+            .map_err(|error| format!("cannot inspect `{}`: {error}", path.display()))?;
+        if metadata.uid() != 0 {
+            return Err(format!(
+                "{what} `{}` is owned by uid {}, not root",
+                path.display(),
+                metadata.uid()
+            ));
+        }
+        if metadata.mode() & 0o022 != 0 {
+            return Err(format!(
+                "{what} `{}` is writable by group or others (mode {:o})",
+                path.display(),
+                metadata.mode() & 0o7777
+            ));
+        }
+        Ok(())
+    };
+    check(real, "the file")?;
+    for directory in real.ancestors().skip(1) {
+        check(directory, "the directory")?;
+    }
+    Ok(())
 }
 
 /// Supported features of the bubblewrap at `path` (canonical), cached per process.
@@ -294,22 +385,23 @@ mod tests {
         path
     }
 
+    /// Tests build fake candidates under a temporary directory (never root-owned all the way
+    /// up), so they inject the ownership check.
+    fn trust_all(_: &Path) -> Result<(), String> {
+        Ok(())
+    }
+
     #[test]
     fn ignores_a_bwrap_under_the_working_directory() {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path().canonicalize().unwrap();
         let planted = fake_bwrap(&root.join("repo/bin"));
         let system = fake_bwrap(&root.join("usr/bin"));
-        let path_var = std::env::join_paths([root.join("repo/bin"), root.join("usr/bin")]).unwrap();
-        let found = locate(
-            Some(&path_var),
-            &[root.join("repo")],
-            Path::new("/nonexistent"),
-        );
-        assert_eq!(found, Some(system.clone()));
+        let candidates = vec![planted.clone(), system.clone()];
+        let found = locate(&candidates, &[root.join("repo")], &trust_all).unwrap();
+        assert_eq!(found, system);
         // Without the untrusted root the planted one would win.
-        let found = locate(Some(&path_var), &[], Path::new("/nonexistent"));
-        assert_eq!(found, Some(planted));
+        assert_eq!(locate(&candidates, &[], &trust_all).unwrap(), planted);
     }
 
     #[test]
@@ -319,18 +411,73 @@ mod tests {
         let planted = fake_bwrap(&root.join("repo"));
         std::fs::create_dir_all(root.join("bin")).unwrap();
         std::os::unix::fs::symlink(&planted, root.join("bin/bwrap")).unwrap();
-        let path_var = std::env::join_paths([PathBuf::from("relative"), root.join("bin")]).unwrap();
         let fallback = fake_bwrap(&root.join("fallback"));
-        let found = locate(Some(&path_var), &[root.join("repo")], &fallback);
-        assert_eq!(found, Some(fallback));
+        let path_var = std::env::join_paths([PathBuf::from("relative"), root.join("bin")]).unwrap();
+        let found = candidates(Some(&path_var), &fallback);
+        assert_eq!(found, vec![fallback.clone(), root.join("bin/bwrap")]);
+        let reordered = vec![root.join("bin/bwrap"), fallback.clone()];
         assert_eq!(
-            locate(
-                None,
-                std::slice::from_ref(&root),
-                &root.join("fallback/bwrap")
-            ),
-            None
+            locate(&reordered, &[root.join("repo")], &trust_all).unwrap(),
+            fallback
         );
+        let error =
+            locate(&[root.join("bin/bwrap")], &[root.join("repo")], &trust_all).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            format!(
+                "refusing to run bubblewrap at `{}`: it lies under `{}`, which the sandboxed command may write",
+                root.join("bin/bwrap").display(),
+                root.join("repo").display()
+            )
+        );
+    }
+
+    /// The rule that matters outside tests: only root can have written the binary.
+    #[test]
+    fn only_root_owned_chains_are_trusted() {
+        let shell = std::fs::canonicalize("/usr/bin/sh").unwrap();
+        assert_eq!(root_owned_chain(&shell), Ok(()));
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        let planted = fake_bwrap(&root.join(".venv/bin"));
+        let reason = root_owned_chain(&planted).unwrap_err();
+        // SAFETY: geteuid has no preconditions.
+        if unsafe { libc::geteuid() } == 0 {
+            // Root owns the file, but the temporary directory above it is world-writable.
+            assert!(reason.contains("writable by group or others"), "{reason}");
+        } else {
+            assert!(reason.contains("not root"), "{reason}");
+        }
+        // A PATH `bwrap` that fails the check is refused with the reason, never executed.
+        let error = locate(&[planted.clone()], &[], &root_owned_chain).unwrap_err();
+        assert!(
+            matches!(error, PlanSandboxError::BubblewrapNotTrusted { ref path, .. } if *path == planted)
+        );
+        assert!(matches!(
+            locate(&[root.join("missing/bwrap")], &[], &root_owned_chain),
+            Err(PlanSandboxError::BubblewrapNotFound)
+        ));
+    }
+
+    #[test]
+    fn a_configured_bwrap_is_used_unless_it_is_inside_the_workspace() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        let chosen = fake_bwrap(&root.join("opt/bin"));
+        assert_eq!(configured_bwrap(&chosen, &[]).unwrap(), chosen);
+        assert!(matches!(
+            configured_bwrap(&chosen, &[root.join("opt")]),
+            Err(PlanSandboxError::BubblewrapNotTrusted { .. })
+        ));
+        assert!(matches!(
+            configured_bwrap(Path::new("bin/bwrap"), &[]),
+            Err(PlanSandboxError::BubblewrapNotTrusted { .. })
+        ));
+        std::fs::set_permissions(&chosen, std::fs::Permissions::from_mode(0o644)).unwrap();
+        assert!(matches!(
+            configured_bwrap(&chosen, &[]),
+            Err(PlanSandboxError::BubblewrapNotTrusted { .. })
+        ));
     }
 
     #[test]
@@ -392,7 +539,7 @@ mod tests {
     #[test]
     fn probes_the_installed_bubblewrap() {
         // The machine's bubblewrap (0.8.0 here) must be found and fully featured.
-        let bubblewrap = find(&[]).expect("bubblewrap is installed");
+        let bubblewrap = find(None, &[]).expect("bubblewrap is installed");
         assert!(bubblewrap.features.disable_userns);
     }
 }

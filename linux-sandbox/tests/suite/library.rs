@@ -5,7 +5,7 @@ use std::ffi::OsString;
 use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 
-use codex_linux_sandbox::{LinuxBackend, RunMode, SandboxRequest, plan, run};
+use codex_linux_sandbox::{LinuxBackend, LinuxOptions, RunMode, SandboxRequest, plan, run};
 use codex_sandboxing::NetworkAccess;
 
 use super::harness::{Backend, Fixture, User};
@@ -37,6 +37,7 @@ fn plan_then_run_enforces_the_workspace_policy() {
         env: &env,
         backend: LinuxBackend::Bubblewrap,
         run_mode: RunMode::SpawnAndWait,
+        options: &LinuxOptions::default(),
     };
     let plan = plan(&request).unwrap();
     assert_eq!(plan.backend_name(), "bubblewrap");
@@ -72,6 +73,7 @@ fn landlock_plan_is_the_command_itself() {
         env: &env,
         backend: LinuxBackend::Landlock,
         run_mode: RunMode::SpawnAndWait,
+        options: &LinuxOptions::default(),
     };
     let plan = plan(&request).unwrap();
     assert_eq!(plan.backend_name(), "landlock");
@@ -96,6 +98,7 @@ fn loader_variables_reach_the_command_through_setenv() {
         env: &env,
         backend: LinuxBackend::Bubblewrap,
         run_mode: RunMode::SpawnAndWait,
+        options: &LinuxOptions::default(),
     };
     let plan = plan(&request).unwrap();
     let position = plan.argv.iter().position(|arg| arg == "--setenv").unwrap();
@@ -223,6 +226,7 @@ fn the_plan_execs_bwrap_only_when_nothing_happens_afterwards() {
             env: &env,
             backend: LinuxBackend::Bubblewrap,
             run_mode,
+            options: &LinuxOptions::default(),
         };
         let plan = plan(&request).unwrap();
         assert_eq!(plan.replaces_process(), exec, "{run_mode:?}");

@@ -1,0 +1,165 @@
+//! `[linux_sandbox]` and the Linux backend choice, resolved into [`LinuxSandboxSettings`].
+//!
+//! ```toml
+//! [linux_sandbox]
+//! bwrap_path = "/opt/bubblewrap/bin/bwrap"  # system, user, profile or -c layers only
+//! max_processes = 4096                      # per sandbox; 0 = no limit
+//! landlock_layer = true                     # Landlock inside bubblewrap as a second layer
+//! ```
+//!
+//! `bwrap_path` names a program codex runs *outside* the sandbox, so a project layer
+//! (`.codex/config.toml`, which a repository ships and a sandboxed command may have written)
+//! cannot set it: such a value is ignored with a warning.
+
+use std::path::PathBuf;
+
+use toml::Value;
+
+use crate::layers::{ConfigLayer, LayerSource};
+use crate::merge::get_path;
+
+/// The default `max_processes`: far above what builds and test runners use (threads count too),
+/// far below what exhausts a host's process table.
+pub const DEFAULT_MAX_PROCESSES: u64 = 4096;
+
+/// Which Linux mechanism enforces the sandbox.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LinuxSandboxBackend {
+    /// bubblewrap (namespaces + mounts) + seccomp, with Landlock inside as a second layer.
+    #[default]
+    Bubblewrap,
+    /// Landlock + seccomp without namespaces (`use_legacy_landlock`).
+    Landlock,
+}
+
+/// The resolved `[linux_sandbox]` settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinuxSandboxSettings {
+    pub backend: LinuxSandboxBackend,
+    /// An explicit bubblewrap (absolute, from a system/user/profile/`-c` layer).
+    pub bwrap_path: Option<PathBuf>,
+    /// The most processes (and threads) the sandboxed command may have at once; `None` = no limit.
+    pub max_processes: Option<u64>,
+    /// Apply Landlock inside bubblewrap as a second layer (refused when the kernel lacks it).
+    pub landlock_layer: bool,
+}
+
+impl Default for LinuxSandboxSettings {
+    fn default() -> Self {
+        LinuxSandboxSettings {
+            backend: LinuxSandboxBackend::default(),
+            bwrap_path: None,
+            max_processes: Some(DEFAULT_MAX_PROCESSES),
+            landlock_layer: true,
+        }
+    }
+}
+
+const BWRAP_PATH: [&str; 2] = ["linux_sandbox", "bwrap_path"];
+
+pub(crate) fn resolve(
+    layers: &[ConfigLayer],
+    use_legacy_landlock: bool,
+    warnings: &mut Vec<String>,
+) -> LinuxSandboxSettings {
+    let mut settings = LinuxSandboxSettings {
+        backend: if use_legacy_landlock {
+            LinuxSandboxBackend::Landlock
+        } else {
+            LinuxSandboxBackend::Bubblewrap
+        },
+        ..LinuxSandboxSettings::default()
+    };
+    let path: Vec<String> = BWRAP_PATH.iter().map(|part| part.to_string()).collect();
+    for layer in layers.iter().rev().filter(|layer| layer.enabled()) {
+        let Some(value) = get_path(&layer.table, &path) else {
+            continue;
+        };
+        if matches!(layer.source, LayerSource::Project { .. }) {
+            warnings.push(format!(
+                "ignoring `linux_sandbox.bwrap_path` from {}: a project layer may not choose a program codex runs outside the sandbox; set it in `$CODEX_HOME/config.toml` instead",
+                layer.source.display_name()
+            ));
+            continue;
+        }
+        if let Some(text) = value.as_str() {
+            settings.bwrap_path = Some(PathBuf::from(text));
+        }
+        break;
+    }
+    let merged_value = |key: &str| {
+        layers
+            .iter()
+            .rev()
+            .filter(|layer| layer.enabled())
+            .find_map(|layer| {
+                get_path(
+                    &layer.table,
+                    &["linux_sandbox".to_string(), key.to_string()],
+                )
+                .cloned()
+            })
+    };
+    if let Some(Value::Integer(limit)) = merged_value("max_processes") {
+        settings.max_processes = u64::try_from(limit).ok().filter(|limit| *limit > 0);
+    }
+    if let Some(Value::Boolean(enabled)) = merged_value("landlock_layer") {
+        settings.landlock_layer = enabled;
+    }
+    settings
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    fn layer(source: LayerSource, text: &str) -> ConfigLayer {
+        ConfigLayer::new(source, toml::from_str(text).unwrap())
+    }
+
+    #[test]
+    fn defaults() {
+        let mut warnings = Vec::new();
+        let settings = resolve(&[], false, &mut warnings);
+        assert_eq!(settings, LinuxSandboxSettings::default());
+        assert_eq!(settings.max_processes, Some(DEFAULT_MAX_PROCESSES));
+        assert!(settings.landlock_layer);
+        assert_eq!(
+            resolve(&[], true, &mut warnings).backend,
+            LinuxSandboxBackend::Landlock
+        );
+        assert!(warnings.is_empty());
+    }
+
+    #[test]
+    fn a_project_layer_cannot_choose_bwrap() {
+        let user = layer(
+            LayerSource::User {
+                file: PathBuf::from("/home/u/.codex/config.toml"),
+                profile: None,
+            },
+            "[linux_sandbox]\nbwrap_path = '/opt/bwrap'\nmax_processes = 100\n",
+        );
+        let project = layer(
+            LayerSource::Project {
+                dot_codex: PathBuf::from("/repo/.codex"),
+            },
+            "[linux_sandbox]\nbwrap_path = '/repo/evil/bwrap'\nmax_processes = 0\nlandlock_layer = false\n",
+        );
+        let mut warnings = Vec::new();
+        let settings = resolve(&[user, project], false, &mut warnings);
+        assert_eq!(
+            settings.bwrap_path.as_deref(),
+            Some(Path::new("/opt/bwrap"))
+        );
+        assert_eq!(settings.max_processes, None, "0 means no limit");
+        assert!(!settings.landlock_layer);
+        assert_eq!(
+            warnings,
+            vec![
+                "ignoring `linux_sandbox.bwrap_path` from project (/repo/.codex/config.toml): a project layer may not choose a program codex runs outside the sandbox; set it in `$CODEX_HOME/config.toml` instead"
+            ]
+        );
+    }
+}
