@@ -449,7 +449,7 @@ mod tests {
             assert!(reason.contains("not root"), "{reason}");
         }
         // A PATH `bwrap` that fails the check is refused with the reason, never executed.
-        let error = locate(&[planted.clone()], &[], &root_owned_chain).unwrap_err();
+        let error = locate(std::slice::from_ref(&planted), &[], &root_owned_chain).unwrap_err();
         assert!(
             matches!(error, PlanSandboxError::BubblewrapNotTrusted { ref path, .. } if *path == planted)
         );
