@@ -196,6 +196,15 @@ fn run(
     for warning in &config.warnings {
         eprintln!("warning: {warning}");
     }
+    // The policy hides `$CODEX_HOME`; it must exist to be hidden (a login during the run would
+    // otherwise create it in plain view). Also before `--dry-run`, so the plan shown is the one
+    // that runs. If it cannot be created, nobody with our rights can create it either.
+    if let Err(error) = codex_config::create_codex_home(&config.codex_home) {
+        eprintln!(
+            "warning: cannot create `{}`: {error}",
+            config.codex_home.display()
+        );
+    }
     let mut policy = config.sandbox_policy.clone();
     add_unix_sockets(&mut policy, &options.allow_unix_socket)?;
     let env = config

@@ -348,11 +348,15 @@ pub(crate) fn compile_profile(
         .get("glob_scan_max_depth")
         .and_then(Value::as_integer)
         .and_then(|depth| u32::try_from(depth).ok());
-    let auth_exempt = entries.iter().any(|entry| {
-        entry.literal
-            && entry.access.can_read()
-            && (entry.path == context.auth_file() || entry.path == context.codex_home)
-    });
+    let granted = |path: &Path| {
+        entries
+            .iter()
+            .any(|entry| entry.literal && entry.access.can_read() && entry.path == path)
+    };
+    let exempt = CodexHomeExemption {
+        codex_home: granted(&context.codex_home),
+        credentials: granted(&context.auth_file()),
+    };
     let mut policy = SandboxPolicy {
         profile: profile.name.clone(),
         enforcement: Enforcement::Managed,
@@ -375,9 +379,7 @@ pub(crate) fn compile_profile(
         },
         unix_sockets,
     };
-    if !auth_exempt {
-        deny_auth_file(&mut policy, context);
-    }
+    deny_codex_home(&mut policy, context, exempt);
     finish(&mut policy, context);
     Ok(policy)
 }
@@ -416,12 +418,12 @@ pub(crate) fn compile_legacy(
         }
     }
     let mut policy = managed(mode.as_str(), context, rules, network);
-    deny_auth_file(&mut policy, context);
+    deny_codex_home(&mut policy, context, CodexHomeExemption::default());
     finish(&mut policy, context);
     policy
 }
 
-/// `:danger-full-access` / legacy `danger-full-access`: no sandbox, but `auth.json` stays masked.
+/// `:danger-full-access` / legacy `danger-full-access`: no sandbox, but `$CODEX_HOME` stays hidden.
 pub(crate) fn full_access(name: &str, context: &CompileContext) -> SandboxPolicy {
     let mut policy = managed(
         name,
@@ -430,7 +432,7 @@ pub(crate) fn full_access(name: &str, context: &CompileContext) -> SandboxPolicy
         NetworkAccess::Enabled,
     );
     policy.enforcement = Enforcement::FullAccess;
-    deny_auth_file(&mut policy, context);
+    deny_codex_home(&mut policy, context, CodexHomeExemption::default());
     finish(&mut policy, context);
     policy
 }
@@ -475,8 +477,31 @@ fn managed(
     }
 }
 
-fn deny_auth_file(policy: &mut SandboxPolicy, context: &CompileContext) {
-    policy.rules.push(rule(context.auth_file(), Access::Deny));
+/// What a profile explicitly granted inside `$CODEX_HOME` (a literal path key, not a token).
+#[derive(Debug, Clone, Copy, Default)]
+struct CodexHomeExemption {
+    /// `$CODEX_HOME` itself: readable apart from the credentials.
+    codex_home: bool,
+    /// `$CODEX_HOME/auth.json`.
+    credentials: bool,
+}
+
+/// Hide all of `$CODEX_HOME` (credentials, their lock and temporary files, sessions, logs,
+/// configuration), present or not: a directory mask cannot be detached by an atomic rename
+/// inside it (a mask on `auth.json` itself was, at every login and refresh). A profile reopens
+/// a subpath by naming it (it is more specific than the denial), the whole directory by naming
+/// `$CODEX_HOME` itself; the credentials file only by naming it.
+fn deny_codex_home(
+    policy: &mut SandboxPolicy,
+    context: &CompileContext,
+    exempt: CodexHomeExemption,
+) {
+    if !exempt.codex_home {
+        policy.rules.push(rule(&context.codex_home, Access::Deny));
+    }
+    if !exempt.credentials {
+        policy.rules.push(rule(context.auth_file(), Access::Deny));
+    }
 }
 
 /// One rule per path (deny > write > read), sorted; globs sorted and unique; writable roots

@@ -69,6 +69,7 @@ fn legacy_read_only() {
         rules(&policy),
         vec![
             (PathBuf::from("/"), Access::Read),
+            (fixture.base.join("home/.codex"), Access::Deny),
             (fixture.base.join("home/.codex/auth.json"), Access::Deny),
         ]
     );
@@ -97,6 +98,7 @@ fn legacy_workspace_write_roots_tmp_and_network() {
         vec![
             (PathBuf::from("/"), Access::Read),
             (fixture.base.join("extra2"), Access::Write),
+            (fixture.base.join("home/.codex"), Access::Deny),
             (fixture.base.join("home/.codex/auth.json"), Access::Deny),
             (fixture.base.join("repo"), Access::Write),
             (fixture.base.join("tmp"), Access::Write),
@@ -151,6 +153,7 @@ fn full_access_keeps_auth_json_masked() {
         rules(&policy),
         vec![
             (PathBuf::from("/"), Access::Write),
+            (fixture.base.join("home/.codex"), Access::Deny),
             (fixture.base.join("home/.codex/auth.json"), Access::Deny),
         ]
     );
@@ -176,6 +179,7 @@ fn builtin_workspace_profile() {
         rules(&policy),
         vec![
             (PathBuf::from("/"), Access::Read),
+            (fixture.base.join("home/.codex"), Access::Deny),
             (fixture.base.join("home/.codex/auth.json"), Access::Deny),
             (repo.clone(), Access::Write),
             (repo.join(".agents"), Access::Read),
@@ -258,6 +262,7 @@ glob_scan_max_depth = 3
         vec![
             (base.join("data"), Access::Write),
             (base.join("data/private"), Access::Deny),
+            (base.join("home/.codex"), Access::Deny),
             (base.join("home/.codex/auth.json"), Access::Deny),
             (base.join("other"), Access::Write),
             (base.join("other/build"), Access::Read),
@@ -317,23 +322,39 @@ fn equal_paths_deny_beats_write_beats_read() {
 }
 
 #[test]
-fn auth_json_exemption_needs_an_explicit_entry() {
+fn codex_home_is_hidden_unless_a_profile_names_it() {
     let fixture = fixture();
     let auth = fixture.base.join("home/.codex/auth.json");
+    let config = fixture.base.join("home/.codex/config.toml");
     let (policy, _) = named("[p.filesystem]\n'BASE/home/.codex' = 'read'", "p", &fixture);
-    assert_eq!(policy.access_for(&auth), Access::Read);
+    assert_eq!(policy.access_for(&config), Access::Read);
+    assert_eq!(
+        policy.access_for(&auth),
+        Access::Deny,
+        "the credentials need their own entry"
+    );
     let (policy, _) = named(
         "[p.filesystem]\n'BASE/home/.codex/auth.json' = 'write'",
         "p",
         &fixture,
     );
     assert_eq!(policy.access_for(&auth), Access::Write);
+    assert_eq!(policy.access_for(&config), Access::Deny);
+    let sessions = fixture.base.join("home/.codex/sessions");
+    let (policy, _) = named(
+        "[p.filesystem]\n':root' = 'read'\n'BASE/home/.codex/sessions' = 'read'",
+        "p",
+        &fixture,
+    );
+    assert_eq!(policy.access_for(&sessions.join("x.jsonl")), Access::Read);
+    assert_eq!(policy.access_for(&config), Access::Deny);
     let (policy, _) = named("[p.filesystem]\n':root' = 'write'", "p", &fixture);
     assert_eq!(
         policy.access_for(&auth),
         Access::Deny,
         "tokens do not exempt"
     );
+    assert_eq!(policy.access_for(&config), Access::Deny);
 }
 
 #[test]

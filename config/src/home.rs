@@ -61,6 +61,32 @@ fn resolve_codex_home_env(path: &Path) -> Result<PathBuf, CodexHomeError> {
         .map_err(|error| CodexHomeError::Canonicalize { value, error })
 }
 
+/// Create `$CODEX_HOME` when it does not exist yet: mode 0700 whatever the umask (missing parents
+/// too). A sandbox must hide it before anything is written there: a directory that a login
+/// creates during a run would otherwise appear inside every sandbox whose mounts show its parent.
+/// An existing directory is left as it is.
+pub fn create_codex_home(path: &Path) -> io::Result<()> {
+    match std::fs::symlink_metadata(path) {
+        Ok(_) => return Ok(()),
+        Err(error) if error.kind() != io::ErrorKind::NotFound => return Err(error),
+        Err(_) => {}
+    }
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder.create(path)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o700))?;
+    }
+    Ok(())
+}
+
 /// The user's home directory (`$HOME` on Unix), if known.
 pub(crate) fn home_dir() -> Option<PathBuf> {
     std::env::home_dir().filter(|home| !home.as_os_str().is_empty())
@@ -149,6 +175,21 @@ fn default_system_config_dir() -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn creates_a_missing_codex_home_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let home = dir.path().join("home/.codex");
+        create_codex_home(&home).unwrap();
+        let mode = std::fs::metadata(&home).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o700);
+        // An existing directory keeps its mode.
+        std::fs::set_permissions(&home, std::fs::Permissions::from_mode(0o750)).unwrap();
+        create_codex_home(&home).unwrap();
+        let mode = std::fs::metadata(&home).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o750);
+    }
 
     #[test]
     fn env_missing_path_is_fatal() {

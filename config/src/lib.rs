@@ -86,6 +86,7 @@ pub use features::FeatureStage;
 pub use features::Features;
 pub use features::is_known_feature;
 pub use home::CodexHomeError;
+pub use home::create_codex_home;
 pub use home::find_codex_home;
 pub use home::system_config_dir;
 pub use json_schema::config_json_schema;

@@ -272,10 +272,11 @@ fn codex_home_inside_writable_root_was_writable() {
     options.codex_home = home.clone();
     let config = load_config(&options).unwrap();
     let policy = &config.sandbox_policy;
-    assert_eq!(policy.access_for(&home.join("config.toml")), Access::Read);
+    // Hidden, not only read-only (the next session's configuration and the credentials).
+    assert_eq!(policy.access_for(&home.join("config.toml")), Access::Deny);
     assert_eq!(
         policy.access_for(&home.join("work.config.toml")),
-        Access::Read
+        Access::Deny
     );
     assert_eq!(policy.access_for(&home.join("auth.json")), Access::Deny);
     assert_eq!(
@@ -302,7 +303,7 @@ fn codex_home_inside_writable_root_was_writable() {
     let config = load_config(&options).unwrap();
     assert_eq!(
         config.sandbox_policy.access_for(&home.join("config.toml")),
-        Access::Read
+        Access::Deny
     );
     assert_eq!(
         config.sandbox_policy.access_for(&home.join("auth.json")),

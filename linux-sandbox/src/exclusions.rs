@@ -1,12 +1,13 @@
-//! Hiding individual files below a readable path with grant-only rules (Landlock).
+//! Hiding individual files and directories below a readable path with grant-only rules
+//! (Landlock).
 //!
-//! Landlock can only grant access beneath a path. To keep a denied *file* unreadable below a
-//! readable root, the root keeps `ReadDir` (listing) beneath it, and full read access is granted
-//! beneath every entry of the directories on the way from the root to the file, except the way
-//! itself. The file's name stays visible in its directory; its contents do not. Entries created in
-//! those directories after planning are not readable (the way only runs through read-only areas,
-//! so the command itself cannot create any). Denied directories are not handled this way: their
-//! entries' names would stay listable.
+//! Landlock can only grant access beneath a path. To keep a denied file or directory unreadable
+//! below a readable root, the root keeps `ReadDir` (listing) beneath it, and full read access is
+//! granted beneath every entry of the directories on the way from the root to the denied path,
+//! except the way itself. The denied path's name stays visible in its directory, and (for a
+//! directory, since `ReadDir` beneath the root covers it) so do the names of everything below
+//! it; no contents are readable. Entries created in those directories after planning are not
+//! readable (the way only runs through read-only areas, so the command itself cannot create any).
 
 use std::collections::BTreeSet;
 use std::io;
@@ -21,7 +22,8 @@ pub(crate) struct ReadGrants {
     pub list_only: Vec<PathBuf>,
 }
 
-/// Split each readable root into grants that skip `excluded` (existing files below it).
+/// Split each readable root into grants that skip `excluded` (existing files and directories
+/// below it).
 pub(crate) fn exclude(readable: &[PathBuf], excluded: &[PathBuf]) -> io::Result<ReadGrants> {
     let mut grants = ReadGrants::default();
     for root in readable {

@@ -6,8 +6,9 @@
 //! (`.git`, `.codex`, … — even missing ones, which it could not keep uncreatable), an existing
 //! denied path inside a writable one, a denied directory inside a readable one, a read-only path
 //! inside a writable one, allowed unix socket paths before ABI 9, and deny rules under full
-//! access. A denied *file* inside a readable path (e.g. `auth.json` under `/`) is hidden by
-//! granting around it (`exclusions.rs`).
+//! access. A denied file or directory inside a readable path (e.g. `$CODEX_HOME` under `/`) is
+//! hidden by granting around it (`exclusions.rs`): its contents become unreadable, the names of
+//! a denied directory's entries stay listable.
 //!
 //! Enforced: filesystem rights for the ABI, TCP bind/connect (ABI >= 4) when the network is
 //! restricted (seccomp blocks every non-unix socket anyway), signal and abstract-unix-socket
@@ -217,7 +218,8 @@ pub(crate) fn details(
 }
 
 /// The denied paths that Landlock's grants would expose (an existing path below a granted one),
-/// if each can be hidden: a file below readable paths only. Anything else is refused.
+/// if each can be hidden: a file or directory below readable paths only (a directory's names stay
+/// listable, its contents do not). Anything below a writable path is refused.
 fn files_to_hide(
     denied: impl Iterator<Item = PathBuf>,
     readable: &[PathBuf],
@@ -231,9 +233,9 @@ fn files_to_hide(
     };
     let mut hidden = Vec::new();
     for path in denied {
-        let Ok(metadata) = std::fs::symlink_metadata(&path) else {
+        if std::fs::symlink_metadata(&path).is_err() {
             continue;
-        };
+        }
         if let Some(root) = below(&path, writable) {
             return Err(cannot(format!(
                 "cannot deny reading `{}` inside the writable path `{}`",
@@ -241,16 +243,11 @@ fn files_to_hide(
                 root.display()
             )));
         }
-        let Some(root) = below(&path, readable) else {
+        if below(&path, readable).is_none() {
             continue;
-        };
-        if metadata.is_dir() {
-            return Err(cannot(format!(
-                "cannot hide the directory `{}` inside the readable path `{}` (Landlock can only hide files there: the names inside would stay listable)",
-                path.display(),
-                root.display()
-            )));
         }
+        // A directory's contents become unreadable; the names inside stay listable (the
+        // readable root keeps `ReadDir` beneath it). Documented in the README.
         hidden.push(path);
     }
     hidden.sort();

@@ -120,3 +120,38 @@ pub fn fresh(dir: &Path, name: &str) -> PathBuf {
     assert!(!path.exists(), "{} exists already", path.display());
     path
 }
+
+/// `command` run as uid/gid 65534 through `setpriv` (same arguments, environment and working
+/// directory), for the tests that must hold for an unprivileged user too.
+#[allow(dead_code)]
+pub fn as_nobody(inner: &Command) -> Command {
+    let mut command = Command::new("setpriv");
+    command
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+        .arg(inner.get_program())
+        .args(inner.get_args())
+        .env_clear();
+    for (name, value) in inner.get_envs() {
+        if let Some(value) = value {
+            command.env(name, value);
+        }
+    }
+    if let Some(directory) = inner.get_current_dir() {
+        command.current_dir(directory);
+    }
+    command.stdin(Stdio::null());
+    command
+}
+
+/// Give the whole test tree to uid/gid 65534.
+#[allow(dead_code)]
+pub fn chown_to_nobody(path: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let status = Command::new("chown")
+        .args(["-R", "65534:65534"])
+        .arg(path)
+        .status()
+        .expect("chown");
+    assert!(status.success());
+}

@@ -880,3 +880,130 @@ fn keyring_store_uses_the_kernel_keyring() {
     let output = run(&mut env.codex(["-c", store, "login", "status"]));
     assert_eq!(stderr(&output), "Not logged in\n");
 }
+
+/// A sandboxed command that keeps reading `$CODEX_HOME` while the host signs in (atomic rename
+/// of a new `auth.json`), refreshes and signs out never sees a credential, a temporary file, the
+/// lock, or even the names in the directory (bubblewrap); with `$CODEX_HOME` missing when the run
+/// starts too (the sandbox creates it, 0700, and hides it). As root and as uid 65534.
+#[test]
+fn a_running_sandbox_never_sees_credentials_across_login_refresh_and_logout() {
+    use crate::suite::common::{as_nobody, chown_to_nobody, is_root};
+    use std::io::{BufRead, BufReader};
+    if !is_root() {
+        panic!("this test needs root (to also run as uid 65534)");
+    }
+    for (nobody, missing_home) in [(false, false), (false, true), (true, false), (true, true)] {
+        let env = TestEnv::new();
+        let issuer = MockIssuer::start();
+        let codex_home = env.codex_home();
+        if missing_home {
+            std::fs::remove_dir_all(&codex_home).unwrap();
+        }
+        if nobody {
+            chown_to_nobody(&env.root());
+        }
+        // Without `CODEX_HOME` set, the default `~/.codex` may be missing (an explicit
+        // `CODEX_HOME` must exist, as upstream).
+        let as_user = |mut command: Command| {
+            if missing_home {
+                command.env_remove("CODEX_HOME");
+            }
+            if nobody { as_nobody(&command) } else { command }
+        };
+        let probe = r#"echo ready
+while [ ! -e stop ]; do
+  cat "$HOME"/.codex/auth.json "$HOME"/.codex/.auth.json.tmp* 2>/dev/null
+  ls -a "$HOME"/.codex 2>/dev/null | grep -v '^\.\.\?$'
+  flock -n "$HOME/.codex/auth.json.lock" true 2>/dev/null && echo LOCKED
+  sleep 0.01
+done
+echo finished"#;
+        let mut sandbox =
+            as_user(env.codex(["sandbox", "-P", ":workspace", "--", "/bin/sh", "-c", probe]));
+        let mut child = sandbox
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        if lines.next().and_then(Result::ok).as_deref() != Some("ready") {
+            let mut error = String::new();
+            std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut error).unwrap();
+            panic!("nobody={nobody} missing={missing_home}: the sandbox did not start: {error}");
+        }
+        if missing_home {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&codex_home).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o700, "CODEX_HOME created private");
+        }
+
+        let output = with_stdin(
+            as_user(env.codex(["login", "--with-api-key"])),
+            "sk-live-login-secret\n",
+        );
+        assert_eq!(code(&output), 0, "{}", stderr(&output));
+        assert!(auth_json(&env).is_some());
+        let chatgpt = chatgpt_auth("org_1", now() - 10, "rt-old-secret");
+        let mut write = as_user(env.codex(["login", "status"]));
+        // Replace auth.json atomically as a login would, then refresh and log out.
+        let staged = env.root().join("staged.json");
+        std::fs::write(&staged, chatgpt.to_string()).unwrap();
+        if nobody {
+            std::os::unix::fs::chown(&staged, Some(65534), Some(65534)).unwrap();
+        }
+        std::fs::rename(&staged, codex_home.join("auth.json")).unwrap();
+        assert_eq!(code(&run(&mut write)), 0);
+        issuer.once(
+            "/oauth/token",
+            json(
+                200,
+                json!({"access_token": access_token(now() + 3600), "refresh_token": "rt-new-secret"}),
+            ),
+        );
+        let output = run(&mut as_user(refresh(&env, &issuer)));
+        assert_eq!(code(&output), 0, "{}", stderr(&output));
+        assert_eq!(
+            auth_json(&env).unwrap()["tokens"]["refresh_token"],
+            "rt-new-secret"
+        );
+        let output = run(as_user(env.codex(["logout"])).env(
+            "CODEX_REVOKE_TOKEN_URL_OVERRIDE",
+            format!("{}/oauth/revoke", issuer.url),
+        ));
+        assert_eq!(code(&output), 0, "{}", stderr(&output));
+        // Signed in again, so the file exists at the end too.
+        let output = with_stdin(
+            as_user(env.codex(["login", "--with-api-key"])),
+            "sk-live-second-secret\n",
+        );
+        assert_eq!(code(&output), 0, "{}", stderr(&output));
+
+        // Control: the same reads without the sandbox see the credentials and the lock.
+        let control_script = probe
+            .replace("while [ ! -e stop ]", "for _ in 1")
+            .replace("sleep 0.01", "true");
+        let mut control = Command::new("/bin/sh");
+        control
+            .args(["-c", &control_script])
+            .env_clear()
+            .env("HOME", env.home())
+            .env("PATH", "/usr/bin:/bin")
+            .current_dir(env.work());
+        let control = run(&mut as_user(control));
+        let control = String::from_utf8_lossy(&control.stdout);
+        assert!(
+            control.contains("sk-live-second-secret") && control.contains("LOCKED"),
+            "the control reads must work: {control}"
+        );
+
+        std::fs::write(env.work().join("stop"), "").unwrap();
+        let seen: Vec<String> = lines.map(Result::unwrap).collect();
+        let status = child.wait().unwrap();
+        assert!(status.success(), "nobody={nobody} missing={missing_home}");
+        assert_eq!(
+            seen,
+            vec!["finished".to_string()],
+            "nobody={nobody} missing={missing_home}: the sandbox saw something of CODEX_HOME"
+        );
+    }
+}

@@ -500,3 +500,137 @@ fn a_bwrap_planted_by_a_sandboxed_command_is_never_run() {
         assert!(!marker.exists(), "{user:?}: the planted bwrap ran");
     }
 }
+
+/// `$CODEX_HOME` inside a writable root (the workspace, or `/tmp` under `:workspace`) stays
+/// hidden and where it is: it cannot be read, changed, replaced, or moved away (with its parent)
+/// so that a new one takes its place.
+#[test]
+fn codex_home_inside_writable_roots_is_hidden_and_stays_in_place() {
+    if !is_root() {
+        panic!("the security suite needs root (to also run as uid 65534)");
+    }
+    let attacks = [
+        ("read the configuration", r#"cat "$CODEX_HOME/config.toml""#),
+        ("list it", r#"ls "$CODEX_HOME" | grep -q config"#),
+        (
+            "rewrite the configuration",
+            r#"echo 'sandbox_mode = "danger-full-access"' > "$CODEX_HOME/config.toml""#,
+        ),
+        (
+            "remove it",
+            r#"rm -rf "$CODEX_HOME" && ! test -e "$CODEX_HOME""#,
+        ),
+        (
+            "move it away and plant a new one",
+            r#"mv "$CODEX_HOME" "$CODEX_HOME.moved" && mkdir "$CODEX_HOME" && echo x > "$CODEX_HOME/config.toml""#,
+        ),
+        (
+            "move its parent away and plant a new one",
+            r#"p=$(dirname "$CODEX_HOME") && mv "$p" "$p.moved" && mkdir -p "$CODEX_HOME" && echo x > "$CODEX_HOME/config.toml""#,
+        ),
+    ];
+    for user in [User::Root, User::Nobody] {
+        for inside_tmp in [false, true] {
+            let world = World::new(user);
+            let parent = if inside_tmp {
+                let dir = tempfile::Builder::new()
+                    .prefix("codex-home-test-")
+                    .tempdir_in("/tmp")
+                    .unwrap()
+                    .keep();
+                dir.canonicalize().unwrap()
+            } else {
+                world.env.work().join("nested")
+            };
+            let codex_home = parent.join("codex-home");
+            std::fs::create_dir_all(&codex_home).unwrap();
+            std::fs::write(codex_home.join("config.toml"), "model = \"kept\"\n").unwrap();
+            std::fs::write(
+                codex_home.join("auth.json"),
+                "{\"OPENAI_API_KEY\":\"sk-x\"}\n",
+            )
+            .unwrap();
+            if user == User::Nobody {
+                let status = Command::new("chown")
+                    .args(["-R", &format!("{NOBODY}:{NOBODY}")])
+                    .arg(&parent)
+                    .status()
+                    .unwrap();
+                assert!(status.success());
+            }
+            let files = |root: &Path| -> Vec<(PathBuf, String)> {
+                let mut entries = Vec::new();
+                for entry in std::fs::read_dir(root).unwrap().flatten() {
+                    entries.push((
+                        entry.path(),
+                        std::fs::read_to_string(entry.path()).unwrap_or_default(),
+                    ));
+                }
+                entries.sort();
+                entries
+            };
+            let before = files(&codex_home);
+            for (name, script) in attacks {
+                // Control: without the sandbox the attack works on a scratch copy.
+                let scratch = world.env.root().join("scratch/codex-home");
+                std::fs::create_dir_all(&scratch).unwrap();
+                std::fs::write(scratch.join("config.toml"), "model = \"kept\"\n").unwrap();
+                if user == User::Nobody {
+                    std::os::unix::fs::chown(&scratch, Some(NOBODY), Some(NOBODY)).unwrap();
+                    std::os::unix::fs::chown(scratch.parent().unwrap(), Some(NOBODY), Some(NOBODY))
+                        .unwrap();
+                    std::os::unix::fs::chown(
+                        scratch.join("config.toml"),
+                        Some(NOBODY),
+                        Some(NOBODY),
+                    )
+                    .unwrap();
+                }
+                let mut control = world.as_user(Path::new("/bin/sh"));
+                control
+                    .args(["-c", script])
+                    .env("CODEX_HOME", &scratch)
+                    .env("PATH", "/usr/bin:/bin");
+                assert!(
+                    control.status().unwrap().success(),
+                    "{user:?} {name}: the unsandboxed control failed"
+                );
+                std::fs::remove_dir_all(world.env.root().join("scratch")).unwrap();
+
+                let mut command = world.codex(&[
+                    "sandbox",
+                    "-P",
+                    ":workspace",
+                    "--",
+                    "/bin/sh",
+                    "-c",
+                    &format!("echo started; {script}"),
+                ]);
+                command.env("CODEX_HOME", &codex_home);
+                let output = command.output().unwrap();
+                let where_ = if inside_tmp { "/tmp" } else { "workspace" };
+                assert_eq!(
+                    stdout(&output),
+                    "started\n",
+                    "{user:?} {where_} {name}: {}",
+                    stderr(&output)
+                );
+                assert_ne!(
+                    code(&output),
+                    0,
+                    "{user:?} {where_} {name}: attack succeeded"
+                );
+                assert!(codex_home.is_dir(), "{user:?} {where_} {name}: moved");
+                assert_eq!(files(&codex_home), before, "{user:?} {where_} {name}");
+                assert!(
+                    !parent.with_extension("moved").exists()
+                        && !codex_home.with_extension("moved").exists(),
+                    "{user:?} {where_} {name}"
+                );
+            }
+            if inside_tmp {
+                std::fs::remove_dir_all(&parent).unwrap();
+            }
+        }
+    }
+}

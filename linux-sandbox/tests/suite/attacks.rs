@@ -144,6 +144,18 @@ const ATTACKS: &[Attack] = &[
         bubblewrap_only: false,
     },
     Attack {
+        name: "read the configuration in CODEX_HOME",
+        script: r#"grep -q kept "$HOME/.codex/config.toml""#,
+        control: Control::Required,
+        bubblewrap_only: false,
+    },
+    Attack {
+        name: "lock the credentials (flock auth.json.lock stalls codex login)",
+        script: r#"flock -n "$HOME/.codex/auth.json.lock" true"#,
+        control: Control::Required,
+        bubblewrap_only: false,
+    },
+    Attack {
         name: "read a deny-glob match (*.env)",
         script: r#"grep -q TOKEN "$WORK/app/.env""#,
         control: Control::Required,

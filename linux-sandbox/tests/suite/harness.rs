@@ -68,7 +68,9 @@ impl Fixture {
         let secret = home.join(".codex/auth.json");
         std::fs::write(&secret, format!("{{\"token\": \"{SECRET_CONTENT}\"}}\n")).unwrap();
         std::fs::write(outside.join("target.txt"), ORIGINAL).unwrap();
-        std::fs::write(home.join(".codex/readable.txt"), "readable\n").unwrap();
+        std::fs::write(home.join(".codex/config.toml"), "model = \"kept\"\n").unwrap();
+        std::fs::write(home.join(".codex/auth.json.lock"), "").unwrap();
+        std::fs::write(home.join("readable.txt"), "readable\n").unwrap();
         std::fs::create_dir_all(work.join("app")).unwrap();
         std::fs::write(work.join("app/.env"), "TOKEN=env-secret\n").unwrap();
         std::fs::create_dir_all(work.join(".agents")).unwrap();
@@ -106,14 +108,17 @@ impl Fixture {
     }
 
     /// `:workspace`-like: read `/`, write the workspace and a private tmp, protected metadata
-    /// (`.git`, `.agents`, missing `.codex`, nested `pkg/.git`), the credentials file denied, a deny
-    /// glob for `.env` files.
+    /// (`.git`, `.agents`, missing `.codex`, nested `pkg/.git`), `$CODEX_HOME` and the credentials
+    /// file denied, a deny glob for `.env` files.
     pub fn workspace_policy(&self, network: NetworkAccess) -> SandboxPolicy {
         let protected = |relative: &str, kind| ProtectedPath {
             path: self.work.join(relative),
             kind,
         };
         let mut policy = self.base_policy(network);
+        policy
+            .rules
+            .push(rule(&self.home.join(".codex"), Access::Deny));
         policy.rules.push(rule(&self.secret, Access::Deny));
         policy.rules.sort_by(|a, b| a.path.cmp(&b.path));
         policy.writable_roots[0].protected = vec![
@@ -141,6 +146,7 @@ impl Fixture {
         let mut policy = self.base_policy(network);
         policy.rules = vec![
             rule(Path::new("/"), Access::Read),
+            rule(&self.home.join(".codex"), Access::Deny),
             rule(&self.secret, Access::Deny),
         ];
         policy.writable_roots.clear();

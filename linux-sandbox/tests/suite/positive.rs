@@ -48,9 +48,9 @@ const CHECKS: &[(&str, &str, &str)] = &[
         "1\n",
     ),
     (
-        "files next to the denied credentials file stay readable",
-        "ls \"$HOME/.codex\" | grep -c auth.json; cat \"$HOME/.codex/readable.txt\"",
-        "1\nreadable\n",
+        "files next to the hidden CODEX_HOME stay readable",
+        "cat \"$HOME/.codex/config.toml\" 2>/dev/null; cat \"$HOME/readable.txt\"",
+        "readable\n",
     ),
 ];
 
