@@ -104,6 +104,9 @@ pub enum ProtectedKind {
     /// `$CODEX_HOME` (configuration, credentials) when it lies inside a writable root: the
     /// command must not rewrite the configuration the next session loads.
     CodexHome,
+    /// The `.git` of a submodule or linked worktree inside a writable root (existing or not):
+    /// the host's `git` enters it from the root.
+    NestedRepository,
 }
 
 /// A read-only carve-out inside a writable root.

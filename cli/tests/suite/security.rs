@@ -634,3 +634,124 @@ fn codex_home_inside_writable_roots_is_hidden_and_stays_in_place() {
         }
     }
 }
+
+/// The host's `git status` at the root must never run a configuration the sandboxed command
+/// wrote: rewriting an initialized submodule's `sub/.git` to point at a crafted copy of its git
+/// directory (with `core.fsmonitor`), or planting `sub/.git` for a deinitialized one, is refused.
+#[test]
+fn submodule_git_pointers_cannot_be_redirected() {
+    if !is_root() {
+        panic!("the security suite needs root (to also run as uid 65534)");
+    }
+    let attack = r#"cp -r .git/modules/sub crafted && git config -f crafted/config --unset core.worktree; git config -f crafted/config core.fsmonitor "echo PWNED > $OUTSIDE/pwned; false" && printf 'gitdir: %s/crafted\n' "$WORK" > sub/.git"#;
+    for user in [User::Root, User::Nobody] {
+        for deinitialized in [false, true] {
+            let label = format!("{user:?} deinitialized={deinitialized}");
+            let setup = |world: &World| {
+                let work = world.env.work();
+                let origin = world.env.root().join("sub-origin");
+                std::fs::create_dir_all(&origin).unwrap();
+                let git = |directory: &Path, args: &[&str]| {
+                    let status = Command::new("git")
+                        .args([
+                            "-c",
+                            "user.name=t",
+                            "-c",
+                            "user.email=t@t",
+                            "-c",
+                            "protocol.file.allow=always",
+                            "-c",
+                            "safe.directory=*",
+                        ])
+                        .args(args)
+                        .current_dir(directory)
+                        .env("GIT_CONFIG_NOSYSTEM", "1")
+                        .env("HOME", world.env.home())
+                        .output()
+                        .unwrap();
+                    assert!(
+                        status.status.success(),
+                        "git {args:?}: {}",
+                        String::from_utf8_lossy(&status.stderr)
+                    );
+                };
+                git(&origin, &["init", "-q", "."]);
+                git(&origin, &["commit", "-q", "--allow-empty", "-m", "sub"]);
+                git(&work, &["submodule", "add", "-q", "../sub-origin", "sub"]);
+                git(&work, &["commit", "-qm", "add sub"]);
+                if deinitialized {
+                    git(&work, &["submodule", "deinit", "-q", "-f", "sub"]);
+                }
+                if user == User::Nobody {
+                    super::common::chown_to_nobody(&world.env.root());
+                }
+            };
+            let host_git_status = |world: &World| {
+                let git = ["/usr/bin/git", "/usr/local/bin/git"]
+                    .into_iter()
+                    .map(Path::new)
+                    .find(|path| path.exists())
+                    .expect("git is installed");
+                let mut status = world.as_user(git);
+                status
+                    .arg("status")
+                    .current_dir(world.env.work())
+                    .env("PATH", "/usr/local/bin:/usr/bin:/bin")
+                    .env("HOME", world.env.home())
+                    .stdout(std::process::Stdio::null())
+                    .stderr(std::process::Stdio::null());
+                let _ = status.status().unwrap();
+            };
+            // Control: the same commands without the sandbox make `git status` run the payload.
+            let control = World::new(user);
+            setup(&control);
+            let mut direct = control.as_user(Path::new("/bin/sh"));
+            direct
+                .args(["-c", attack])
+                .current_dir(control.env.work())
+                .env("PATH", "/usr/local/bin:/usr/bin:/bin")
+                .env("HOME", control.env.home())
+                .env("WORK", control.env.work())
+                .env("OUTSIDE", &control.outside);
+            assert!(
+                direct.status().unwrap().success(),
+                "{label}: control attack"
+            );
+            host_git_status(&control);
+            assert!(
+                control.outside.join("pwned").exists(),
+                "{label}: the control did not reach the payload"
+            );
+
+            let world = World::new(user);
+            setup(&world);
+            let before = world.snapshot();
+            let output = world.sandbox(attack, &[]);
+            assert_ne!(code(&output), 0, "{label}: the attack succeeded");
+            let after = world.snapshot();
+            let changed: Vec<&PathBuf> = after
+                .iter()
+                .filter(|entry| !before.contains(entry))
+                .map(|(path, _)| path)
+                .collect();
+            assert!(changed.is_empty(), "{label}: the host changed: {changed:?}");
+            host_git_status(&world);
+            assert!(
+                !world.outside.join("pwned").exists(),
+                "{label}: the host's git ran the planted configuration"
+            );
+            let pointer = world.env.work().join("sub/.git");
+            if deinitialized {
+                assert!(
+                    !pointer.exists(),
+                    "{label}: sub/.git was planted or left behind"
+                );
+            } else {
+                assert_eq!(
+                    std::fs::read_to_string(&pointer).unwrap(),
+                    "gitdir: ../.git/modules/sub\n"
+                );
+            }
+        }
+    }
+}
