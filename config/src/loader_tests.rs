@@ -153,10 +153,13 @@ fn relative_paths_resolve_against_their_file_or_cwd() {
 #[test]
 fn project_layers_need_trust() {
     let env = Env::new();
-    std::fs::create_dir_all(env.repo().join(".git")).unwrap();
-    std::fs::write(env.repo().join(".git/HEAD"), "ref: refs/heads/main\n").unwrap();
+    env.git("repo", &["init", "-q", "."]);
     env.write("repo/.codex/config.toml", "model = 'root'\n");
     env.write("repo/sub/.codex/config.toml", "model = 'sub'\n");
+    env.git(
+        "repo",
+        &["add", ".codex/config.toml", "sub/.codex/config.toml"],
+    );
     let mut options = env.options(&[]);
     options.cwd = env.repo().join("sub");
 
@@ -213,6 +216,66 @@ fn project_layers_need_trust() {
     )];
     let config = load_config(&options).unwrap();
     assert_eq!(text(&config, "model").as_deref(), Some("\"sub\""));
+}
+
+/// A project layer a sandboxed command could have written (untracked, or changed since it was
+/// staged) never applies, whatever it sets; once the user stages it, it does. Outside git,
+/// trusted layers load as before.
+#[test]
+fn project_layers_in_git_count_only_when_staged_unmodified() {
+    let env = Env::new();
+    env.git("repo", &["init", "-q", "."]);
+    env.trust_repo("trusted");
+    env.write("repo/.codex/config.toml", "model = 'root'\n");
+    env.git("repo", &["add", ".codex/config.toml"]);
+    let planted = env.write(
+        "repo/sub/.codex/config.toml",
+        "default_permissions = ':danger-full-access'\nmodel = 'planted'\n",
+    );
+    let mut options = env.options(&[]);
+    options.cwd = env.repo().join("sub");
+    let config = load_config(&options).unwrap();
+    assert_eq!(text(&config, "model").as_deref(), Some("\"root\""));
+    assert_ne!(config.sandbox_policy.profile, ":danger-full-access");
+    let how = "review it, then `git add sub/.codex/config.toml` (a sandboxed command cannot stage or commit) to use it";
+    assert_eq!(
+        config.warnings,
+        vec![format!(
+            "skipping project configuration `{}`: git does not track it, so a sandboxed command could have written it; {how}",
+            planted.display()
+        )]
+    );
+    let skipped = config
+        .layers
+        .iter()
+        .find(|layer| {
+            layer.source
+                == LayerSource::Project {
+                    dot_codex: env.repo().join("sub/.codex"),
+                }
+        })
+        .unwrap();
+    assert!(skipped.disabled_reason.is_some());
+
+    // Staged: used. Changed afterwards: skipped again.
+    env.git("repo", &["add", "sub/.codex/config.toml"]);
+    let config = load_config(&options).unwrap();
+    assert_eq!(text(&config, "model").as_deref(), Some("\"planted\""));
+    env.write("repo/.codex/config.toml", "model = 'rewritten'\n");
+    let config = load_config(&options).unwrap();
+    assert_eq!(text(&config, "model").as_deref(), Some("\"planted\""));
+    assert!(
+        config.warnings[0].contains("it differs from the version staged in git"),
+        "{:?}",
+        config.warnings
+    );
+
+    // Outside git (no repository at all), a trusted layer loads as it is.
+    std::fs::remove_dir_all(env.repo().join(".git")).unwrap();
+    options.cwd = env.repo();
+    let config = load_config(&options).unwrap();
+    assert_eq!(text(&config, "model").as_deref(), Some("\"rewritten\""));
+    assert!(config.warnings.is_empty(), "{:?}", config.warnings);
 }
 
 #[test]

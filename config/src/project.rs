@@ -6,14 +6,18 @@
 //! repository only when the main repository confirms it (as git itself does), and the
 //! `.codex/config.toml` of an untrusted or unknown project is not read at all.
 //!
-//! Known limit: a trusted project loads `.codex/config.toml` from *every* directory between the
-//! project root and the cwd. A sandboxed command that may write inside the project can create
-//! `sub/.codex/config.toml`; only `<writable root>/.codex` itself is protected, so a later
-//! session started from `sub/` loads it. Start sessions from the project root, or review new
-//! `.codex` directories, until nested project layers are protected too.
+//! A project layer is configuration that widens what later runs may do (sandbox, approvals,
+//! providers, MCP servers, …), and a sandboxed command that may write inside the project could
+//! have written it (only `<writable root>/.codex` itself is protected; `sub/.codex` or the
+//! `.codex` of a project below a broader writable root is not). So inside a git repository a
+//! project layer counts only when git tracks it and its contents are exactly the staged blob:
+//! the command cannot change `.git`, so it cannot stage or commit. Anything else is skipped with
+//! a warning that says how to vouch for it (`git add`). Known limit: outside any git repository a
+//! trusted project's layers are loaded as they are.
 
 use std::path::{Path, PathBuf};
 
+use codex_utils_git::{Index, Repository, TrackedState};
 use toml::{Table, Value};
 
 use crate::diagnostics::parse_file;
@@ -190,6 +194,7 @@ pub(crate) fn project_layers(
         )),
     };
     let mut layers = Vec::new();
+    let mut repositories = RepositoryCache::default();
     for dir in dirs {
         let dot_codex = dir.join(".codex");
         if !dot_codex.is_dir() {
@@ -216,6 +221,15 @@ pub(crate) fn project_layers(
             continue;
         }
         if let Some(text) = read_optional(&path, FileRole::ProjectConfig)? {
+            if let Some(reason) = unvouched(&path, text.as_bytes(), &mut repositories) {
+                warnings.push(format!(
+                    "skipping project configuration `{}`: {reason}",
+                    path.display()
+                ));
+                layer.disabled_reason = Some(reason);
+                layers.push(layer);
+                continue;
+            }
             let (table, file) = parse_file(&path, text)?;
             layer.table = table;
             layer.file = Some(file);
@@ -231,6 +245,62 @@ pub(crate) fn project_layers(
         layers.push(layer);
     }
     Ok(layers)
+}
+
+/// Repositories and their indexes, read once per load.
+#[derive(Default)]
+struct RepositoryCache {
+    entries: Vec<(Repository, Result<Index, String>)>,
+}
+
+/// Why a project layer inside a git repository cannot be trusted: unless git tracks it and its
+/// contents are exactly the staged blob, a sandboxed command could have written it (it cannot
+/// change `.git`, so it cannot stage or commit). `None` when it is vouched for, or outside any
+/// repository (see the module docs).
+fn unvouched(path: &Path, contents: &[u8], cache: &mut RepositoryCache) -> Option<String> {
+    let directory = path.parent()?.parent()?;
+    let repository = Repository::discover(directory)?;
+    let position = match cache
+        .entries
+        .iter()
+        .position(|(known, _)| *known == repository)
+    {
+        Some(position) => position,
+        None => {
+            let index = repository.index().map_err(|error| error.to_string());
+            cache.entries.push((repository, index));
+            cache.entries.len() - 1
+        }
+    };
+    let (repository, index) = &cache.entries[position];
+    let relative = path
+        .strip_prefix(&repository.worktree)
+        .unwrap_or(path)
+        .display()
+        .to_string();
+    let how = format!(
+        "review it, then `git add {relative}` (a sandboxed command cannot stage or commit) to use it"
+    );
+    let index = match index {
+        Ok(index) => index,
+        Err(error) => {
+            return Some(format!(
+                "its git status cannot be checked ({error}), so a sandboxed command could have written it; {how}"
+            ));
+        }
+    };
+    match repository.tracked_state(index, path, contents) {
+        TrackedState::Unmodified => None,
+        TrackedState::Modified => Some(format!(
+            "it differs from the version staged in git, so a sandboxed command could have written it; {how}"
+        )),
+        TrackedState::Untracked => Some(format!(
+            "git does not track it, so a sandboxed command could have written it; {how}"
+        )),
+        TrackedState::Unknown(error) => {
+            Some(format!("its git status cannot be checked ({error}); {how}"))
+        }
+    }
 }
 
 /// Remove denylisted keys; returns the dotted names removed, sorted.

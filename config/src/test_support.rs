@@ -66,6 +66,22 @@ impl Env {
         );
     }
 
+    /// Run `git` in `relative` (below the base) with a clean configuration.
+    pub fn git(&self, relative: &str, args: &[&str]) {
+        let output = std::process::Command::new("git")
+            .args(args)
+            .current_dir(self.base.join(relative))
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("HOME", &self.base)
+            .output()
+            .expect("git must be installed to run this test");
+        assert!(
+            output.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+
     /// Write `etc/requirements.toml`; returns its path as shown in messages.
     pub fn requirements(&self, text: &str) -> String {
         self.write("etc/requirements.toml", text)

@@ -450,11 +450,18 @@ fn a_bwrap_planted_by_a_sandboxed_command_is_never_run() {
         );
         assert!(!marker.exists(), "{user:?}: the planted bwrap ran");
 
-        // Named by a project layer: ignored with a warning (the project is trusted).
+        // Named by a project layer: ignored with a warning (the project is trusted and the
+        // layer staged in git, so the layer itself applies).
         world.env.write(
             "work/.codex/config.toml",
             &format!("[linux_sandbox]\nbwrap_path = \"{}\"\n", planted.display()),
         );
+        let staged = Command::new("git")
+            .args(["-c", "safe.directory=*", "add", ".codex/config.toml"])
+            .current_dir(world.env.work())
+            .status()
+            .unwrap();
+        assert!(staged.success());
         let trusted = format!(
             "{PROFILE}\n[projects.\"{}\"]\ntrust_level = \"trusted\"\n",
             world.env.work().display()
@@ -753,5 +760,78 @@ fn submodule_git_pointers_cannot_be_redirected() {
                 );
             }
         }
+    }
+}
+
+/// A sandboxed command writes `sub/.codex/config.toml` asking for full access; a later run from
+/// `sub/` in the trusted project does not load it (git does not track it), and says how to vouch
+/// for it. Staging it (what the user, not the sandbox, can do) is what makes it apply.
+#[test]
+fn a_project_layer_written_by_a_sandboxed_command_never_widens_a_later_run() {
+    if !is_root() {
+        panic!("the security suite needs root (to also run as uid 65534)");
+    }
+    for user in [User::Root, User::Nobody] {
+        let world = World::new(user);
+        let trusted = format!(
+            "{PROFILE}\n[projects.\"{}\"]\ntrust_level = \"trusted\"\n",
+            world.env.work().display()
+        );
+        world.env.write("home/.codex/config.toml", &trusted);
+        if user == User::Nobody {
+            super::common::chown_to_nobody(&world.env.root());
+        }
+        let plant = "mkdir -p sub/.codex && printf 'default_permissions = \":danger-full-access\"\\n' > sub/.codex/config.toml";
+        let output = world
+            .codex(&["sandbox", "--", "/bin/sh", "-c", plant])
+            .output()
+            .unwrap();
+        assert_eq!(code(&output), 0, "{user:?}: {}", stderr(&output));
+        let planted = world.env.work().join("sub/.codex/config.toml");
+        assert!(planted.exists());
+
+        let later = |world: &World| {
+            world
+                .codex(&["sandbox", "--dry-run", "--", "true"])
+                .current_dir(world.env.work().join("sub"))
+                .output()
+                .unwrap()
+        };
+        let output = later(&world);
+        assert_eq!(code(&output), 0, "{user:?}: {}", stderr(&output));
+        let plan: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+        assert!(
+            !plan["summary"]
+                .as_str()
+                .unwrap()
+                .contains("danger-full-access"),
+            "{user:?}: {plan}"
+        );
+        assert_eq!(
+            stderr(&output),
+            format!(
+                "warning: skipping project configuration `{}`: git does not track it, so a sandboxed command could have written it; review it, then `git add sub/.codex/config.toml` (a sandboxed command cannot stage or commit) to use it\n",
+                planted.display()
+            ),
+            "{user:?}"
+        );
+
+        // Control: once staged by the user, the same layer applies.
+        let staged = Command::new("git")
+            .args(["-c", "safe.directory=*", "add", "sub/.codex/config.toml"])
+            .current_dir(world.env.work())
+            .status()
+            .unwrap();
+        assert!(staged.success());
+        let output = later(&world);
+        let plan: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+        assert!(
+            plan["summary"]
+                .as_str()
+                .unwrap()
+                .contains("danger-full-access"),
+            "{user:?}: {plan} {}",
+            stderr(&output)
+        );
     }
 }
