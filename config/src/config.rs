@@ -9,6 +9,7 @@ use toml::Table;
 use crate::features::Features;
 use crate::layers::LayerSummary;
 use crate::login::LoginSettings;
+use crate::providers::ModelSettings;
 use crate::resolve::RequirementAdjustment;
 use crate::shell_env::ShellEnvironmentPolicy;
 use crate::show::render_toml;
@@ -31,6 +32,8 @@ pub struct Config {
     pub features: Features,
     pub shell_environment_policy: ShellEnvironmentPolicy,
     pub login: LoginSettings,
+    /// Model, providers, reasoning and stream limits, with the layers that set them.
+    pub model: ModelSettings,
     /// Print each as `warning: …` on stderr.
     pub warnings: Vec<String>,
     pub project_root: PathBuf,

@@ -66,6 +66,7 @@ mod merge;
 mod paths;
 mod permissions;
 mod project;
+mod providers;
 mod requirements;
 mod resolve;
 mod schema;
@@ -97,6 +98,10 @@ pub use loader::load_config_reconsidered;
 pub use login::DEFAULT_CHATGPT_BASE_URL;
 pub use login::LoginSettings;
 pub use permissions::PermissionsError;
+pub use providers::{
+    BUILT_IN_MODEL_PROVIDERS, ModelSettings, OssProvider, ProviderConfig, ReasoningEffort,
+    ReasoningSummary, Sourced, StreamLimits, Verbosity,
+};
 pub use requirements::RequirementsError;
 pub use requirements::RequirementsLayer;
 pub use requirements::RequirementsSource;

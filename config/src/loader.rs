@@ -91,7 +91,7 @@ fn merge_layers<'a>(layers: impl IntoIterator<Item = &'a ConfigLayer>) -> Table 
 }
 
 /// The highest enabled layer holding `path` (the one whose value won).
-fn origin_layer<'a>(layers: &'a [ConfigLayer], path: &[String]) -> Option<&'a ConfigLayer> {
+pub(crate) fn origin_layer<'a>(layers: &'a [ConfigLayer], path: &[String]) -> Option<&'a ConfigLayer> {
     layers
         .iter()
         .rev()
@@ -407,6 +407,7 @@ impl<'a> Loader<'a> {
             &mut warnings,
         )?;
 
+        let model = crate::providers::resolve_model_settings(&merged, &layers, &mut warnings)?;
         let mut origins: BTreeMap<String, String> = leaf_paths(&merged)
             .into_iter()
             .filter_map(|path| {
@@ -447,6 +448,7 @@ impl<'a> Loader<'a> {
             features: resolved.features,
             shell_environment_policy: resolved.shell_environment_policy,
             login: resolved.login,
+            model,
             warnings,
             project_root: project.root.clone(),
             project_trust: decision.trust,
