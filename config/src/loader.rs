@@ -91,7 +91,10 @@ fn merge_layers<'a>(layers: impl IntoIterator<Item = &'a ConfigLayer>) -> Table 
 }
 
 /// The highest enabled layer holding `path` (the one whose value won).
-pub(crate) fn origin_layer<'a>(layers: &'a [ConfigLayer], path: &[String]) -> Option<&'a ConfigLayer> {
+pub(crate) fn origin_layer<'a>(
+    layers: &'a [ConfigLayer],
+    path: &[String],
+) -> Option<&'a ConfigLayer> {
     layers
         .iter()
         .rev()

@@ -207,7 +207,10 @@ impl fmt::Debug for ProviderConfig {
             .field("env_key", &self.env_key)
             .field(
                 "experimental_bearer_token",
-                &self.experimental_bearer_token.as_ref().map(|_| "<redacted>"),
+                &self
+                    .experimental_bearer_token
+                    .as_ref()
+                    .map(|_| "<redacted>"),
             )
             .field("query_params", &self.query_params.keys())
             .field("http_headers", &self.http_headers.keys())
@@ -274,7 +277,10 @@ fn provider_schema() -> Node {
             "query_params",
             map(string()).describe("Appended to the request URL."),
         ),
-        ("http_headers", map(string()).describe("Extra request headers.")),
+        (
+            "http_headers",
+            map(string()).describe("Extra request headers."),
+        ),
         (
             "env_http_headers",
             map(string()).describe("Header name → environment variable with its value."),

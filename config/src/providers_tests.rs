@@ -79,10 +79,15 @@ fn project_layer_cannot_redirect_a_provider() {
     );
     assert_eq!(config.model.openai_base_url, None);
     assert!(
-        config.warnings.iter().any(|warning| warning.contains(&format!(
+        config
+            .warnings
+            .iter()
+            .any(|warning| {
+                warning.contains(&format!(
             "Ignored unsupported project-local config keys in {}: model_providers, openai_base_url",
             project.display()
-        ))),
+        ))
+            }),
         "{:?}",
         config.warnings
     );
@@ -164,10 +169,7 @@ fn stream_limits_and_oss_provider() {
         StreamLimits::default().max_response_bytes
     );
     assert_eq!(config.model.oss_provider, Some(OssProvider::LmStudio));
-    assert_eq!(
-        config.model.reasoning_summary,
-        Some(ReasoningSummary::None)
-    );
+    assert_eq!(config.model.reasoning_summary, Some(ReasoningSummary::None));
     assert_eq!(
         config.origins["oss_provider"],
         "session-flags (-c)".to_string()
