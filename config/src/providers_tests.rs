@@ -79,15 +79,12 @@ fn project_layer_cannot_redirect_a_provider() {
     );
     assert_eq!(config.model.openai_base_url, None);
     assert!(
-        config
-            .warnings
-            .iter()
-            .any(|warning| {
-                warning.contains(&format!(
+        config.warnings.iter().any(|warning| {
+            warning.contains(&format!(
             "Ignored unsupported project-local config keys in {}: model_providers, openai_base_url",
             project.display()
         ))
-            }),
+        }),
         "{:?}",
         config.warnings
     );

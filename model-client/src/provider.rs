@@ -210,8 +210,15 @@ pub(crate) fn valid_header(name: &str, value: &str) -> bool {
         && value.chars().all(|c| c == '\t' || !c.is_control())
 }
 
+/// Everything but RFC 3986 unreserved characters is percent-encoded.
+const QUERY_ESCAPED: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
 fn encode(text: &str) -> String {
-    percent_encoding::utf8_percent_encode(text, percent_encoding::NON_ALPHANUMERIC).to_string()
+    percent_encoding::utf8_percent_encode(text, QUERY_ESCAPED).to_string()
 }
 
 fn defaults(

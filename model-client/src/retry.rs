@@ -78,7 +78,7 @@ fn parse_http_date(value: &str) -> Option<u64> {
         "Dec" => 12,
         _ => return None,
     };
-    let year: u64 = parts.next()?.parse().ok()?;
+    let year: u32 = parts.next()?.parse().ok()?;
     let mut clock = parts
         .next()?
         .split(':')
@@ -88,21 +88,9 @@ fn parse_http_date(value: &str) -> Option<u64> {
     {
         return None;
     }
-    if year < 1970 {
-        return None;
-    }
-    Some(days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second)
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-fn days_from_civil(year: u64, month: u64, day: u64) -> u64 {
-    let year = if month <= 2 { year - 1 } else { year };
-    let era = year / 400;
-    let year_of_era = year - era * 400;
-    let shifted_month = (month + 9) % 12;
-    let day_of_year = (153 * shifted_month + 2) / 5 + day - 1;
-    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-    (era * 146_097 + day_of_era).saturating_sub(719_468)
+    let rfc3339 = format!("{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}Z");
+    let seconds = codex_login::Timestamp::parse_rfc3339(&rfc3339)?.unix_seconds();
+    u64::try_from(seconds).ok()
 }
 
 /// The delay in "… try again in 11.054s / 28ms / 35 seconds …" (case-insensitive).
