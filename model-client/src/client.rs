@@ -183,3 +183,12 @@ impl ModelClient {
         Ok(ResponseStream::new(receiver, cancellation, sender))
     }
 }
+
+// The agent shares one client across threads and cancels streams from a signal thread.
+const _: () = {
+    fn shared<T: Send + Sync>() {}
+    fn movable<T: Send>() {}
+    let _ = shared::<ModelClient>;
+    let _ = shared::<crate::CancelHandle>;
+    let _ = movable::<ResponseStream>;
+};

@@ -177,16 +177,24 @@ fn refresh_server(second_responses_reply: Reply) -> (ScriptedServer, String) {
     (server, new_token)
 }
 
-#[test]
-fn unauthorized_refreshes_once_and_retries() {
-    let (server, new_token) = refresh_server(Reply::sse(sse::answer("r", "ok")));
-    let home = tempfile::tempdir().unwrap();
-    write_chatgpt_auth(home.path(), &access_token("old"));
+/// ChatGPT tokens in `home`, refreshed at `<server>/oauth/token`.
+fn signed_in_with_refresh(
+    server: &ScriptedServer,
+    home: &std::path::Path,
+) -> codex_model_client::ModelClient {
+    write_chatgpt_auth(home, &access_token("old"));
     let environment = AuthEnvironment {
         refresh_token_url_override: Some(format!("{}/oauth/token", server.url())),
         ..AuthEnvironment::default()
     };
-    let client = try_client(&openai_at(&server), &[], home.path(), environment).unwrap();
+    try_client(&openai_at(server), &[], home, environment).unwrap()
+}
+
+#[test]
+fn unauthorized_refreshes_once_and_retries() {
+    let (server, new_token) = refresh_server(Reply::sse(sse::answer("r", "ok")));
+    let home = tempfile::tempdir().unwrap();
+    let client = signed_in_with_refresh(&server, home.path());
     let (events, error) = drain(&client, &prompt("hi"));
     assert_eq!(error, None);
     assert!(
@@ -215,12 +223,7 @@ fn second_unauthorized_is_a_sign_in_error() {
         &json!({"error": {"message": "still bad"}}),
     ));
     let home = tempfile::tempdir().unwrap();
-    write_chatgpt_auth(home.path(), &access_token("old"));
-    let environment = AuthEnvironment {
-        refresh_token_url_override: Some(format!("{}/oauth/token", server.url())),
-        ..AuthEnvironment::default()
-    };
-    let client = try_client(&openai_at(&server), &[], home.path(), environment).unwrap();
+    let client = signed_in_with_refresh(&server, home.path());
     let (_, error) = drain(&client, &prompt("hi"));
     let error = error.unwrap();
     assert!(
