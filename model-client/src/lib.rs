@@ -35,6 +35,7 @@ mod rate_limits;
 mod request;
 mod retry;
 mod sse;
+mod status;
 mod stream;
 mod user_agent;
 mod wire;

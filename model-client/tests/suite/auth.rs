@@ -304,3 +304,19 @@ fn project_layer_redirects_are_refused_before_anything_is_sent() {
     ));
     assert_eq!(server.request_count(), 0);
 }
+
+#[test]
+fn a_bearer_with_a_line_break_is_refused_not_dropped() {
+    let server = answering();
+    let home = tempfile::tempdir().unwrap();
+    let mut provider = mock_provider(&server, 0, 0);
+    provider.env_key = None;
+    provider.experimental_bearer_token = Some("tok\r\nX-Injected: 1".into());
+    let client = client(&settings_with(provider), &[], home.path());
+    let (_, error) = drain(&client, &prompt("hi"));
+    assert_eq!(
+        error.unwrap().to_string(),
+        "the credential for provider `mock` contains characters an HTTP header cannot carry (a line break?); set it again"
+    );
+    assert_eq!(server.request_count(), 0);
+}
