@@ -98,10 +98,15 @@ pub use loader::load_config_reconsidered;
 pub use login::DEFAULT_CHATGPT_BASE_URL;
 pub use login::LoginSettings;
 pub use permissions::PermissionsError;
-pub use providers::{
-    BUILT_IN_MODEL_PROVIDERS, ModelSettings, OssProvider, ProviderConfig, ReasoningEffort,
-    ReasoningSummary, Sourced, StreamLimits, Verbosity,
-};
+pub use providers::BUILT_IN_MODEL_PROVIDERS;
+pub use providers::ModelSettings;
+pub use providers::OssProvider;
+pub use providers::ProviderConfig;
+pub use providers::ReasoningEffort;
+pub use providers::ReasoningSummary;
+pub use providers::Sourced;
+pub use providers::StreamLimits;
+pub use providers::Verbosity;
 pub use requirements::RequirementsError;
 pub use requirements::RequirementsLayer;
 pub use requirements::RequirementsSource;

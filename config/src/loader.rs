@@ -102,7 +102,11 @@ pub(crate) fn origin_layer<'a>(
         .find(|layer| get_path(&layer.table, path).is_some())
 }
 
-fn invalid_at(layers: &[ConfigLayer], path: &[String], message: String) -> LoadConfigError {
+pub(crate) fn invalid_at(
+    layers: &[ConfigLayer],
+    path: &[String],
+    message: String,
+) -> LoadConfigError {
     match origin_layer(layers, path) {
         Some(layer) => layer.diagnostic(path, SpanPart::Value, message).into(),
         None => ConfigDiagnostic {

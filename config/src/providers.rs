@@ -10,10 +10,9 @@ use std::fmt;
 
 use toml::{Table, Value};
 
-use crate::diagnostics::SpanPart;
 use crate::error::LoadConfigError;
 use crate::layers::{ConfigLayer, LayerSource};
-use crate::loader::origin_layer;
+use crate::loader::{invalid_at, origin_layer};
 use crate::schema::Node;
 use crate::schema::build::*;
 
@@ -397,14 +396,7 @@ fn provider(
         let message = format!(
             "`wire_api = \"chat\"` is no longer supported; set `model_providers.{id}.wire_api = \"responses\"` (see https://github.com/openai/codex/discussions/7782)"
         );
-        return Err(match origin_layer(layers, &path) {
-            Some(layer) => layer.diagnostic(&path, SpanPart::Value, message).into(),
-            None => crate::diagnostics::ConfigDiagnostic {
-                location: crate::diagnostics::DiagnosticLocation::Layer("config".into()),
-                message,
-            }
-            .into(),
-        });
+        return Err(invalid_at(layers, &path, message));
     }
     Ok(ProviderConfig {
         id: id.to_string(),
