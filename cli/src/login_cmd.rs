@@ -9,8 +9,8 @@ use std::io::{IsTerminal, Read};
 use std::process::ExitCode;
 
 use codex_login::{
-    ApiKeyEnv, AuthEnvironment, AuthManager, AuthSettings, CredentialsStoreMode, LoadAuthError,
-    LoginError, LoginMethod, PolicyViolation, RefreshOutcome, Secret,
+    ApiKeyEnv, AuthEnvironment, AuthManager, AuthSettings, LoadAuthError, LoginError, LoginMethod,
+    PolicyViolation, RefreshOutcome, Secret,
 };
 
 use crate::options::SharedOptions;
@@ -110,7 +110,7 @@ fn auth_settings(
         .map_err(|error| fail(format!("Error loading configuration: {error}")))?;
     let options = codex_config::LoaderOptions {
         cwd,
-        codex_home: codex_home.clone(),
+        codex_home,
         system_config_dir: codex_config::system_config_dir(),
         raw_overrides,
         profile: None,
@@ -121,20 +121,7 @@ fn auth_settings(
         codex_config::LoadConfigError::Overrides(_) => fail(error),
         other => fail(format!("Error loading configuration: {other}")),
     })?;
-    let login = config.login;
-    let mut settings = AuthSettings::new(codex_home, AuthEnvironment::from_process());
-    settings.store_mode = match login.credentials_store {
-        codex_config::CredentialsStore::File => CredentialsStoreMode::File,
-        codex_config::CredentialsStore::Keyring => CredentialsStoreMode::Keyring,
-        codex_config::CredentialsStore::Auto => CredentialsStoreMode::Auto,
-        codex_config::CredentialsStore::Ephemeral => CredentialsStoreMode::Ephemeral,
-    };
-    settings.forced_login_method = login.forced_login_method.map(|method| match method {
-        codex_config::ForcedLoginMethod::Chatgpt => LoginMethod::Chatgpt,
-        codex_config::ForcedLoginMethod::Api => LoginMethod::Api,
-    });
-    settings.forced_workspace_ids = login.forced_chatgpt_workspace_id;
-    settings.chatgpt_base_url = login.chatgpt_base_url;
+    let mut settings = AuthSettings::from_config(&config, AuthEnvironment::from_process());
     if let Some(issuer) = issuer {
         settings.issuer = issuer;
     }

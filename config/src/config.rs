@@ -10,6 +10,7 @@ use crate::features::Features;
 use crate::layers::LayerSummary;
 use crate::linux_sandbox::LinuxSandboxSettings;
 use crate::login::LoginSettings;
+use crate::providers::ModelSettings;
 use crate::resolve::RequirementAdjustment;
 use crate::shell_env::ShellEnvironmentPolicy;
 use crate::show::render_toml;
@@ -34,6 +35,8 @@ pub struct Config {
     pub linux_sandbox: LinuxSandboxSettings,
     pub shell_environment_policy: ShellEnvironmentPolicy,
     pub login: LoginSettings,
+    /// Model, providers, reasoning and stream limits, with the layers that set them.
+    pub model: ModelSettings,
     /// Print each as `warning: …` on stderr.
     pub warnings: Vec<String>,
     pub project_root: PathBuf,

@@ -27,17 +27,9 @@ const UNINTERPRETED_KEYS: &[&str] = &[
     "mcp_oauth_credentials_store",
     "mcp_servers",
     "memories",
-    "model",
     "model_context_window",
-    "model_provider",
-    "model_providers",
-    "model_reasoning_effort",
-    "model_reasoning_summary",
-    "model_verbosity",
     "notice",
     "notify",
-    "openai_base_url",
-    "oss_provider",
     "otel",
     "personality",
     "plugins",
@@ -231,6 +223,7 @@ pub(crate) fn config_schema() -> Node {
         ),
         ("profiles", map(any()).describe("Legacy profiles; ignored.")),
     ];
+    fields.extend(crate::providers::schema_fields());
     fields.extend(UNINTERPRETED_KEYS.iter().map(|key| (*key, any())));
     fields.extend(UNINTERPRETED_PATH_KEYS.iter().map(|key| (*key, path())));
     fields.sort_by(|a, b| a.0.cmp(b.0));

@@ -91,7 +91,10 @@ fn merge_layers<'a>(layers: impl IntoIterator<Item = &'a ConfigLayer>) -> Table 
 }
 
 /// The highest enabled layer holding `path` (the one whose value won).
-fn origin_layer<'a>(layers: &'a [ConfigLayer], path: &[String]) -> Option<&'a ConfigLayer> {
+pub(crate) fn origin_layer<'a>(
+    layers: &'a [ConfigLayer],
+    path: &[String],
+) -> Option<&'a ConfigLayer> {
     layers
         .iter()
         .rev()
@@ -99,7 +102,11 @@ fn origin_layer<'a>(layers: &'a [ConfigLayer], path: &[String]) -> Option<&'a Co
         .find(|layer| get_path(&layer.table, path).is_some())
 }
 
-fn invalid_at(layers: &[ConfigLayer], path: &[String], message: String) -> LoadConfigError {
+pub(crate) fn invalid_at(
+    layers: &[ConfigLayer],
+    path: &[String],
+    message: String,
+) -> LoadConfigError {
     match origin_layer(layers, path) {
         Some(layer) => layer.diagnostic(path, SpanPart::Value, message).into(),
         None => ConfigDiagnostic {
@@ -407,6 +414,7 @@ impl<'a> Loader<'a> {
             &mut warnings,
         )?;
 
+        let model = crate::providers::resolve_model_settings(&merged, &layers, &mut warnings)?;
         let mut origins: BTreeMap<String, String> = leaf_paths(&merged)
             .into_iter()
             .filter_map(|path| {
@@ -453,6 +461,7 @@ impl<'a> Loader<'a> {
             linux_sandbox,
             shell_environment_policy: resolved.shell_environment_policy,
             login: resolved.login,
+            model,
             warnings,
             project_root: project.root.clone(),
             project_trust: decision.trust,

@@ -181,6 +181,33 @@ impl AuthSettings {
     }
 }
 
+impl AuthSettings {
+    /// The settings of the resolved configuration (`cli_auth_credentials_store`,
+    /// `forced_login_method`, `forced_chatgpt_workspace_id`, `chatgpt_base_url`, requirements
+    /// applied) for its `CODEX_HOME`, with `environment` (usually
+    /// [`AuthEnvironment::from_process`]).
+    pub fn from_config(
+        config: &codex_config::Config,
+        environment: AuthEnvironment,
+    ) -> AuthSettings {
+        let login = &config.login;
+        let mut settings = AuthSettings::new(config.codex_home.clone(), environment);
+        settings.store_mode = match login.credentials_store {
+            codex_config::CredentialsStore::File => CredentialsStoreMode::File,
+            codex_config::CredentialsStore::Keyring => CredentialsStoreMode::Keyring,
+            codex_config::CredentialsStore::Auto => CredentialsStoreMode::Auto,
+            codex_config::CredentialsStore::Ephemeral => CredentialsStoreMode::Ephemeral,
+        };
+        settings.forced_login_method = login.forced_login_method.map(|method| match method {
+            codex_config::ForcedLoginMethod::Chatgpt => LoginMethod::Chatgpt,
+            codex_config::ForcedLoginMethod::Api => LoginMethod::Api,
+        });
+        settings.forced_workspace_ids = login.forced_chatgpt_workspace_id.clone();
+        settings.chatgpt_base_url = login.chatgpt_base_url.clone();
+        settings
+    }
+}
+
 /// `scheme://authority` of an absolute URL (the input unchanged when it has no scheme).
 fn origin_of(url: &str) -> &str {
     let Some(scheme_end) = url.find("://") else {
@@ -243,5 +270,34 @@ mod tests {
         assert!(settings.allows(LoginMethod::Api) && settings.allows(LoginMethod::Chatgpt));
         settings.forced_login_method = Some(LoginMethod::Chatgpt);
         assert!(!settings.allows(LoginMethod::Api) && settings.allows(LoginMethod::Chatgpt));
+    }
+
+    #[test]
+    fn from_config_maps_every_sign_in_setting() {
+        let dir = tempfile::tempdir().unwrap();
+        let home = dir.path().join("home");
+        std::fs::create_dir_all(&home).unwrap();
+        std::fs::write(
+            home.join("config.toml"),
+            "cli_auth_credentials_store = 'ephemeral'\nforced_login_method = 'api'\nforced_chatgpt_workspace_id = 'ws-1'\nchatgpt_base_url = 'https://chat.example/'\n",
+        )
+        .unwrap();
+        let config = codex_config::load_config(&codex_config::LoaderOptions {
+            cwd: dir.path().to_path_buf(),
+            codex_home: home.clone(),
+            system_config_dir: dir.path().join("etc"),
+            raw_overrides: Vec::new(),
+            profile: None,
+            strict: false,
+            requirements: codex_config::RequirementsMode::Ignore,
+        })
+        .unwrap();
+        let settings = AuthSettings::from_config(&config, AuthEnvironment::default());
+        assert_eq!(settings.codex_home, home);
+        assert_eq!(settings.store_mode, CredentialsStoreMode::Ephemeral);
+        assert_eq!(settings.forced_login_method, Some(LoginMethod::Api));
+        assert_eq!(settings.forced_workspace_ids, vec!["ws-1".to_string()]);
+        assert_eq!(settings.chatgpt_base_url, "https://chat.example/");
+        assert_eq!(settings.issuer, DEFAULT_ISSUER);
     }
 }

@@ -1,0 +1,6 @@
+mod auth;
+mod harness;
+mod limits;
+mod oss;
+mod retries;
+mod shape;
