@@ -127,7 +127,12 @@ fn restore(write: &PlannedWrite) -> io::Result<()> {
         },
         Original::File(state) => {
             let directory = parent(&write.path)?;
-            let temp = write_temp(directory, &state.bytes, Some(state))?;
+            let temp = write_temp(
+                directory,
+                &state.bytes,
+                Some(state.mode),
+                Some((state.uid, state.gid)),
+            )?;
             std::fs::rename(&temp, &write.path).inspect_err(|_| {
                 let _ = std::fs::remove_file(&temp);
             })
@@ -159,12 +164,12 @@ fn stage(
             parent(&write.path).map_err(|error| failed("Failed to write file", error))?;
         create_directories(directory, &mut transaction.created_directories)
             .map_err(|error| failed("Failed to create parent directories for", error))?;
-        let previous = match &write.original {
-            Original::File(state) => Some(state),
+        let owner = match &write.original {
+            Original::File(state) => Some((state.uid, state.gid)),
             Original::Missing => None,
         };
         let temp = faults(Step::Stage, &write.path)
-            .and_then(|()| write_temp(directory, new.as_bytes(), previous))
+            .and_then(|()| write_temp(directory, new.as_bytes(), write.mode, owner))
             .map_err(|error| failed("Failed to write file", error))?;
         transaction.staged[index] = Some(temp);
     }
@@ -235,4 +240,169 @@ fn commit(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::os::unix::fs::PermissionsExt;
+
+    use super::*;
+    use crate::guard::WriteGuard;
+    use crate::parser::parse_patch;
+    use crate::verify::verify;
+
+    /// Every entry below `root`: relative path → (contents, mode); directories have no contents.
+    fn snapshot(root: &Path) -> BTreeMap<PathBuf, (Option<Vec<u8>>, u32)> {
+        let mut entries = BTreeMap::new();
+        let mut pending = vec![root.to_path_buf()];
+        while let Some(directory) = pending.pop() {
+            for entry in std::fs::read_dir(&directory).unwrap() {
+                let path = entry.unwrap().path();
+                let metadata = std::fs::symlink_metadata(&path).unwrap();
+                let relative = path.strip_prefix(root).unwrap().to_path_buf();
+                let mode = metadata.permissions().mode();
+                if metadata.is_dir() {
+                    pending.push(path);
+                    entries.insert(relative, (None, mode));
+                } else {
+                    entries.insert(relative, (Some(std::fs::read(&path).unwrap()), mode));
+                }
+            }
+        }
+        entries
+    }
+
+    fn setup() -> (tempfile::TempDir, PathBuf, ChangeSet) {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        std::fs::write(root.join("one.txt"), "one\n").unwrap();
+        std::fs::write(root.join("two.txt"), "two\n").unwrap();
+        std::fs::set_permissions(root.join("two.txt"), std::fs::Permissions::from_mode(0o640))
+            .unwrap();
+        std::fs::write(root.join("gone.txt"), "gone\n").unwrap();
+        let patch = parse_patch(
+            "*** Begin Patch\n*** Add File: new/deep/added.txt\n+added\n\
+             *** Update File: one.txt\n@@\n-one\n+ONE\n\
+             *** Update File: two.txt\n*** Move to: moved/two.txt\n@@\n-two\n+TWO\n\
+             *** Delete File: gone.txt\n*** End Patch",
+        )
+        .unwrap();
+        let changes = verify(&patch, &root, &WriteGuard::unrestricted()).unwrap();
+        (dir, root, changes)
+    }
+
+    #[test]
+    fn applies_everything_and_keeps_modes() {
+        let (_dir, root, changes) = setup();
+        let summary = apply(&changes).unwrap();
+        assert_eq!(
+            summary.to_string(),
+            "Success. Updated the following files:\nA new/deep/added.txt\nM one.txt\nM moved/two.txt\nD gone.txt\n"
+        );
+        let after = snapshot(&root);
+        let file = |name: &str| after[Path::new(name)].clone();
+        assert_eq!(file("new/deep/added.txt").0.unwrap(), b"added\n");
+        assert_eq!(file("one.txt").0.unwrap(), b"ONE\n");
+        assert_eq!(file("moved/two.txt"), (Some(b"TWO\n".to_vec()), 0o100640));
+        assert!(!after.contains_key(Path::new("two.txt")));
+        assert!(!after.contains_key(Path::new("gone.txt")));
+        assert_eq!(after.len(), 6, "{after:?}");
+        // A second apply of the same change set finds the files changed and does nothing.
+        assert!(matches!(
+            apply(&changes),
+            Err(ApplyPatchError::ChangedSinceVerify { .. })
+        ));
+        assert_eq!(snapshot(&root), after);
+    }
+
+    #[test]
+    fn a_failure_at_any_step_leaves_the_tree_unchanged() {
+        for (step, nth) in [
+            (Step::Stage, 0),
+            (Step::Stage, 2),
+            (Step::Commit, 0),
+            (Step::Commit, 1),
+            (Step::Commit, 2),
+            (Step::Remove, 0),
+            (Step::Remove, 1),
+        ] {
+            let (_dir, root, changes) = setup();
+            let before = snapshot(&root);
+            let mut seen = 0;
+            let error = apply_with(&changes, &mut |at, path| {
+                if at != step {
+                    return Ok(());
+                }
+                seen += 1;
+                if seen == nth + 1 {
+                    Err(io::Error::new(
+                        io::ErrorKind::ReadOnlyFilesystem,
+                        format!("injected at {}", path.display()),
+                    ))
+                } else {
+                    Ok(())
+                }
+            })
+            .unwrap_err();
+            let ApplyPatchError::Write {
+                rollback_failures, ..
+            } = &error
+            else {
+                panic!("{step:?} {nth}: {error}");
+            };
+            assert!(rollback_failures.is_empty());
+            assert!(
+                error.to_string().ends_with("(nothing was changed)"),
+                "{error}"
+            );
+            assert_eq!(snapshot(&root), before, "{step:?} {nth}");
+        }
+    }
+
+    #[test]
+    fn a_file_changed_after_verify_is_not_overwritten() {
+        let (_dir, root, changes) = setup();
+        std::fs::write(root.join("one.txt"), "someone else\n").unwrap();
+        let before = snapshot(&root);
+        let error = apply(&changes).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            format!(
+                "`{}` changed after the patch was verified; verify the patch again",
+                root.join("one.txt").display()
+            )
+        );
+        assert_eq!(snapshot(&root), before);
+        // A file created where the patch adds one counts as a change too.
+        let (_dir, root, changes) = setup();
+        std::fs::create_dir_all(root.join("new/deep")).unwrap();
+        std::fs::write(root.join("new/deep/added.txt"), "mine\n").unwrap();
+        assert!(matches!(
+            apply(&changes),
+            Err(ApplyPatchError::ChangedSinceVerify { .. })
+        ));
+        assert_eq!(
+            std::fs::read(root.join("new/deep/added.txt")).unwrap(),
+            b"mine\n"
+        );
+    }
+
+    #[test]
+    fn a_directory_swapped_for_a_symlink_after_verify_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        std::fs::create_dir_all(root.join("ws/sub")).unwrap();
+        std::fs::create_dir_all(root.join("outside")).unwrap();
+        let patch =
+            parse_patch("*** Begin Patch\n*** Add File: sub/f.txt\n+x\n*** End Patch").unwrap();
+        let changes = verify(&patch, &root.join("ws"), &WriteGuard::unrestricted()).unwrap();
+        std::fs::remove_dir(root.join("ws/sub")).unwrap();
+        std::os::unix::fs::symlink(root.join("outside"), root.join("ws/sub")).unwrap();
+        assert!(matches!(
+            apply(&changes),
+            Err(ApplyPatchError::ChangedSinceVerify { .. })
+        ));
+        assert!(!root.join("outside/f.txt").exists());
+    }
 }

@@ -77,6 +77,9 @@ pub(crate) struct PlannedWrite {
     pub(crate) original: Original,
     /// `None`: remove the file.
     pub(crate) new: Option<String>,
+    /// Permission bits for the new file: the original's, or a move source's; `None` for the
+    /// default of a new file.
+    pub(crate) mode: Option<u32>,
 }
 
 /// A file's state before the patch.

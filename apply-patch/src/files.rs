@@ -71,23 +71,25 @@ fn too_large() -> io::Error {
 }
 
 /// Write `bytes` to a new temporary file in `dir` and flush it to disk. The file gets the
-/// permission bits of `previous` (without set-id bits) and, best effort, its owner; without
-/// `previous`, the default mode of a new file (0666 less the umask).
+/// permission bits of `mode` (without set-id bits; without `mode`, the default of a new file:
+/// 0666 less the umask) and, best effort, the owner `owner`.
 pub(crate) fn write_temp(
     dir: &Path,
     bytes: &[u8],
-    previous: Option<&FileState>,
+    mode: Option<u32>,
+    owner: Option<(u32, u32)>,
 ) -> io::Result<PathBuf> {
-    let mode = if previous.is_some() { 0o600 } else { 0o666 };
-    let (path, mut file) = create_temp(dir, mode)?;
+    let (path, mut file) = create_temp(dir, if mode.is_some() { 0o600 } else { 0o666 })?;
     let result = (|| {
         file.write_all(bytes)?;
-        if let Some(previous) = previous {
-            file.set_permissions(std::fs::Permissions::from_mode(previous.mode & 0o777))?;
+        if let Some(mode) = mode {
+            file.set_permissions(std::fs::Permissions::from_mode(mode & 0o777))?;
+        }
+        if let Some((uid, gid)) = owner {
             let metadata = file.metadata()?;
-            if metadata.uid() != previous.uid || metadata.gid() != previous.gid {
+            if metadata.uid() != uid || metadata.gid() != gid {
                 // Only root may give a file away; anyone else keeps their own ownership.
-                let _ = std::os::unix::fs::fchown(&file, Some(previous.uid), Some(previous.gid));
+                let _ = std::os::unix::fs::fchown(&file, Some(uid), Some(gid));
             }
         }
         file.sync_all()
@@ -162,13 +164,7 @@ mod tests {
     #[test]
     fn temp_files_keep_the_previous_mode_without_set_id_bits() {
         let dir = tempfile::tempdir().unwrap();
-        let previous = FileState {
-            bytes: Vec::new(),
-            mode: 0o104755,
-            uid: 0,
-            gid: 0,
-        };
-        let path = write_temp(dir.path(), b"x", Some(&previous)).unwrap();
+        let path = write_temp(dir.path(), b"x", Some(0o104755), None).unwrap();
         let metadata = std::fs::metadata(&path).unwrap();
         assert_eq!(metadata.mode() & 0o7777, 0o755);
         assert_eq!(std::fs::read(&path).unwrap(), b"x");

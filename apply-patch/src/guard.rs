@@ -3,7 +3,10 @@
 //! Built from a [`SandboxPolicy`], it allows a path only when all of these hold:
 //! - no `Deny` rule of the policy covers it (not even one a more specific rule reopens);
 //! - it is not a protected carve-out (`.git`, `.codex`, `.agents` in a writable root, a `.git`
-//!   pointer's target, `$CODEX_HOME`);
+//!   pointer's target, `$CODEX_HOME`), nor inside a `.git`, `.codex` or `.agents` directory at
+//!   any depth (a nested `.codex/config.toml` or `.git/hooks` would be trusted by a later run
+//!   started there; the Linux sandbox cannot mask those, so the check here is stricter; not
+//!   under `:danger-full-access`);
 //! - the policy grants write access to it (`policy.access_for(path).can_write()`);
 //! - it is not below the literal base directory of a deny-read glob. The glob itself is not
 //!   evaluated here (the sandbox crates own that grammar), so this errs on the side of refusing.
@@ -14,7 +17,7 @@
 
 use std::path::{Path, PathBuf};
 
-use codex_sandboxing::SandboxPolicy;
+use codex_sandboxing::{Enforcement, PROTECTED_METADATA_NAMES, SandboxPolicy};
 
 use crate::paths::{LastComponent, resolve};
 
@@ -116,7 +119,9 @@ impl WriteGuard {
         {
             return refuse(RefusalReason::Denied);
         }
-        if spellings.iter().any(|policy| policy.is_protected(&path)) {
+        let nested_metadata =
+            policy.enforcement == Enforcement::Managed && has_metadata_component(&path);
+        if nested_metadata || spellings.iter().any(|policy| policy.is_protected(&path)) {
             return refuse(RefusalReason::Protected);
         }
         for pattern in &policy.deny_globs {
@@ -138,6 +143,15 @@ impl WriteGuard {
             refuse(RefusalReason::ReadOnlySandbox)
         }
     }
+}
+
+/// True when a component of `path` is `.git`, `.codex` or `.agents`.
+fn has_metadata_component(path: &Path) -> bool {
+    path.components().any(|component| {
+        PROTECTED_METADATA_NAMES
+            .iter()
+            .any(|name| component.as_os_str() == *name)
+    })
 }
 
 /// `policy` with every path replaced by its real location.
@@ -236,6 +250,15 @@ mod tests {
             Some(RefusalReason::Protected)
         );
         assert_eq!(
+            reason(&guard, &root.join("sub/.codex/config.toml")),
+            Some(RefusalReason::Protected)
+        );
+        assert_eq!(
+            reason(&guard, &root.join("vendor/lib/.git/hooks/pre-commit")),
+            Some(RefusalReason::Protected)
+        );
+        assert_eq!(reason(&guard, &root.join(".github/workflows/ci.yml")), None);
+        assert_eq!(
             reason(&guard, &secret.join("reopened/x")),
             Some(RefusalReason::Denied)
         );
@@ -257,6 +280,19 @@ mod tests {
                 .check(Path::new("/etc/passwd"))
                 .is_ok()
         );
+    }
+
+    #[test]
+    fn full_access_writes_metadata_but_not_denied_credentials() {
+        let auth = Path::new("/home/u/.codex/auth.json");
+        let mut policy = policy(
+            Path::new("/repo"),
+            &[(Path::new("/"), Access::Write), (auth, Access::Deny)],
+        );
+        policy.enforcement = Enforcement::FullAccess;
+        let guard = WriteGuard::for_policy(&policy);
+        assert_eq!(reason(&guard, Path::new("/repo/.git/config")), None);
+        assert_eq!(reason(&guard, auth), Some(RefusalReason::Denied));
     }
 
     #[test]

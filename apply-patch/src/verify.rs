@@ -65,9 +65,13 @@ pub fn verify(patch: &Patch, cwd: &Path, guard: &WriteGuard) -> Result<ChangeSet
                 match &targets.destination {
                     Some(destination) if destination.real != source.real => {
                         slot.current = Current::Missing;
+                        let mode = slot.mode();
                         let slot = view.slot(destination, "Failed to write file")?;
                         slot.current = Current::Text(new);
                         slot.added_only = false;
+                        if slot.mode().is_none() {
+                            slot.moved_mode = mode;
+                        }
                         view.moves
                             .push((source.real.clone(), destination.real.clone()));
                     }
@@ -144,6 +148,8 @@ struct Slot {
     current: Current,
     /// Only `Add` hunks touched the file (an `Add` over an existing file is reported as such).
     added_only: bool,
+    /// The mode of the file moved here (when nothing was here before).
+    moved_mode: Option<u32>,
 }
 
 enum Current {
@@ -154,6 +160,14 @@ enum Current {
 }
 
 impl Slot {
+    /// The mode the file has, or will get from a move.
+    fn mode(&self) -> Option<u32> {
+        match &self.original {
+            Original::File(state) => Some(state.mode),
+            Original::Missing => self.moved_mode,
+        }
+    }
+
     /// The current text; `context` names the operation for the error.
     fn text(&self, context: impl FnOnce() -> String) -> Result<&str, ApplyPatchError> {
         match &self.current {
@@ -199,6 +213,7 @@ impl View {
                     original,
                     current,
                     added_only: true,
+                    moved_mode: None,
                 },
             );
         }
@@ -221,6 +236,7 @@ impl View {
                 Original::Missing => None,
                 Original::File(state) => Some(state.bytes.as_slice()),
             };
+            let mode = slot.mode();
             let new = match slot.current {
                 Current::Missing => None,
                 Current::Text(text) => Some(text),
@@ -249,6 +265,7 @@ impl View {
                 continue;
             }
             writes.push(PlannedWrite {
+                mode,
                 path: path.clone(),
                 display: slot.display,
                 original: slot.original,
