@@ -54,7 +54,8 @@ fn split_lines(content: &str) -> Lines<'_> {
     let mut preferred = None;
     let mut rest = body;
     while !rest.is_empty() {
-        let (line, ending, next) = match rest.find('\n') {
+        // A byte search: much faster than `str::find(char)` on long files.
+        let (line, ending, next) = match rest.bytes().position(|byte| byte == b'\n') {
             Some(at) => {
                 let line = &rest[..at];
                 match line.strip_suffix('\r') {

@@ -154,9 +154,9 @@ struct Slot {
 
 enum Current {
     Missing,
+    /// As on disk (`original`); not copied until a hunk changes it.
+    Unchanged,
     Text(String),
-    /// The file on disk is not UTF-8 and no hunk replaced it.
-    NotUtf8,
 }
 
 impl Slot {
@@ -176,13 +176,21 @@ impl Slot {
                 context(),
                 io::Error::from_raw_os_error(libc::ENOENT),
             )),
-            Current::NotUtf8 => Err(ApplyPatchError::read(
-                context(),
-                io::Error::new(
-                    io::ErrorKind::InvalidData,
-                    "stream did not contain valid UTF-8 (apply_patch only edits UTF-8 text files)",
-                ),
-            )),
+            Current::Unchanged => match &self.original {
+                Original::File(state) => std::str::from_utf8(&state.bytes).map_err(|_| {
+                    ApplyPatchError::read(
+                        context(),
+                        io::Error::new(
+                            io::ErrorKind::InvalidData,
+                            "stream did not contain valid UTF-8 (apply_patch only edits UTF-8 text files)",
+                        ),
+                    )
+                }),
+                Original::Missing => Err(ApplyPatchError::read(
+                    context(),
+                    io::Error::from_raw_os_error(libc::ENOENT),
+                )),
+            },
         }
     }
 }
@@ -197,13 +205,7 @@ impl View {
             })?;
             let (original, current) = match original {
                 None => (Original::Missing, Current::Missing),
-                Some(state) => {
-                    let current = match std::str::from_utf8(&state.bytes) {
-                        Ok(text) => Current::Text(text.to_string()),
-                        Err(_) => Current::NotUtf8,
-                    };
-                    (Original::File(state), current)
-                }
+                Some(state) => (Original::File(state), Current::Unchanged),
             };
             self.order.push(target.real.clone());
             self.slots.insert(
@@ -240,8 +242,8 @@ impl View {
             let new = match slot.current {
                 Current::Missing => None,
                 Current::Text(text) => Some(text),
-                // Untouched (and unreadable as text): nothing to do.
-                Current::NotUtf8 => continue,
+                // Untouched: nothing to do.
+                Current::Unchanged => continue,
             };
             if old_bytes.is_none() && new.is_none() {
                 continue;
@@ -255,7 +257,10 @@ impl View {
             changes.push(FileChange {
                 path: path.clone(),
                 kind,
-                old_content: old_bytes.map(|bytes| String::from_utf8_lossy(bytes).into_owned()),
+                old_content: old_bytes.map(|bytes| match std::str::from_utf8(bytes) {
+                    Ok(text) => text.to_owned(),
+                    Err(_) => String::from_utf8_lossy(bytes).into_owned(),
+                }),
                 new_content: new.clone(),
             });
             if old_bytes
