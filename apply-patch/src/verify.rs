@@ -33,6 +33,10 @@ pub fn verify(patch: &Patch, cwd: &Path, guard: &WriteGuard) -> Result<ChangeSet
         .collect::<Result<Vec<_>, _>>()?;
     for target in targets.iter().flat_map(HunkTargets::all) {
         guard.check(&target.real)?;
+        // Creating missing directories writes into the deepest existing one.
+        if let Some(existing) = missing_directories_start(&target.real) {
+            guard.check(existing)?;
+        }
     }
     let mut view = View::default();
     let mut summary = AppliedSummary::default();
@@ -132,6 +136,17 @@ fn target(cwd: &Path, path: &Path, last: LastComponent) -> Result<Target, ApplyP
         ApplyPatchError::read(format!("Failed to resolve {}", display.display()), error)
     })?;
     Ok(Target { real, display })
+}
+
+/// The deepest existing ancestor of `path`'s directory, when that directory does not exist.
+fn missing_directories_start(path: &Path) -> Option<&Path> {
+    let directory = path.parent()?;
+    if std::fs::symlink_metadata(directory).is_ok() {
+        return None;
+    }
+    directory
+        .ancestors()
+        .find(|ancestor| std::fs::symlink_metadata(ancestor).is_ok())
 }
 
 /// The files as the hunks so far left them.

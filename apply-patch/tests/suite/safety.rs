@@ -173,6 +173,25 @@ fn denied_paths_read_only_policies_and_deny_globs() {
 }
 
 #[test]
+fn a_missing_writable_root_is_not_created_from_outside() {
+    let tree = Tree::new();
+    let root = tree.ws().join("not-yet");
+    let guard = WriteGuard::for_policy(&workspace_policy(&root));
+    assert_eq!(
+        refusal(&tree, &guard, "*** Add File: not-yet/deep/a.txt\n+x"),
+        RefusalReason::OutsideWritableRoots
+    );
+    assert!(!tree.exists("ws/not-yet"));
+    // Inside an existing root, missing directories are created as usual.
+    tree.apply_with(
+        &patch("*** Add File: deep/er/a.txt\n+x"),
+        &tree.workspace_guard(),
+    )
+    .unwrap();
+    assert_eq!(tree.read("ws/deep/er/a.txt"), "x\n");
+}
+
+#[test]
 fn refused_paths_are_never_opened() {
     // A FIFO outside the workspace would block a reader forever: the guard refuses it first.
     let tree = Tree::new();
