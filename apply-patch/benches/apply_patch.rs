@@ -19,6 +19,15 @@ use std::time::{Duration, Instant};
 
 use codex_apply_patch::{WriteGuard, apply, parse_patch, verify};
 
+#[path = "../tests/suite/common.rs"]
+#[expect(
+    dead_code,
+    reason = "the bench uses only the policy of the test support"
+)]
+mod common;
+
+use common::workspace_policy;
+
 const LINES: usize = 10_000;
 const HUNKS: usize = 100;
 const CONTEXT: usize = 3;
@@ -150,29 +159,4 @@ fn main() {
         std::fs::read_to_string(Path::new(&path)).unwrap(),
         file("old")
     );
-}
-
-fn workspace_policy(root: &Path) -> codex_sandboxing::SandboxPolicy {
-    use codex_sandboxing::{Access, Enforcement, NetworkAccess, PathRule, SandboxPolicy};
-    SandboxPolicy {
-        profile: ":workspace".to_string(),
-        enforcement: Enforcement::Managed,
-        cwd: root.to_path_buf(),
-        rules: vec![
-            PathRule {
-                path: "/".into(),
-                access: Access::Read,
-            },
-            PathRule {
-                path: root.to_path_buf(),
-                access: Access::Write,
-            },
-        ],
-        platform_defaults: false,
-        deny_globs: Vec::new(),
-        glob_scan_max_depth: None,
-        writable_roots: vec![codex_sandboxing::writable_root(root, root)],
-        network: NetworkAccess::Restricted,
-        unix_sockets: Vec::new(),
-    }
 }
