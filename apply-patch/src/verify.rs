@@ -50,7 +50,13 @@ pub fn verify(patch: &Patch, cwd: &Path, guard: &WriteGuard) -> Result<ChangeSet
             }
             Hunk::Delete { path } => {
                 let slot = view.slot(source, "Failed to read")?;
-                slot.text(|| format!("Failed to read {}", source.display.display()))?;
+                // Any regular file may go, text or not (its bytes are kept for a rollback).
+                if matches!(slot.current, Current::Missing) {
+                    return Err(missing(format!(
+                        "Failed to read {}",
+                        source.display.display()
+                    )));
+                }
                 slot.current = Current::Missing;
                 slot.added_only = false;
                 summary.deleted.push(path.clone());
@@ -138,6 +144,10 @@ fn target(cwd: &Path, path: &Path, last: LastComponent) -> Result<Target, ApplyP
     Ok(Target { real, display })
 }
 
+fn missing(context: String) -> ApplyPatchError {
+    ApplyPatchError::read(context, io::Error::from_raw_os_error(libc::ENOENT))
+}
+
 /// The deepest existing ancestor of `path`'s directory, when that directory does not exist.
 fn missing_directories_start(path: &Path) -> Option<&Path> {
     let directory = path.parent()?;
@@ -187,10 +197,7 @@ impl Slot {
     fn text(&self, context: impl FnOnce() -> String) -> Result<&str, ApplyPatchError> {
         match &self.current {
             Current::Text(text) => Ok(text),
-            Current::Missing => Err(ApplyPatchError::read(
-                context(),
-                io::Error::from_raw_os_error(libc::ENOENT),
-            )),
+            Current::Missing => Err(missing(context())),
             Current::Unchanged => match &self.original {
                 Original::File(state) => std::str::from_utf8(&state.bytes).map_err(|_| {
                     ApplyPatchError::read(
@@ -201,10 +208,7 @@ impl Slot {
                         ),
                     )
                 }),
-                Original::Missing => Err(ApplyPatchError::read(
-                    context(),
-                    io::Error::from_raw_os_error(libc::ENOENT),
-                )),
+                Original::Missing => Err(missing(context())),
             },
         }
     }

@@ -347,10 +347,13 @@ fn non_utf8_files_are_refused_not_corrupted() {
         )
     );
     assert_eq!(std::fs::read(tree.ws().join("latin1.txt")).unwrap(), binary);
-    // Replacing it whole is fine, and a rollback would restore its exact bytes.
+    // Replacing it whole or deleting it is fine (a rollback would restore its exact bytes).
     tree.apply(&patch("*** Add File: latin1.txt\n+café"))
         .unwrap();
     assert_eq!(tree.read("ws/latin1.txt"), "café\n");
+    tree.write("ws/logo.png", b"\x89PNG\r\n\x1a\n\xff");
+    tree.apply(&patch("*** Delete File: logo.png")).unwrap();
+    assert!(!tree.exists("ws/logo.png"));
 }
 
 #[test]
