@@ -41,8 +41,9 @@ pub struct FileChange {
     /// resolved.
     pub path: PathBuf,
     pub kind: ChangeKind,
-    /// The contents before the patch; `None` when the file did not exist. Not valid UTF-8 (an
-    /// `Add` over a binary file) is shown lossily here and restored byte for byte on rollback.
+    /// The contents before the patch; `None` when the file did not exist. A file that is not
+    /// UTF-8 (replaced by an `Add`, or deleted) is shown lossily here; a rollback restores its
+    /// exact bytes.
     pub old_content: Option<String>,
     /// The contents after the patch; `None` for a deletion.
     pub new_content: Option<String>,
