@@ -1,5 +1,6 @@
 //! The `codex` binary: clap types, dispatch and error printing. Logic lives in the library crates.
 
+mod apply_patch_cmd;
 mod config_cmd;
 mod exit;
 mod login_cmd;
@@ -46,6 +47,9 @@ enum Command {
     /// Inspect feature flags.
     Features(config_cmd::FeaturesArgs),
 
+    /// Apply a patch in the `*** Begin Patch` format (also runs as `apply_patch`).
+    ApplyPatch(apply_patch_cmd::ApplyPatchArgs),
+
     /// Print a shell completion script.
     Completion(CompletionArgs),
 
@@ -62,7 +66,7 @@ struct CompletionArgs {
 }
 
 fn main() -> ExitCode {
-    if let Some(code) = sandbox_cmd::dispatch_arg0() {
+    if let Some(code) = sandbox_cmd::dispatch_arg0().or_else(apply_patch_cmd::dispatch_arg0) {
         return code;
     }
     let cli = Cli::parse();
@@ -73,6 +77,7 @@ fn main() -> ExitCode {
         Command::Logout(args) => login_cmd::run_logout(cli.shared, args),
         Command::Config(args) => config_cmd::run_config(cli.shared, args),
         Command::Features(args) => config_cmd::run_features(cli.shared, args),
+        Command::ApplyPatch(args) => apply_patch_cmd::run_apply_patch(args),
         Command::Completion(args) => {
             let mut command = Cli::command();
             clap_complete::generate(args.shell, &mut command, "codex", &mut std::io::stdout());

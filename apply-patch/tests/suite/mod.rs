@@ -1,0 +1,4 @@
+mod common;
+mod golden;
+mod property;
+mod safety;
