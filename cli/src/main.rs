@@ -1,6 +1,7 @@
 //! The `codex` binary: clap types, dispatch and error printing. Logic lives in the library crates.
 
 mod config_cmd;
+mod did_you_mean;
 mod exit;
 mod login_cmd;
 mod options;
@@ -16,6 +17,7 @@ use crate::options::SharedOptions;
 #[derive(Debug, Parser)]
 #[command(
     name = "codex",
+    display_name = "codex-cli",
     version,
     about = "Run commands in an OS sandbox, manage layered configuration, and sign in",
     subcommand_required = true,
@@ -65,7 +67,11 @@ fn main() -> ExitCode {
     if let Some(code) = sandbox_cmd::dispatch_arg0() {
         return code;
     }
-    let cli = Cli::parse();
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let cli = match Cli::try_parse_from(&args) {
+        Ok(cli) => cli,
+        Err(error) => did_you_mean::refine(error, &Cli::command(), &args).exit(),
+    };
     let result = match cli.command {
         Command::Sandbox(args) => sandbox_cmd::run_sandbox(cli.shared, args),
         Command::Debug(args) => sandbox_cmd::run_debug(cli.shared, args),

@@ -71,6 +71,7 @@ mod resolve;
 mod schema;
 mod shell_env;
 mod show;
+mod suggestions;
 #[cfg(test)]
 mod test_support;
 mod types;
@@ -103,6 +104,7 @@ pub use requirements::RequirementsSource;
 pub use resolve::RequirementAdjustment;
 pub use shell_env::EnvironmentInherit;
 pub use shell_env::ShellEnvironmentPolicy;
+pub use suggestions::ProfileSuggestions;
 pub use types::ApprovalPolicy;
 pub use types::CredentialsStore;
 pub use types::ForcedLoginMethod;
