@@ -240,8 +240,13 @@ fn run_stdin_login(shared: &SharedOptions, kind: StdinCredential) -> ExitCode {
             "Error logging in with access token",
         ),
     };
+    let saved = match kind {
+        // The key is not sent anywhere at login (upstream 0.169 wording).
+        StdinCredential::ApiKey => "API key saved. Authentication is checked when you send a request.",
+        StdinCredential::AccessToken => "Successfully logged in",
+    };
     match result {
-        Ok(()) => success("Successfully logged in"),
+        Ok(()) => success(saved),
         Err(LoginError::Policy(
             violation @ (PolicyViolation::ApiKeyLoginDisabled
             | PolicyViolation::AccessTokenLoginDisabled),

@@ -139,7 +139,7 @@ fn login_with_api_key_reads_stdin_and_writes_auth_json() {
     assert_eq!(code(&output), 0, "{}", stderr(&output));
     assert_eq!(
         stderr(&output),
-        "Reading API key from stdin...\nSuccessfully logged in\n"
+        "Reading API key from stdin...\nAPI key saved. Authentication is checked when you send a request.\n"
     );
     assert_eq!(
         auth_json(&env).unwrap(),
@@ -385,7 +385,7 @@ fn login_with_access_token_verifies_the_jwt_against_the_jwks() {
     );
     assert_eq!(
         stderr(&output),
-        "Reading access token from stdin...\nError logging in with access token: agent identity JWT kid kid-2 is not trusted\n"
+        "Reading access token from stdin...\nError logging in with access token: the access token is signed with key `kid-2`, which the trusted key set (JWKS) does not list\n"
     );
     assert!(auth_json(&other).is_none());
 
@@ -475,24 +475,24 @@ fn end_to_end_browser_login_persists_auth_json() {
             "response_type",
             "client_id",
             "redirect_uri",
-            "scope",
             "code_challenge",
             "code_challenge_method",
+            "state",
+            "scope",
             "id_token_add_organizations",
             "codex_cli_simplified_flow",
-            "state",
             "originator",
             "allowed_workspace_id"
         ]
     );
     assert!(query.contains(&format!(
-        "redirect_uri=http%3A%2F%2Flocalhost%3A{port}%2Fauth%2Fcallback"
+        "redirect_uri=http%3A%2F%2F127.0.0.1%3A{port}%2Fauth%2Fcallback"
     )));
     assert!(query.ends_with("&allowed_workspace_id=org_a%2Corg_b"));
 
     assert_eq!(pages[1].status, 302);
     assert!(pages[1].location.as_deref().unwrap().starts_with(&format!(
-        "http://localhost:{port}/success?needs_setup=true&org_id=org-abc"
+        "http://127.0.0.1:{port}/success?needs_setup=true&org_id=org-abc"
     )));
     assert!(!pages[1].location.as_deref().unwrap().contains("id_token"));
     assert_eq!(pages[2].status, 200);
@@ -600,7 +600,7 @@ fn falls_back_to_the_second_port_when_the_first_is_taken() {
     let url = wait_for_file(&url_file);
     assert!(
         url.contains(&format!(
-            "redirect_uri=http%3A%2F%2Flocalhost%3A{fallback}%2Fauth%2Fcallback"
+            "redirect_uri=http%3A%2F%2F127.0.0.1%3A{fallback}%2Fauth%2Fcallback"
         )),
         "{url}"
     );
@@ -621,7 +621,7 @@ fn a_second_login_cancels_the_first_and_takes_its_port() {
     let first_output = first.wait_with_output().unwrap();
     assert!(stderr(&first_output).ends_with("Error logging in: Login cancelled\n"));
     let url = wait_for_file(&second_url);
-    assert!(url.contains(&format!("localhost%3A{port}%2F")), "{url}");
+    assert!(url.contains(&format!("127.0.0.1%3A{port}%2F")), "{url}");
     browser_get(&format!("http://localhost:{port}/cancel"));
     assert_eq!(code(&second.wait_with_output().unwrap()), 1);
 }
