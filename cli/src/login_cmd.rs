@@ -9,8 +9,8 @@ use std::io::{IsTerminal, Read};
 use std::process::ExitCode;
 
 use codex_login::{
-    ApiKeyEnv, AuthEnvironment, AuthManager, AuthSettings, CredentialsStoreMode, LoadAuthError,
-    LoginError, LoginMethod, PolicyViolation, RefreshOutcome, Secret,
+    AuthEnvironment, AuthManager, AuthSettings, CredentialsStoreMode, LoginError, LoginMethod,
+    PolicyViolation, RefreshOutcome, Secret,
 };
 
 use crate::options::SharedOptions;
@@ -55,11 +55,21 @@ pub enum LoginSubcommand {
     Status(StatusArgs),
     /// Refresh stored ChatGPT tokens if they are due (test hook).
     #[command(hide = true)]
-    Refresh(StatusArgs),
+    Refresh(RefreshArgs),
 }
 
 #[derive(Debug, clap::Args)]
 pub struct StatusArgs {
+    #[command(flatten)]
+    pub shared: SharedOptions,
+
+    /// Print the status as one JSON object on stdout (shape in the README).
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RefreshArgs {
     #[command(flatten)]
     pub shared: SharedOptions,
 }
@@ -121,6 +131,9 @@ fn auth_settings(
         codex_config::LoadConfigError::Overrides(_) => fail(error),
         other => fail(format!("Error loading configuration: {other}")),
     })?;
+    for warning in &config.warnings {
+        eprintln!("warning: {warning}");
+    }
     let login = config.login;
     let mut settings = AuthSettings::new(codex_home, AuthEnvironment::from_process());
     settings.store_mode = match login.credentials_store {
@@ -158,7 +171,7 @@ pub fn run_login(root: SharedOptions, args: LoginArgs) -> anyhow::Result<ExitCod
             if let Some(code) = reject_runtime_options(&shared, "login") {
                 return Ok(code);
             }
-            return Ok(run_status(&shared));
+            return Ok(run_status(&shared, status.json));
         }
         Some(LoginSubcommand::Refresh(refresh)) => {
             shared = shared.merge(refresh.shared);
@@ -351,20 +364,12 @@ fn device_prompt(url: &str, code: &str) -> String {
     )
 }
 
-fn run_status(shared: &SharedOptions) -> ExitCode {
+fn run_status(shared: &SharedOptions, json: bool) -> ExitCode {
     let settings = match auth_settings(shared, None, None) {
         Ok(settings) => settings,
         Err(code) => return code,
     };
-    let manager = AuthManager::new(settings);
-    match manager.resolve(ApiKeyEnv::Disabled) {
-        Ok(Some(auth)) => success(&auth.status_line()),
-        Ok(None) => fail("Not logged in"),
-        Err(error @ LoadAuthError::MissingApiKey) => {
-            fail(format!("Unexpected error retrieving API key: {error}"))
-        }
-        Err(error) => fail(format!("Error checking login status: {error}")),
-    }
+    crate::login_status::run(&AuthManager::new(settings), json)
 }
 
 fn run_refresh(shared: &SharedOptions) -> ExitCode {

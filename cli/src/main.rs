@@ -4,6 +4,7 @@ mod config_cmd;
 mod did_you_mean;
 mod exit;
 mod login_cmd;
+mod login_status;
 mod options;
 mod sandbox_cmd;
 

@@ -80,7 +80,8 @@ enum Filter {
 
 impl AuthManager {
     pub fn new(settings: AuthSettings) -> AuthManager {
-        let store = AuthStore::new(settings.store_mode, settings.codex_home.clone());
+        let keyring = std::sync::Arc::from(crate::storage::os_keyring(&settings.environment));
+        let store = AuthStore::with_keyring(settings.store_mode, settings.codex_home.clone(), keyring);
         AuthManager { settings, store }
     }
 
