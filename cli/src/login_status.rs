@@ -29,7 +29,7 @@ fn location_line(location: &CredentialLocation) -> String {
         match location {
             CredentialLocation::Keyring(KeyringLocation::KernelUserKeyring {
                 secret_service: Some(reason),
-            }) => format!("lost at reboot; no Secret Service: {reason}"),
+            }) => format!("lost at reboot; Secret Service not used: {reason}"),
             _ => "lost at reboot".to_string(),
         }
     };

@@ -2,4 +2,5 @@ mod common;
 mod config;
 mod login;
 mod sandbox;
+mod secret_service;
 mod security;

@@ -86,7 +86,7 @@ impl SecretService {
             .map_err(|error| match &error {
                 BusError::Remote { name, .. } if NOT_PROVIDED.contains(&name.as_str()) => {
                     SecretServiceError::Unavailable(format!(
-                        "no Secret Service (`{SERVICE}`) on the session bus"
+                        "`{SERVICE}` is not on the session bus"
                     ))
                 }
                 _ => SecretServiceError::from(error),
