@@ -1,6 +1,8 @@
 //! The `codex` binary: clap types, dispatch and error printing. Logic lives in the library crates.
 
+mod completion_cmd;
 mod config_cmd;
+mod config_json;
 mod did_you_mean;
 mod exit;
 mod login_cmd;
@@ -50,18 +52,11 @@ enum Command {
     Features(config_cmd::FeaturesArgs),
 
     /// Print a shell completion script.
-    Completion(CompletionArgs),
+    Completion(completion_cmd::CompletionArgs),
 
     /// Legacy spellings of `codex sandbox linux|macos` (`codex debug landlock|seatbelt`).
     #[command(hide = true)]
     Debug(sandbox_cmd::DebugArgs),
-}
-
-#[derive(Debug, clap::Args)]
-struct CompletionArgs {
-    /// The shell to generate completions for.
-    #[arg(value_enum, default_value_t = clap_complete::Shell::Bash)]
-    shell: clap_complete::Shell,
 }
 
 fn main() -> ExitCode {
@@ -80,11 +75,7 @@ fn main() -> ExitCode {
         Command::Logout(args) => login_cmd::run_logout(cli.shared, args),
         Command::Config(args) => config_cmd::run_config(cli.shared, args),
         Command::Features(args) => config_cmd::run_features(cli.shared, args),
-        Command::Completion(args) => {
-            let mut command = Cli::command();
-            clap_complete::generate(args.shell, &mut command, "codex", &mut std::io::stdout());
-            Ok(ExitCode::SUCCESS)
-        }
+        Command::Completion(args) => completion_cmd::run(args, Cli::command()),
     };
     match result {
         Ok(code) => code,

@@ -105,6 +105,7 @@ pub use resolve::RequirementAdjustment;
 pub use shell_env::EnvironmentInherit;
 pub use shell_env::ShellEnvironmentPolicy;
 pub use suggestions::ProfileSuggestions;
+pub use suggestions::permission_profile_names;
 pub use types::ApprovalPolicy;
 pub use types::CredentialsStore;
 pub use types::ForcedLoginMethod;

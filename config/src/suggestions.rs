@@ -42,7 +42,7 @@ impl fmt::Display for ProfileSuggestions {
 
 /// The built-in profiles, then the `[permissions]` names of `catalog` sorted (built-in-looking
 /// `:` names are left out: they are refused anyway).
-pub(crate) fn permission_profile_names(catalog: Option<&Table>) -> Vec<String> {
+pub fn permission_profile_names(catalog: Option<&Table>) -> Vec<String> {
     let mut own: Vec<String> = catalog
         .into_iter()
         .flat_map(Table::keys)
