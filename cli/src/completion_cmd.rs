@@ -201,8 +201,7 @@ fn patch_zsh(script: &str) -> String {
     for (index, line) in script.lines().enumerate() {
         let kind = KINDS.iter().copied().find(|kind| {
             let (long, short) = kind.options();
-            line.starts_with(&format!("'-{short}+["))
-                || line.starts_with(&format!("'--{long}=["))
+            line.starts_with(&format!("'-{short}+[")) || line.starts_with(&format!("'--{long}=["))
         });
         match kind {
             Some(kind) if line.contains(":_default'") => out.push_str(&line.replacen(

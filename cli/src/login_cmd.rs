@@ -255,7 +255,9 @@ fn run_stdin_login(shared: &SharedOptions, kind: StdinCredential) -> ExitCode {
     };
     let saved = match kind {
         // The key is not sent anywhere at login (upstream 0.169 wording).
-        StdinCredential::ApiKey => "API key saved. Authentication is checked when you send a request.",
+        StdinCredential::ApiKey => {
+            "API key saved. Authentication is checked when you send a request."
+        }
         StdinCredential::AccessToken => "Successfully logged in",
     };
     match result {

@@ -5,8 +5,8 @@ use std::io::Write as _;
 use std::process::ExitCode;
 
 use codex_login::{
-    ApiKeyEnv, AuthManager, CodexAuth, CredentialLocation, CredentialSource,
-    CredentialsStoreMode, KeyringLocation, LoadAuthError, mask_api_key,
+    ApiKeyEnv, AuthManager, CodexAuth, CredentialLocation, CredentialSource, CredentialsStoreMode,
+    KeyringLocation, LoadAuthError, mask_api_key,
 };
 use serde_json::{Value, json};
 
@@ -120,7 +120,9 @@ pub fn run(manager: &AuthManager, json: bool) -> ExitCode {
     if json {
         let mut value = match &resolved {
             Ok(Some(auth)) => auth_json(auth),
-            _ => json!({"method": null, "source": null, "api_key": null, "email": null, "workspace": null}),
+            _ => {
+                json!({"method": null, "source": null, "api_key": null, "email": null, "workspace": null})
+            }
         };
         if let Value::Object(map) = &mut value {
             map.insert("logged_in".into(), json!(code == 0));

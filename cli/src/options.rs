@@ -53,10 +53,10 @@ impl SharedOptions {
                     let suggestion = codex_utils_fuzzy_match::did_you_mean(&nearest)
                         .map(|text| format!("; {text}"))
                         .unwrap_or_default();
-                    return Err(CliError::new(format!(
-                        "Unknown feature flag: {name}{suggestion}"
-                    ))
-                    .with_hint("`codex features list` shows every feature"));
+                    return Err(
+                        CliError::new(format!("Unknown feature flag: {name}{suggestion}"))
+                            .with_hint("`codex features list` shows every feature"),
+                    );
                 }
                 raw.push(format!("features.{name}={value}"));
             }

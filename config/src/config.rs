@@ -49,7 +49,9 @@ impl Config {
     /// names of the merged configuration, sorted.
     pub fn permission_profile_names(&self) -> Vec<String> {
         crate::suggestions::permission_profile_names(
-            self.merged.get("permissions").and_then(toml::Value::as_table),
+            self.merged
+                .get("permissions")
+                .and_then(toml::Value::as_table),
         )
     }
 

@@ -20,8 +20,8 @@ use crate::requirements::{
     load_requirements,
 };
 use crate::resolve::resolve;
-use crate::suggestions::key_suggestion;
 use crate::schema::{IssueKind, Node, resolve_paths, validate};
+use crate::suggestions::key_suggestion;
 
 /// Whether administrator requirements apply.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -68,7 +68,8 @@ pub enum PermissionsError {
 pub(crate) const MAX_EXTENDS_DEPTH: usize = 64;
 
 /// The names of the built-in profiles, in the order they are listed to users.
-pub(crate) const BUILTIN_PROFILE_NAMES: &[&str] = &[":read-only", ":workspace", ":danger-full-access"];
+pub(crate) const BUILTIN_PROFILE_NAMES: &[&str] =
+    &[":read-only", ":workspace", ":danger-full-access"];
 
 /// The built-in profiles.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

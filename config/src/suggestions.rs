@@ -33,7 +33,11 @@ impl fmt::Display for ProfileSuggestions {
             write!(formatter, "; {text}")?;
         }
         if !self.defined.is_empty() {
-            let names: Vec<String> = self.defined.iter().map(|name| format!("`{name}`")).collect();
+            let names: Vec<String> = self
+                .defined
+                .iter()
+                .map(|name| format!("`{name}`"))
+                .collect();
             write!(formatter, " (defined profiles: {})", names.join(", "))?;
         }
         Ok(())

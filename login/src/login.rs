@@ -1,8 +1,8 @@
 //! Storing the result of a login: API key, access token, or ChatGPT OAuth tokens.
 
 use crate::access_token::{
-    AccessTokenError, AccessTokenKind, fetch_personal_access_token_metadata,
-    precheck_access_token, precheck_agent_identity, verify_agent_identity,
+    AccessTokenError, AccessTokenKind, fetch_personal_access_token_metadata, precheck_access_token,
+    precheck_agent_identity, verify_agent_identity,
 };
 use crate::auth_file::{AuthDotJson, AuthMode, StoredAgentIdentity, TokenData};
 use crate::log::login_log;

@@ -2,8 +2,8 @@
 //! stored), the forced-login policy, proactive refresh, and logout.
 
 use crate::access_token::{
-    AccessTokenError, AccessTokenKind, fetch_personal_access_token_metadata,
-    precheck_access_token, verify_agent_identity,
+    AccessTokenError, AccessTokenKind, fetch_personal_access_token_metadata, precheck_access_token,
+    verify_agent_identity,
 };
 use crate::auth::{CodexAuth, CredentialSource};
 use crate::auth_file::{AuthDotJson, AuthMode, StoredAgentIdentity};
@@ -81,7 +81,8 @@ enum Filter {
 impl AuthManager {
     pub fn new(settings: AuthSettings) -> AuthManager {
         let keyring = std::sync::Arc::from(crate::storage::os_keyring(&settings.environment));
-        let store = AuthStore::with_keyring(settings.store_mode, settings.codex_home.clone(), keyring);
+        let store =
+            AuthStore::with_keyring(settings.store_mode, settings.codex_home.clone(), keyring);
         AuthManager { settings, store }
     }
 

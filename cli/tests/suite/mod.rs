@@ -1,5 +1,8 @@
 mod common;
+mod completion;
 mod config;
+mod first_run;
+mod json_output;
 mod login;
 mod sandbox;
 mod secret_service;

@@ -330,9 +330,8 @@ fn connect_abstract(name: &[u8]) -> Result<UnixStream, BusError> {
     use std::os::linux::net::SocketAddrExt;
     let address = std::os::unix::net::SocketAddr::from_abstract_name(name)
         .map_err(|error| BusError::NoBus(format!("invalid abstract bus address: {error}")))?;
-    UnixStream::connect_addr(&address).map_err(|error| {
-        BusError::NoBus(format!("cannot connect to the session bus: {error}"))
-    })
+    UnixStream::connect_addr(&address)
+        .map_err(|error| BusError::NoBus(format!("cannot connect to the session bus: {error}")))
 }
 
 #[cfg(not(target_os = "linux"))]

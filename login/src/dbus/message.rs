@@ -115,7 +115,9 @@ impl Message {
         }
 
         let mut header = Writer::default();
-        header.bytes.extend_from_slice(&[b'l', self.kind.code(), 0, PROTOCOL_VERSION]);
+        header
+            .bytes
+            .extend_from_slice(&[b'l', self.kind.code(), 0, PROTOCOL_VERSION]);
         header.u32(u32::try_from(body.bytes.len()).unwrap_or(u32::MAX));
         header.u32(serial);
         header.value(&Value::Array {

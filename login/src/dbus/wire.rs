@@ -169,8 +169,7 @@ impl Writer {
     }
 
     fn signature(&mut self, text: &str) {
-        self.bytes
-            .push(u8::try_from(text.len()).unwrap_or(u8::MAX));
+        self.bytes.push(u8::try_from(text.len()).unwrap_or(u8::MAX));
         self.bytes.extend_from_slice(text.as_bytes());
         self.bytes.push(0);
     }
@@ -215,7 +214,9 @@ impl Writer {
                 self.pad(4);
                 let length_at = self.bytes.len();
                 self.bytes.extend_from_slice(&[0; 4]);
-                self.pad(alignment(element.as_bytes().first().copied().unwrap_or(b'y')));
+                self.pad(alignment(
+                    element.as_bytes().first().copied().unwrap_or(b'y'),
+                ));
                 let start = self.bytes.len();
                 for item in items {
                     self.value(item);
@@ -333,7 +334,11 @@ impl<'a> Reader<'a> {
 
     /// Read one value of the single complete type `code`.
     fn value(&mut self, code: &str, arrays: usize, structs: usize) -> Result<Value, WireError> {
-        let first = code.as_bytes().first().copied().ok_or(WireError("empty type"))?;
+        let first = code
+            .as_bytes()
+            .first()
+            .copied()
+            .ok_or(WireError("empty type"))?;
         Ok(match first {
             b'y' => Value::Byte(self.take(1)?[0]),
             b'b' => match self.u32()? {
@@ -481,7 +486,9 @@ fn complete_type_end(
             if start == 0 || bytes[start - 1] != b'a' {
                 return Err(WireError("dict entry outside an array"));
             }
-            let key = *bytes.get(start + 1).ok_or(WireError("incomplete dict entry"))?;
+            let key = *bytes
+                .get(start + 1)
+                .ok_or(WireError("incomplete dict entry"))?;
             if !b"ybnqiuxtdhsog".contains(&key) {
                 return Err(WireError("dict entry key is not a basic type"));
             }

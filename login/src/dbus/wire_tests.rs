@@ -15,7 +15,10 @@ fn values_round_trip() {
     round_trip(Value::str("héllo"));
     round_trip(Value::path("/org/freedesktop/secrets/collection/login/1"));
     round_trip(Value::Bytes(b"{\"a\":1}".to_vec()));
-    round_trip(Value::string_dict(&[("service", "Codex Auth"), ("username", "cli|1")]));
+    round_trip(Value::string_dict(&[
+        ("service", "Codex Auth"),
+        ("username", "cli|1"),
+    ]));
     round_trip(Value::Struct(vec![
         Value::path("/s"),
         Value::Bytes(Vec::new()),
@@ -56,7 +59,10 @@ fn encodes_the_specification_layout() {
         element: "t".into(),
         items: vec![Value::UInt64(1)],
     });
-    assert_eq!(writer.bytes, [8, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0]);
+    assert_eq!(
+        writer.bytes,
+        [8, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0]
+    );
 }
 
 #[test]
@@ -78,10 +84,7 @@ fn messages_round_trip_in_both_byte_orders() {
     // The same `Hello` call written big-endian by hand.
     let mut big = vec![b'B', 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 9];
     let mut fields: Vec<u8> = Vec::new();
-    for (code, signature, text) in [
-        (1u8, b'o', "/org/freedesktop/DBus"),
-        (3, b's', "Hello"),
-    ] {
+    for (code, signature, text) in [(1u8, b'o', "/org/freedesktop/DBus"), (3, b's', "Hello")] {
         while !fields.len().is_multiple_of(8) {
             fields.push(0);
         }

@@ -19,7 +19,10 @@ pub struct KeyringError(pub String);
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum KeyringLocation {
     /// A Secret Service collection (its label); `persistent` is false for an in-memory one.
-    SecretService { collection: String, persistent: bool },
+    SecretService {
+        collection: String,
+        persistent: bool,
+    },
     /// The kernel user keyring; `secret_service` says why the Secret Service was not used
     /// (`None` when it was available but this entry predates it).
     KernelUserKeyring { secret_service: Option<String> },
@@ -58,7 +61,11 @@ pub trait KeyringBackend: Send + Sync {
     /// `Ok(true)` when an entry was removed.
     fn delete(&self, service: &str, account: &str) -> Result<bool, KeyringError>;
     /// Which keyring holds the entry; `None` when there is none.
-    fn locate(&self, service: &str, account: &str) -> Result<Option<KeyringLocation>, KeyringError> {
+    fn locate(
+        &self,
+        service: &str,
+        account: &str,
+    ) -> Result<Option<KeyringLocation>, KeyringError> {
         Ok(self
             .get(service, account)?
             .map(|_| KeyringLocation::Other("the keyring".to_string())))
@@ -214,11 +221,11 @@ mod linux {
                             persistent: item.persistent,
                         }));
                     }
-                    Ok(self
-                        .kernel_leftover(service, account)
-                        .map(|_| KeyringLocation::KernelUserKeyring {
+                    Ok(self.kernel_leftover(service, account).map(|_| {
+                        KeyringLocation::KernelUserKeyring {
                             secret_service: None,
-                        }))
+                        }
+                    }))
                 }
                 Err(reason) => Ok(self.kernel.get(service, account)?.map(|_| {
                     KeyringLocation::KernelUserKeyring {

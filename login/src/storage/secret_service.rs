@@ -105,9 +105,9 @@ impl SecretService {
         member: &str,
         body: Vec<Value>,
     ) -> Result<Vec<Value>, SecretServiceError> {
-        Ok(self.connection.call(Message::method_call(
-            SERVICE, path, interface, member, body,
-        ))?)
+        Ok(self
+            .connection
+            .call(Message::method_call(SERVICE, path, interface, member, body))?)
     }
 
     /// Unlocked and locked items with these attributes, sorted by path.

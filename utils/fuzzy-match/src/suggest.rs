@@ -181,7 +181,10 @@ mod tests {
     fn phrasing() {
         assert_eq!(did_you_mean::<&str>(&[]), None);
         assert_eq!(did_you_mean(&["a"]).unwrap(), "did you mean `a`?");
-        assert_eq!(did_you_mean(&["a", "b"]).unwrap(), "did you mean `a` or `b`?");
+        assert_eq!(
+            did_you_mean(&["a", "b"]).unwrap(),
+            "did you mean `a` or `b`?"
+        );
         assert_eq!(
             did_you_mean(&["a", "b", "c"]).unwrap(),
             "did you mean `a`, `b` or `c`?"
