@@ -871,7 +871,7 @@ fn keyring_store_uses_the_kernel_keyring() {
     let output = run(&mut env.codex(["-c", store, "login", "status"]));
     assert_eq!(
         stderr(&output),
-        "Logged in using an API key - sk-keyri***67890\n"
+        "Logged in using an API key - sk-keyri***67890\nStored in the kernel user keyring (lost at reboot; Secret Service not used: no session bus (`DBUS_SESSION_BUS_ADDRESS` is not set))\n"
     );
     let output = run(&mut env.codex(["login", "status"]));
     assert_eq!(stderr(&output), "Not logged in\n");
