@@ -166,7 +166,7 @@ pub fn verify_agent_identity(
     })?;
     let claims = verify_agent_identity_jwt(token.expose(), &jwks, Timestamp::now().unix_seconds())?;
     login_log(format_args!(
-        "verified agent identity token for account `{}`",
+        "verified the access token for account `{}`",
         claims.account_id
     ));
     Ok(claims)
