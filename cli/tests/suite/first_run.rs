@@ -2,11 +2,10 @@
 //! and subcommands; access tokens checked locally before any request; honest API-key wording;
 //! `--version`. Whole outputs are snapshots, temporary paths replaced by `[TMP]`.
 
-use std::io::Write;
 use std::net::TcpListener;
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 
-use crate::suite::common::{TestEnv, code, run, stderr, stdout};
+use crate::suite::common::{TestEnv, code, run, stderr, stdout, with_stdin};
 
 /// Exit code, then stderr (and stdout when there is any), with the test directory as `[TMP]`.
 fn report(env: &TestEnv, output: &Output) -> String {
@@ -17,21 +16,6 @@ fn report(env: &TestEnv, output: &Output) -> String {
         text.push_str(&out);
     }
     text.replace(&env.root().display().to_string(), "[TMP]")
-}
-
-fn with_stdin(mut command: Command, input: &str) -> Output {
-    command
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = command.spawn().unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
 }
 
 #[test]

@@ -3,9 +3,8 @@
 
 mod issuer;
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -14,22 +13,7 @@ use self::issuer::{
     MockIssuer, access_token, agent_identity_claims, browse, browser_get, id_token, json, jwks,
     now, query_pairs, signed_jwt, status,
 };
-use crate::suite::common::{TestEnv, code, run, stderr};
-
-fn with_stdin(mut command: Command, input: &str) -> Output {
-    command
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = command.spawn().unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
-}
+use crate::suite::common::{TestEnv, code, run, stderr, with_stdin};
 
 fn auth_json(env: &TestEnv) -> Option<Value> {
     let text = std::fs::read_to_string(env.codex_home().join("auth.json")).ok()?;

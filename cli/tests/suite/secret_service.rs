@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::Duration;
 
-use crate::suite::common::{TestEnv, code, run, stderr, stdout};
+use crate::suite::common::{TestEnv, code, run, stderr, stdout, with_stdin};
 
 const STORE: &str = "cli_auth_credentials_store=\"keyring\"";
 const PATH: &str = "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin";
@@ -152,21 +152,6 @@ impl Drop for SessionBus {
             let _ = child.wait();
         }
     }
-}
-
-fn with_stdin(mut command: Command, input: &str) -> Output {
-    command
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = command.spawn().unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
 }
 
 fn report(output: &Output) -> String {
