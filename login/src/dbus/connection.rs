@@ -384,53 +384,5 @@ fn check_peer(_stream: &UnixStream) -> Result<(), BusError> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn parses_unix_addresses_and_skips_others() {
-        assert_eq!(
-            parse_addresses("unix:path=/run/user/1000/bus"),
-            [BusAddress::Path("/run/user/1000/bus".into())]
-        );
-        assert_eq!(
-            parse_addresses("tcp:host=x,port=1;unix:abstract=/tmp/dbus-A%2cb,guid=00"),
-            [BusAddress::Abstract(b"/tmp/dbus-A,b".to_vec())]
-        );
-        assert!(parse_addresses("unix:tmpdir=/tmp").is_empty());
-        assert!(parse_addresses("unix:path=%zz").is_empty());
-        assert!(parse_addresses("").is_empty());
-    }
-
-    #[test]
-    fn session_address_comes_from_the_variable_then_the_runtime_dir() {
-        assert_eq!(
-            session_bus_addresses(Some("unix:path=/x"), None),
-            Ok(vec![BusAddress::Path("/x".into())])
-        );
-        assert!(matches!(
-            session_bus_addresses(Some("tcp:host=a"), None),
-            Err(BusError::NoBus(_))
-        ));
-        let dir = tempfile::tempdir().unwrap();
-        assert!(matches!(
-            session_bus_addresses(None, Some(dir.path().as_os_str())),
-            Err(BusError::NoBus(_))
-        ));
-        std::fs::write(dir.path().join("bus"), "").unwrap();
-        assert_eq!(
-            session_bus_addresses(Some(""), Some(dir.path().as_os_str())),
-            Ok(vec![BusAddress::Path(dir.path().join("bus"))])
-        );
-    }
-
-    #[test]
-    fn a_missing_socket_is_no_bus() {
-        let dir = tempfile::tempdir().unwrap();
-        let address = BusAddress::Path(dir.path().join("missing"));
-        assert!(matches!(
-            Connection::open(&[address], Duration::from_secs(1)),
-            Err(BusError::NoBus(_))
-        ));
-    }
-}
+#[path = "connection_tests.rs"]
+mod tests;

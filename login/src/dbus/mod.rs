@@ -3,6 +3,7 @@
 
 mod connection;
 mod message;
+mod signature;
 mod wire;
 
 pub(crate) use connection::{BusError, Connection, session_bus_addresses};

@@ -1,5 +1,6 @@
 use super::*;
 use crate::dbus::message::{Message, MessageType};
+use crate::dbus::signature::split_signature;
 
 fn round_trip(value: Value) {
     let mut writer = Writer::default();
