@@ -264,6 +264,19 @@ mod tests {
         assert!(patched.contains("    _codex_values permission-profiles\n"));
         assert_eq!(patched.matches("compgen -f").count(), 1, "{patched}");
 
+        let zsh = "#compdef codex\n'-P+[x]:NAME:_default' \\\n'--profile=[y]:NAME:_default' \\\n'--cd=[z]:DIR:_default' \\\n";
+        let patched = patch_zsh(zsh);
+        assert!(
+            patched.starts_with("#compdef codex\n\n_codex_values() {"),
+            "{patched}"
+        );
+        assert!(patched.contains("'-P+[x]:NAME:_codex_values permission-profiles' \\\n"));
+        assert!(patched.contains("'--profile=[y]:NAME:_codex_values profiles' \\\n"));
+        assert!(
+            patched.contains("'--cd=[z]:DIR:_default' \\\n"),
+            "{patched}"
+        );
+
         let fish = "complete -c codex -s p -l profile -d 'x' -r\ncomplete -c codex -s C -l cd -r\n";
         let patched = patch_fish(fish);
         assert_eq!(patched.matches("--values profiles").count(), 1, "{patched}");
