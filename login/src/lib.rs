@@ -32,6 +32,7 @@ mod token_refresh;
 
 pub use access_token::{
     AccessTokenError, AccessTokenKind, PersonalAccessTokenMetadata, classify_access_token,
+    precheck_access_token,
 };
 pub use auth::{CodexAuth, CredentialSource, mask_api_key};
 pub use auth_file::{AuthDotJson, AuthMode, StoredAgentIdentity, TokenData};
