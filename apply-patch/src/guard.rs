@@ -125,12 +125,16 @@ impl WriteGuard {
             return refuse(RefusalReason::Protected);
         }
         for pattern in &policy.deny_globs {
-            if glob_bases(pattern)
-                .iter()
-                .any(|base| path.starts_with(base))
-            {
+            // The real path, and the same path spelled through the pattern's base as written
+            // (the base may be a symlink: `/tmp/x` → `/private/tmp/x`).
+            let real_base = real(pattern.base());
+            let respelled = path
+                .strip_prefix(&real_base)
+                .ok()
+                .map(|rest| pattern.base().join(rest));
+            if pattern.denies(&path) || respelled.is_some_and(|spelled| pattern.denies(&spelled)) {
                 return refuse(RefusalReason::DenyGlob {
-                    pattern: pattern.clone(),
+                    pattern: pattern.as_str().to_string(),
                 });
             }
         }
@@ -172,20 +176,6 @@ fn resolve_policy(policy: &SandboxPolicy) -> SandboxPolicy {
 fn real(path: &Path) -> PathBuf {
     resolve(Path::new("/"), path, LastComponent::Follow)
         .unwrap_or_else(|_| codex_sandbox_policy::normalize(path))
-}
-
-/// The directory a glob's matches lie below, as written and resolved: everything before the
-/// first component holding glob syntax.
-fn glob_bases(pattern: &str) -> Vec<PathBuf> {
-    let mut base = PathBuf::from("/");
-    for part in pattern.split('/').filter(|part| !part.is_empty()) {
-        if part.contains(['*', '?', '[', '\\']) {
-            break;
-        }
-        base.push(part);
-    }
-    let base = codex_sandbox_policy::normalize(&base);
-    vec![real(&base), base]
 }
 
 #[cfg(test)]
@@ -266,12 +256,18 @@ mod tests {
             reason(&guard, Path::new("/etc/passwd")),
             Some(RefusalReason::OutsideWritableRoots)
         );
-        policy.deny_globs = vec![format!("{}/**/*.env", root.join("conf").display())];
+        policy.deny_globs = vec![
+            codex_sandbox_policy::DenyGlob::parse(&format!(
+                "{}/**/*.env",
+                root.join("conf").display()
+            ))
+            .unwrap(),
+        ];
         let guard = WriteGuard::for_policy(&policy);
         assert_eq!(
             reason(&guard, &root.join("conf/a/.env")),
             Some(RefusalReason::DenyGlob {
-                pattern: policy.deny_globs[0].clone()
+                pattern: policy.deny_globs[0].as_str().to_string()
             })
         );
         assert_eq!(reason(&guard, &root.join("src/a.rs")), None);

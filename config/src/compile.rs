@@ -4,8 +4,8 @@ use std::collections::BTreeMap;
 use std::path::{Component, Path, PathBuf};
 
 use codex_sandbox_policy::{
-    Access, Enforcement, NetworkAccess, PathRule, ProtectedKind, ProtectedPath, SandboxPolicy,
-    normalize, writable_root,
+    Access, DenyGlob, Enforcement, NetworkAccess, PathRule, ProtectedKind, ProtectedPath,
+    SandboxPolicy, normalize, writable_root,
 };
 use toml::{Table, Value};
 
@@ -302,7 +302,7 @@ pub(crate) fn compile_profile(
                     let pattern = deny_glob_pattern(&base.path, &written).ok_or_else(|| {
                         PermissionsError::NonUtf8GlobBase(base.path.display().to_string())
                     })?;
-                    deny_globs.push(pattern);
+                    deny_globs.push(DenyGlob::parse(&pattern)?);
                 } else if let Some(subtree) = subtree_prefix(&written) {
                     // `<path>/**` for read/write is the subtree at `<path>`; `/**` is `/`.
                     entries.push(Entry {
@@ -445,16 +445,17 @@ pub(crate) fn add_deny_read(
     policy: &mut SandboxPolicy,
     patterns: &[String],
     context: &CompileContext,
-) {
+) -> Result<(), codex_sandbox_policy::GlobError> {
     let mut paths = Vec::new();
     for pattern in patterns {
         match glob_literal(pattern) {
             Some(literal) => paths.push(normalize(Path::new(&literal))),
-            None => policy.deny_globs.push(pattern.clone()),
+            None => policy.deny_globs.push(DenyGlob::parse(pattern)?),
         }
     }
     policy.force_deny(&paths);
     finish(policy, context);
+    Ok(())
 }
 
 fn managed(
@@ -520,8 +521,8 @@ fn finish(policy: &mut SandboxPolicy, context: &CompileContext) {
         .into_iter()
         .map(|(path, access)| PathRule { path, access })
         .collect();
-    policy.deny_globs.sort();
-    policy.deny_globs.dedup();
+    policy.deny_globs.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+    policy.deny_globs.dedup_by(|a, b| a.as_str() == b.as_str());
     policy.writable_roots = policy
         .rules
         .iter()

@@ -361,7 +361,7 @@ fn workspace_path_with_glob_characters_was_treated_as_a_glob() {
     options.cwd = cwd.clone();
     let config = load_config(&options).unwrap();
     assert_eq!(
-        config.sandbox_policy.deny_globs,
+        glob_texts(&config.sandbox_policy),
         vec![format!(
             "{}/proj\\[1\\] \\*\\?/**/*.env",
             env.base.display()
@@ -505,4 +505,13 @@ fn unknown_token_with_table_value_was_an_error() {
         ])),
         "filesystem path `:root` does not support nested entries"
     );
+}
+
+/// The deny globs as written (they are parsed into `DenyGlob`s).
+fn glob_texts(policy: &codex_sandbox_policy::SandboxPolicy) -> Vec<String> {
+    policy
+        .deny_globs
+        .iter()
+        .map(|glob| glob.as_str().to_string())
+        .collect()
 }

@@ -56,6 +56,8 @@ pub enum PermissionsError {
         "cannot build a deny glob below `{0}`: the path is not valid UTF-8; rename the directory or deny an exact path instead of a glob"
     )]
     NonUtf8GlobBase(String),
+    #[error("{0}")]
+    InvalidDenyGlob(#[from] codex_sandbox_policy::GlobError),
     #[error(
         "permissions profile `{profile}` has an `extends` chain longer than {limit} profiles; shorten the chain"
     )]

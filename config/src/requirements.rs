@@ -27,6 +27,8 @@ use crate::types::{ApprovalPolicy, CredentialsStore, ForcedLoginMethod};
 /// Requirements that cannot be satisfied or are malformed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RequirementsError {
+    #[error("in `deny_read`: {0}")]
+    InvalidDenyGlob(codex_sandbox_policy::GlobError),
     /// Upstream text.
     #[error("field `{0}` cannot be empty")]
     EmptyField(&'static str),

@@ -114,7 +114,7 @@ fn deny_read_is_a_union_resolved_against_the_file() {
         policy.access_for(&env.base.join("etc/secrets/a")),
         Access::Deny
     );
-    assert_eq!(policy.deny_globs, vec!["/etc/**/*.key".to_string()]);
+    assert_eq!(glob_texts(policy), vec!["/etc/**/*.key".to_string()]);
     // deny_read forbids full access.
     let config = env.load(&["sandbox_mode=danger-full-access"]);
     assert_eq!(config.sandbox_policy.profile, "read-only");
@@ -316,4 +316,13 @@ fn managed_profile_tilde_keys_followed_the_home_environment_variable() {
     let before = table.clone();
     pin_profile_home(&mut table, Path::new("/home/[x]"));
     assert_eq!(table, before);
+}
+
+/// The deny globs as written (they are parsed into `DenyGlob`s).
+fn glob_texts(policy: &codex_sandbox_policy::SandboxPolicy) -> Vec<String> {
+    policy
+        .deny_globs
+        .iter()
+        .map(|glob| glob.as_str().to_string())
+        .collect()
 }

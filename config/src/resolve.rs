@@ -219,7 +219,8 @@ pub(crate) fn resolve(
         .map(|entry| entry.value.clone())
         .collect();
     if !deny_read.is_empty() {
-        add_deny_read(&mut policy, &deny_read, context);
+        add_deny_read(&mut policy, &deny_read, context)
+            .map_err(RequirementsError::InvalidDenyGlob)?;
     }
 
     let configured_approval = merged

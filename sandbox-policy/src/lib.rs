@@ -2,13 +2,17 @@
 //! every backend (bubblewrap, Landlock, Seatbelt, …) consumes, plus the rules about it that must
 //! exist once: protected metadata paths, lexical normalisation.
 //!
+//! - `glob`: [`DenyGlob`], the one deny-glob grammar, parsed once, with its matcher.
 //! - `policy`: [`SandboxPolicy`] and its parts.
 //! - `protected`: the read-only carve-outs of a writable root (`.git`, `.codex`, `.agents`, the
 //!   `.git` of submodules and linked worktrees).
 
+pub mod glob;
 mod policy;
 mod protected;
 
+pub use glob::DenyGlob;
+pub use glob::GlobError;
 pub use policy::Access;
 pub use policy::Enforcement;
 pub use policy::NetworkAccess;

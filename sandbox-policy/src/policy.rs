@@ -8,6 +8,8 @@ use std::path::{Component, Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::glob::DenyGlob;
+
 /// What a path rule grants. On a tie between equally specific rules, `Deny` beats `Write` beats
 /// `Read` (see [`Access::strongest`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -140,9 +142,9 @@ pub struct SandboxPolicy {
     /// `:minimal` was granted: the platform's runtime directories are readable.
     #[serde(default)]
     pub platform_defaults: bool,
-    /// Absolute git-style glob patterns whose matches are unreadable (deny only).
+    /// Absolute git-style glob patterns whose matches are unreadable (deny only), parsed once.
     #[serde(default)]
-    pub deny_globs: Vec<String>,
+    pub deny_globs: Vec<DenyGlob>,
     /// Depth limit for expanding `deny_globs` on backends that need concrete paths.
     #[serde(default)]
     pub glob_scan_max_depth: Option<u32>,
@@ -251,6 +253,12 @@ impl SandboxPolicy {
             .iter()
             .filter(|rule| rule.access.can_read())
             .map(|rule| rule.path.as_path())
+    }
+
+    /// The deny glob that makes `path` unreadable, if any (`path` or an ancestor matches).
+    pub fn denying_glob(&self, path: &Path) -> Option<&DenyGlob> {
+        let path = normalize(path);
+        self.deny_globs.iter().find(|glob| glob.denies(&path))
     }
 
     pub fn network_restricted(&self) -> bool {

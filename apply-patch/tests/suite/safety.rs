@@ -137,7 +137,13 @@ fn denied_paths_read_only_policies_and_deny_globs() {
         path: tree.ws().join("credentials/public"),
         access: Access::Write,
     });
-    policy.deny_globs = vec![format!("{}/**/*.env", tree.ws().join("conf").display())];
+    policy.deny_globs = vec![
+        codex_sandbox_policy::DenyGlob::parse(&format!(
+            "{}/**/*.env",
+            tree.ws().join("conf").display()
+        ))
+        .unwrap(),
+    ];
     let guard = WriteGuard::for_policy(&policy);
     assert_eq!(
         refusal(
@@ -159,6 +165,14 @@ fn denied_paths_read_only_policies_and_deny_globs() {
         ),
         RefusalReason::DenyGlob { .. }
     ));
+    // Only real matches are refused, not everything below the glob's base.
+    let summary = tree
+        .apply_with(&patch("*** Add File: conf/readme.txt\n+x"), &guard)
+        .unwrap();
+    assert_eq!(
+        summary.to_string(),
+        "Success. Updated the following files:\nA conf/readme.txt\n"
+    );
     let mut read_only = workspace_policy(&tree.ws());
     read_only.rules.retain(|rule| rule.access == Access::Read);
     read_only.writable_roots.clear();

@@ -132,14 +132,14 @@ pub(crate) fn expand_deny_globs(policy: &SandboxPolicy) -> Result<Vec<PathBuf>, 
     let is_writable = |path: &Path| managed && policy.access_for(path) == Access::Write;
     let mut matches = Vec::new();
     for pattern in &policy.deny_globs {
-        let glob = Glob::parse(pattern)?;
+        let glob = Glob::new(pattern)?;
         if managed {
             check_writable_symlinks(glob.base(), PathRole::DenyRead, &is_writable)?;
         }
         matches.extend(glob.expand(policy.glob_scan_max_depth)?);
         if matches.len() > crate::globs::MAX_MATCHES {
             return Err(PlanSandboxError::DenyGlobScan {
-                pattern: pattern.clone(),
+                pattern: pattern.as_str().to_string(),
                 reason: format!("more than {} matches in total", crate::globs::MAX_MATCHES),
             });
         }

@@ -127,7 +127,10 @@ impl Fixture {
             protected(".git", ProtectedKind::Metadata),
             protected("pkg/.git", ProtectedKind::Metadata),
         ];
-        policy.deny_globs = vec![format!("{}/**/*.env", self.work.display())];
+        policy.deny_globs = vec![
+            codex_sandbox_policy::DenyGlob::parse(&format!("{}/**/*.env", self.work.display()))
+                .unwrap(),
+        ];
         policy
     }
 

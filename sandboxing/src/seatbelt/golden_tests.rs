@@ -181,7 +181,7 @@ fn golden_denied_paths_and_globs() {
         .deny("/Users/dev/repo/secrets")
         .deny_glob("/Users/dev/repo/**/*.env")
         .deny_glob("/var/folders/**/id_[!p]*")
-        .deny_glob("/Users/dev/repo/keys/")
+        .deny_glob("/Users/dev/repo/keys/**")
         .build();
     check_golden("denied_paths_and_globs", &policy, &cache_dir());
 }

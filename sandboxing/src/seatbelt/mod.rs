@@ -137,8 +137,6 @@ pub enum SeatbeltPlanError {
     EmptyCommand,
     #[error("Seatbelt needs absolute paths, but the policy contains `{}`", path.display())]
     RelativePath { path: PathBuf },
-    #[error("deny glob `{pattern}` must be an absolute pattern (start with `/`)")]
-    RelativeDenyGlob { pattern: String },
     #[error(
         "write rule `{}` has no writable-root entry, so its protected paths are unknown; this is a bug in the policy builder",
         path.display()
@@ -153,8 +151,6 @@ pub enum SeatbeltPlanError {
         "the directory part of deny glob `{pattern}` resolves to a path that is not valid UTF-8"
     )]
     NonUtf8GlobPrefix { pattern: String },
-    #[error("deny glob `{pattern}` cannot be enforced: {reason}")]
-    UnsupportedDenyGlob { pattern: String, reason: String },
     #[error(
         "writable path `{}` is not valid UTF-8, so its protected metadata cannot be matched",
         path.display()
@@ -202,11 +198,6 @@ impl SeatbeltPlanError {
                  network restricted",
                 symlink.display()
             )),
-            SeatbeltPlanError::UnsupportedDenyGlob { .. } => Some(
-                "write the bracket expression with ASCII characters only, or list the \
-                 alternatives as separate deny globs"
-                    .to_string(),
-            ),
             _ => None,
         }
     }

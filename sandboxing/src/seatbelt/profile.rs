@@ -181,11 +181,10 @@ fn canonical_cache_dir(
 fn glob_prefix_spellings(policy: &SandboxPolicy, canonicalizer: &dyn Canonicalize) -> Vec<PathBuf> {
     let mut spellings = Vec::new();
     for pattern in &policy.deny_globs {
-        let (prefix, _) = glob::split_static_prefix(glob::trim_trailing_slashes(pattern));
-        if prefix.is_empty() {
+        if pattern.base() == Path::new("/") {
             continue;
         }
-        let lexical = codex_sandbox_policy::normalize(Path::new(prefix));
+        let lexical = pattern.base().to_path_buf();
         spellings.push(resolve(canonicalizer, &lexical));
         spellings.push(lexical);
     }
@@ -363,30 +362,27 @@ fn render_deny_globs(
     }
     out.header("deny globs");
     for pattern in &policy.deny_globs {
-        let trimmed = glob::trim_trailing_slashes(pattern);
-        let (prefix, rest) = glob::split_static_prefix(trimmed);
-        let unsupported = |reason: String| SeatbeltPlanError::UnsupportedDenyGlob {
-            pattern: pattern.clone(),
-            reason,
-        };
-        let mut regexes = vec![glob::to_regex(prefix, rest).map_err(unsupported)?];
-        if !prefix.is_empty() {
-            let canonical = resolve(
-                canonicalizer,
-                &codex_sandbox_policy::normalize(Path::new(prefix)),
-            );
+        let base = pattern.base();
+        let written = base
+            .to_str()
+            .ok_or_else(|| SeatbeltPlanError::NonUtf8GlobPrefix {
+                pattern: pattern.as_str().to_string(),
+            })?;
+        let mut regexes = vec![glob::to_regex(written, pattern)];
+        if base != Path::new("/") {
+            let canonical = resolve(canonicalizer, base);
             let canonical =
                 canonical
                     .to_str()
                     .ok_or_else(|| SeatbeltPlanError::NonUtf8GlobPrefix {
-                        pattern: pattern.clone(),
+                        pattern: pattern.as_str().to_string(),
                     })?;
-            let alternative = glob::to_regex(canonical, rest).map_err(unsupported)?;
+            let alternative = glob::to_regex(canonical, pattern);
             if !regexes.contains(&alternative) {
                 regexes.push(alternative);
             }
         }
-        let _ = writeln!(out.text, "; {}", comment_text(pattern));
+        let _ = writeln!(out.text, "; {}", comment_text(pattern.as_str()));
         for regex in regexes {
             let _ = writeln!(
                 out.text,

@@ -39,7 +39,7 @@ use codex_sandbox_policy::{Access, SandboxPolicy};
 
 use super::canonical::Canonicalize;
 use super::rules::WritableArea;
-use super::{PathRole, SeatbeltPlanError, glob};
+use super::{PathRole, SeatbeltPlanError};
 
 /// The kernel's own limit on symbolic links followed in one resolution (`MAXSYMLINKS`).
 const MAX_SYMLINKS: usize = 32;
@@ -117,12 +117,8 @@ fn enforced_paths(policy: &SandboxPolicy) -> Vec<(PathBuf, PathRole)> {
         }
     }
     for pattern in &policy.deny_globs {
-        let (prefix, _) = glob::split_static_prefix(glob::trim_trailing_slashes(pattern));
-        if !prefix.is_empty() {
-            paths.push((
-                codex_sandbox_policy::normalize(Path::new(prefix)),
-                PathRole::DenyRead,
-            ));
+        if pattern.base() != Path::new("/") {
+            paths.push((pattern.base().to_path_buf(), PathRole::DenyRead));
         }
     }
     let mut seen: Vec<PathBuf> = Vec::new();

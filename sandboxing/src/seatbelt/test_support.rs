@@ -94,7 +94,9 @@ impl PolicyBuilder {
     }
 
     pub(crate) fn deny_glob(mut self, pattern: &str) -> Self {
-        self.policy.deny_globs.push(pattern.to_string());
+        let glob = codex_sandbox_policy::DenyGlob::parse(pattern)
+            .unwrap_or_else(|error| panic!("test glob: {error}"));
+        self.policy.deny_globs.push(glob);
         self
     }
 

@@ -105,7 +105,7 @@ pub fn summarize_with(policy: &SandboxPolicy, environment: &SummaryEnvironment) 
                     policy
                         .deny_globs
                         .iter()
-                        .map(|glob| names.name(Path::new(glob))),
+                        .map(|glob| names.name(Path::new(glob.as_str()))),
                 )
                 .collect();
             if !denials.is_empty() {
@@ -386,7 +386,8 @@ mod tests {
             ],
         );
         policy.platform_defaults = true;
-        policy.deny_globs = vec!["/home/dev/repo/**/*.env".to_string()];
+        policy.deny_globs =
+            vec![codex_sandbox_policy::DenyGlob::parse("/home/dev/repo/**/*.env").unwrap()];
         policy.unix_sockets = vec![PathBuf::from("/run/agent.sock")];
         assert_eq!(
             summary(&policy),
