@@ -26,4 +26,5 @@ pub use verify::AGENT_IDENTITY_AUDIENCE;
 pub use verify::AGENT_IDENTITY_ISSUER;
 pub use verify::AgentIdentityJwtError;
 pub use verify::decode_agent_identity_jwt_unverified;
+pub use verify::precheck_agent_identity_jwt;
 pub use verify::verify_agent_identity_jwt;

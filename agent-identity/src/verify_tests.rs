@@ -75,7 +75,7 @@ fn decode_agent_identity_jwt_rejects_untrusted_kid() {
     let error = verify_agent_identity_jwt(&token, &jwks_for("other"), NOW).unwrap_err();
     assert_eq!(
         error.to_string(),
-        "agent identity JWT kid key-1 is not trusted"
+        "the access token is signed with key `key-1`, which the trusted key set (JWKS) does not list"
     );
 }
 
@@ -90,11 +90,14 @@ fn untrusted_kid_error_prints_escape_sequences() {
     assert!(!message.chars().any(char::is_control), "{message:?}");
     assert!(!message.contains('\u{202e}'), "{message:?}");
     assert!(
-        message.starts_with("agent identity JWT kid k ]0;owned  [31m xxx"),
+        message.starts_with("the access token is signed with key `k ]0;owned  [31m xxx"),
         "{message}"
     );
-    assert!(message.ends_with("x is not trusted"), "{message}");
-    assert!(message.len() < 260, "{}", message.len());
+    assert!(
+        message.ends_with("x`, which the trusted key set (JWKS) does not list"),
+        "{message}"
+    );
+    assert!(message.len() < 320, "{}", message.len());
 }
 
 #[test]
@@ -103,7 +106,7 @@ fn decode_agent_identity_jwt_requires_a_kid() {
     let error = verify_agent_identity_jwt(&token, &jwks_for("key-1"), NOW).unwrap_err();
     assert_eq!(
         error.to_string(),
-        "agent identity JWT header does not include a kid"
+        "the access token's JWT header does not name its signing key (`kid`)"
     );
 }
 
@@ -127,7 +130,7 @@ fn decode_agent_identity_jwt_requires_issuer_and_audience() {
         assert!(
             error
                 .to_string()
-                .starts_with("failed to verify agent identity JWT"),
+                .starts_with("the access token is not valid: the `"),
             "{field}: {error}"
         );
     }
@@ -139,9 +142,14 @@ fn rejects_expired_tokens_after_the_leeway() {
     expired["exp"] = json!(NOW - 61);
     let token = sign(header(), expired);
     let error = verify_agent_identity_jwt(&token, &jwks_for("key-1"), NOW).unwrap_err();
+    assert_eq!(error, AgentIdentityJwtError::Expired(61));
     assert_eq!(
-        error,
-        AgentIdentityJwtError::Verification("the token has expired")
+        error.to_string(),
+        "the access token expired 61s ago; get a new token"
+    );
+    assert_eq!(
+        precheck_agent_identity_jwt(&token, NOW).unwrap_err(),
+        AgentIdentityJwtError::Expired(61)
     );
 
     let mut within_leeway = claims();
@@ -164,14 +172,14 @@ fn rejects_a_tampered_payload_and_other_algorithms() {
     let error = verify_agent_identity_jwt(&forged, &jwks_for("key-1"), NOW).unwrap_err();
     assert_eq!(
         error,
-        AgentIdentityJwtError::Verification("the signature does not match")
+        AgentIdentityJwtError::Verification("its signature does not match")
     );
 
     let none = sign(json!({"alg": "none", "kid": "key-1"}), claims());
     let error = verify_agent_identity_jwt(&none, &jwks_for("key-1"), NOW).unwrap_err();
     assert_eq!(
         error,
-        AgentIdentityJwtError::Verification("the JWT algorithm is not RS256")
+        AgentIdentityJwtError::Verification("its JWT algorithm is not RS256")
     );
 }
 
@@ -196,4 +204,45 @@ fn decode_agent_identity_jwt_reads_claims_without_verification() {
         decode_agent_identity_jwt_unverified("e30.bm90IGpzb24.c2ln").unwrap_err(),
         AgentIdentityJwtError::PayloadJson
     );
+}
+
+#[test]
+fn precheck_needs_no_key_and_catches_what_it_can() {
+    let token = sign(header(), claims());
+    assert_eq!(
+        precheck_agent_identity_jwt(&token, NOW).unwrap().account_id,
+        "org_mine"
+    );
+    assert_eq!(
+        precheck_agent_identity_jwt("garbage", NOW).unwrap_err(),
+        AgentIdentityJwtError::Format
+    );
+    assert_eq!(
+        precheck_agent_identity_jwt("***.e30.c2ln", NOW).unwrap_err(),
+        AgentIdentityJwtError::Header
+    );
+    let no_kid = sign(json!({"alg": "RS256"}), claims());
+    assert_eq!(
+        precheck_agent_identity_jwt(&no_kid, NOW).unwrap_err(),
+        AgentIdentityJwtError::MissingKid
+    );
+    let huge = "a".repeat(16 * 1024 + 1);
+    assert_eq!(
+        precheck_agent_identity_jwt(&huge, NOW).unwrap_err(),
+        AgentIdentityJwtError::TooLong
+    );
+    assert_eq!(
+        AgentIdentityJwtError::Format.to_string(),
+        "the access token is neither a personal access token (`at-…`) nor a JWT (`header.payload.signature`, base64url parts)"
+    );
+}
+
+#[test]
+fn expiry_is_described_in_the_largest_whole_unit() {
+    for (seconds, text) in [(61, "61s"), (600, "10m"), (7_200, "2h"), (3 * 86_400, "3d")] {
+        assert_eq!(
+            AgentIdentityJwtError::Expired(seconds).to_string(),
+            format!("the access token expired {text} ago; get a new token")
+        );
+    }
 }

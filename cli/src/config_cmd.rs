@@ -30,6 +30,10 @@ pub struct ConfigShowArgs {
     /// Annotate every value with the layer it came from and list the layers.
     #[arg(long)]
     pub origins: bool,
+
+    /// Print one JSON object (configuration, origins, layers, warnings) instead of TOML.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -51,6 +55,10 @@ pub enum FeaturesCommand {
 pub struct FeaturesListArgs {
     #[command(flatten)]
     pub shared: SharedOptions,
+
+    /// Print one JSON object instead of the table.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Load the configuration for the current directory and print its warnings.
@@ -83,7 +91,11 @@ pub fn run_config(root: SharedOptions, args: ConfigArgs) -> anyhow::Result<ExitC
     match args.command {
         ConfigCommand::Show(show) => {
             let config = load(&shared.merge(show.shared))?;
-            write_stdout(&config.render_toml(show.origins))?;
+            if show.json {
+                write_stdout(&format!("{}\n", crate::config_json::config_show(&config)))?;
+            } else {
+                write_stdout(&config.render_toml(show.origins))?;
+            }
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -94,7 +106,11 @@ pub fn run_features(root: SharedOptions, args: FeaturesArgs) -> anyhow::Result<E
     match args.command {
         FeaturesCommand::List(list) => {
             let config = load(&shared.merge(list.shared))?;
-            write_stdout(&features_table(&config))?;
+            if list.json {
+                write_stdout(&format!("{}\n", crate::config_json::features_list(&config)))?;
+            } else {
+                write_stdout(&features_table(&config))?;
+            }
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -9,8 +9,8 @@ use std::io::{IsTerminal, Read};
 use std::process::ExitCode;
 
 use codex_login::{
-    ApiKeyEnv, AuthEnvironment, AuthManager, AuthSettings, LoadAuthError, LoginError, LoginMethod,
-    PolicyViolation, RefreshOutcome, Secret,
+    AuthEnvironment, AuthManager, AuthSettings, LoginError, LoginMethod, PolicyViolation,
+    RefreshOutcome, Secret,
 };
 
 use crate::options::SharedOptions;
@@ -55,11 +55,21 @@ pub enum LoginSubcommand {
     Status(StatusArgs),
     /// Refresh stored ChatGPT tokens if they are due (test hook).
     #[command(hide = true)]
-    Refresh(StatusArgs),
+    Refresh(RefreshArgs),
 }
 
 #[derive(Debug, clap::Args)]
 pub struct StatusArgs {
+    #[command(flatten)]
+    pub shared: SharedOptions,
+
+    /// Print the status as one JSON object on stdout (shape in the README).
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RefreshArgs {
     #[command(flatten)]
     pub shared: SharedOptions,
 }
@@ -121,6 +131,9 @@ fn auth_settings(
         codex_config::LoadConfigError::Overrides(_) => fail(error),
         other => fail(format!("Error loading configuration: {other}")),
     })?;
+    for warning in &config.warnings {
+        eprintln!("warning: {warning}");
+    }
     let mut settings = AuthSettings::from_config(&config, AuthEnvironment::from_process());
     if let Some(issuer) = issuer {
         settings.issuer = issuer;
@@ -145,7 +158,7 @@ pub fn run_login(root: SharedOptions, args: LoginArgs) -> anyhow::Result<ExitCod
             if let Some(code) = reject_runtime_options(&shared, "login") {
                 return Ok(code);
             }
-            return Ok(run_status(&shared));
+            return Ok(run_status(&shared, status.json));
         }
         Some(LoginSubcommand::Refresh(refresh)) => {
             shared = shared.merge(refresh.shared);
@@ -227,8 +240,15 @@ fn run_stdin_login(shared: &SharedOptions, kind: StdinCredential) -> ExitCode {
             "Error logging in with access token",
         ),
     };
+    let saved = match kind {
+        // The key is not sent anywhere at login (upstream 0.169 wording).
+        StdinCredential::ApiKey => {
+            "API key saved. Authentication is checked when you send a request."
+        }
+        StdinCredential::AccessToken => "Successfully logged in",
+    };
     match result {
-        Ok(()) => success("Successfully logged in"),
+        Ok(()) => success(saved),
         Err(LoginError::Policy(
             violation @ (PolicyViolation::ApiKeyLoginDisabled
             | PolicyViolation::AccessTokenLoginDisabled),
@@ -333,20 +353,12 @@ fn device_prompt(url: &str, code: &str) -> String {
     )
 }
 
-fn run_status(shared: &SharedOptions) -> ExitCode {
+fn run_status(shared: &SharedOptions, json: bool) -> ExitCode {
     let settings = match auth_settings(shared, None, None) {
         Ok(settings) => settings,
         Err(code) => return code,
     };
-    let manager = AuthManager::new(settings);
-    match manager.resolve(ApiKeyEnv::Disabled) {
-        Ok(Some(auth)) => success(&auth.status_line()),
-        Ok(None) => fail("Not logged in"),
-        Err(error @ LoadAuthError::MissingApiKey) => {
-            fail(format!("Unexpected error retrieving API key: {error}"))
-        }
-        Err(error) => fail(format!("Error checking login status: {error}")),
-    }
+    crate::login_status::run(&AuthManager::new(settings), json)
 }
 
 fn run_refresh(shared: &SharedOptions) -> ExitCode {

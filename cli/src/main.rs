@@ -1,9 +1,13 @@
 //! The `codex` binary: clap types, dispatch and error printing. Logic lives in the library crates.
 
 mod apply_patch_cmd;
+mod completion_cmd;
 mod config_cmd;
+mod config_json;
+mod did_you_mean;
 mod exit;
 mod login_cmd;
+mod login_status;
 mod options;
 mod sandbox_cmd;
 
@@ -17,6 +21,7 @@ use crate::options::SharedOptions;
 #[derive(Debug, Parser)]
 #[command(
     name = "codex",
+    display_name = "codex-cli",
     version,
     about = "Run commands in an OS sandbox, manage layered configuration, and sign in",
     subcommand_required = true,
@@ -51,25 +56,22 @@ enum Command {
     ApplyPatch(apply_patch_cmd::ApplyPatchArgs),
 
     /// Print a shell completion script.
-    Completion(CompletionArgs),
+    Completion(completion_cmd::CompletionArgs),
 
     /// Legacy spellings of `codex sandbox linux|macos` (`codex debug landlock|seatbelt`).
     #[command(hide = true)]
     Debug(sandbox_cmd::DebugArgs),
 }
 
-#[derive(Debug, clap::Args)]
-struct CompletionArgs {
-    /// The shell to generate completions for.
-    #[arg(value_enum, default_value_t = clap_complete::Shell::Bash)]
-    shell: clap_complete::Shell,
-}
-
 fn main() -> ExitCode {
     if let Some(code) = sandbox_cmd::dispatch_arg0().or_else(apply_patch_cmd::dispatch_arg0) {
         return code;
     }
-    let cli = Cli::parse();
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let cli = match Cli::try_parse_from(&args) {
+        Ok(cli) => cli,
+        Err(error) => did_you_mean::refine(error, &Cli::command(), &args).exit(),
+    };
     let result = match cli.command {
         Command::Sandbox(args) => sandbox_cmd::run_sandbox(cli.shared, args),
         Command::Debug(args) => sandbox_cmd::run_debug(cli.shared, args),
@@ -78,11 +80,7 @@ fn main() -> ExitCode {
         Command::Config(args) => config_cmd::run_config(cli.shared, args),
         Command::Features(args) => config_cmd::run_features(cli.shared, args),
         Command::ApplyPatch(args) => apply_patch_cmd::run_apply_patch(args),
-        Command::Completion(args) => {
-            let mut command = Cli::command();
-            clap_complete::generate(args.shell, &mut command, "codex", &mut std::io::stdout());
-            Ok(ExitCode::SUCCESS)
-        }
+        Command::Completion(args) => completion_cmd::run(args, Cli::command()),
     };
     match result {
         Ok(code) => code,

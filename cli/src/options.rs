@@ -48,7 +48,15 @@ impl SharedOptions {
         for (names, value) in [(&self.enable, true), (&self.disable, false)] {
             for name in names {
                 if !codex_config::is_known_feature(name) {
-                    return Err(CliError::new(format!("Unknown feature flag: {name}")));
+                    let known = codex_config::FEATURES.iter().map(|spec| spec.name);
+                    let nearest = codex_utils_fuzzy_match::nearest(name, known);
+                    let suggestion = codex_utils_fuzzy_match::did_you_mean(&nearest)
+                        .map(|text| format!("; {text}"))
+                        .unwrap_or_default();
+                    return Err(
+                        CliError::new(format!("Unknown feature flag: {name}{suggestion}"))
+                            .with_hint("`codex features list` shows every feature"),
+                    );
                 }
                 raw.push(format!("features.{name}={value}"));
             }

@@ -51,6 +51,16 @@ pub struct Config {
 }
 
 impl Config {
+    /// The permission profiles `-P` accepts here: the built-ins, then the `[permissions]`
+    /// names of the merged configuration, sorted.
+    pub fn permission_profile_names(&self) -> Vec<String> {
+        crate::suggestions::permission_profile_names(
+            self.merged
+                .get("permissions")
+                .and_then(toml::Value::as_table),
+        )
+    }
+
     /// The merged configuration as TOML; with `origins`, every value carries a
     /// `# from <layer>` comment and the layer stack is listed first.
     pub fn render_toml(&self, origins: bool) -> String {

@@ -73,6 +73,7 @@ mod resolve;
 mod schema;
 mod shell_env;
 mod show;
+mod suggestions;
 #[cfg(test)]
 mod test_support;
 mod types;
@@ -118,6 +119,8 @@ pub use requirements::RequirementsSource;
 pub use resolve::RequirementAdjustment;
 pub use shell_env::EnvironmentInherit;
 pub use shell_env::ShellEnvironmentPolicy;
+pub use suggestions::ProfileSuggestions;
+pub use suggestions::permission_profile_names;
 pub use types::ApprovalPolicy;
 pub use types::CredentialsStore;
 pub use types::ForcedLoginMethod;

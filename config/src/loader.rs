@@ -7,7 +7,7 @@ use toml::{Table, Value};
 
 use crate::compile::CompileContext;
 use crate::config::Config;
-use crate::diagnostics::{ConfigDiagnostic, SpanPart};
+use crate::diagnostics::{ConfigDiagnostic, DiagnosticLocation, SpanPart};
 use crate::error::LoadConfigError;
 use crate::features::FEATURES;
 use crate::format::config_schema;
@@ -21,6 +21,7 @@ use crate::requirements::{
 };
 use crate::resolve::resolve;
 use crate::schema::{IssueKind, Node, resolve_paths, validate};
+use crate::suggestions::key_suggestion;
 
 /// Whether administrator requirements apply.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -110,44 +111,71 @@ pub(crate) fn invalid_at(
     match origin_layer(layers, path) {
         Some(layer) => layer.diagnostic(path, SpanPart::Value, message).into(),
         None => ConfigDiagnostic {
-            location: crate::diagnostics::DiagnosticLocation::Layer("config".into()),
+            location: DiagnosticLocation::Layer("config".into()),
             message,
         }
         .into(),
     }
 }
 
-/// Type errors anywhere, then (strict) unknown keys layer by layer, lowest first.
+/// Type errors anywhere, then unknown keys layer by layer, lowest first: with `strict` the first
+/// one is an error, otherwise each one becomes a warning naming the key, where it is, and the
+/// nearest known key.
 fn check_layers(
     schema: &Node,
     layers: &[ConfigLayer],
     merged: &Table,
     strict: bool,
+    warnings: &mut Vec<String>,
 ) -> Result<(), LoadConfigError> {
     for issue in validate(schema, merged) {
         if let IssueKind::Invalid(message) = issue.kind {
             return Err(invalid_at(layers, &issue.path, message));
         }
     }
-    if !strict {
-        return Ok(());
-    }
     for layer in layers.iter().filter(|layer| layer.enabled()) {
-        let unknown = validate(schema, &layer.table)
+        let is_override = layer.source == LayerSource::SessionFlags;
+        let mut unknown: Vec<_> = validate(schema, &layer.table)
             .into_iter()
-            .find(|issue| issue.kind == IssueKind::UnknownKey);
-        if let Some(issue) = unknown {
+            .filter(|issue| issue.kind == IssueKind::UnknownKey)
+            .map(|issue| {
+                let location = layer.locate(&issue.path, SpanPart::Key);
+                let position = match &location {
+                    DiagnosticLocation::File { line, column, .. } => (*line, *column),
+                    DiagnosticLocation::Layer(_) => (0, 0),
+                };
+                (position, location, issue)
+            })
+            .collect();
+        // File order, so the warnings read top to bottom.
+        unknown.sort_by_key(|(position, _, _)| *position);
+        for (_, location, issue) in unknown {
             let field = issue.dotted_path();
-            let message = if layer.source == LayerSource::SessionFlags {
-                format!("unknown configuration field `{field}` in -c/--config override")
-            } else {
-                format!("unknown configuration field `{field}`")
+            let suggestion = match issue.path.split_last() {
+                Some((key, parent)) => key_suggestion(key, schema.known_fields(parent)),
+                None => String::new(),
             };
-            if layer.source == LayerSource::SessionFlags {
-                return Err(crate::diagnostics::ConfigDiagnostic {
-                    location: crate::diagnostics::DiagnosticLocation::Layer(
-                        layer.source.display_name(),
-                    ),
+            if !strict {
+                let place = match location {
+                    _ if is_override => "-c/--config".to_string(),
+                    DiagnosticLocation::File {
+                        path, line, column, ..
+                    } => format!("{}:{line}:{column}", path.display()),
+                    DiagnosticLocation::Layer(name) => name,
+                };
+                warnings.push(format!(
+                    "{place}: unknown configuration field `{field}` is ignored{suggestion}"
+                ));
+                continue;
+            }
+            let message = if is_override {
+                format!("unknown configuration field `{field}` in -c/--config override{suggestion}")
+            } else {
+                format!("unknown configuration field `{field}`{suggestion}")
+            };
+            if is_override {
+                return Err(ConfigDiagnostic {
+                    location: DiagnosticLocation::Layer(layer.source.display_name()),
                     message,
                 }
                 .into());
@@ -372,7 +400,7 @@ impl<'a> Loader<'a> {
         layers.push(managed.clone());
 
         let mut merged = merge_layers(&layers);
-        check_layers(schema, &layers, &merged, options.strict)?;
+        check_layers(schema, &layers, &merged, options.strict, &mut warnings)?;
         if let Some(profile) = merged.get("profile") {
             let name = profile
                 .as_str()

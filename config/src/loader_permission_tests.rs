@@ -34,7 +34,7 @@ fn overrides_decide_the_permission_syntax() {
 
     assert_eq!(
         env.error(&env.options(&["default_permissions=nope"])),
-        "default_permissions refers to undefined profile `nope`"
+        "default_permissions refers to undefined profile `nope` (defined profiles: `:read-only`, `:workspace`, `:danger-full-access`, `dev`)"
     );
     env.write(
         "home/.codex/config.toml",
@@ -51,7 +51,7 @@ fn overrides_decide_the_permission_syntax() {
     );
     assert_eq!(
         env.error(&env.options(&["default_permissions=nope"])),
-        "default_permissions requires a `[permissions]` table: profile `nope` is not defined"
+        "default_permissions requires a `[permissions]` table: profile `nope` is not defined (defined profiles: `:read-only`, `:workspace`, `:danger-full-access`)"
     );
 }
 

@@ -331,6 +331,40 @@ fn codex_home_is_not_a_project_layer() {
 }
 
 #[test]
+fn unknown_keys_are_warnings_with_the_place_and_the_nearest_key() {
+    let env = Env::new();
+    let path = env.write(
+        "home/.codex/config.toml",
+        "model = 'x'\nsandbox_mod = 'read-only'\n[features]\nnetwrk_proxy = true\n",
+    );
+    let config = env.load(&["shell_environment_policy.inherrit=\"all\"", "zzz=1"]);
+    assert_eq!(
+        config.warnings,
+        [
+            format!(
+                "{}:2:1: unknown configuration field `sandbox_mod` is ignored; did you mean `sandbox_mode`?",
+                path.display()
+            ),
+            format!(
+                "{}:4:1: unknown configuration field `features.netwrk_proxy` is ignored; did you mean `network_proxy`?",
+                path.display()
+            ),
+            "-c/--config: unknown configuration field `shell_environment_policy.inherrit` is ignored; did you mean `inherit`?".to_string(),
+            "-c/--config: unknown configuration field `zzz` is ignored".to_string(),
+        ]
+    );
+    let mut options = env.options(&[]);
+    options.strict = true;
+    assert_eq!(
+        env.error(&options),
+        format!(
+            "{}:2:1: unknown configuration field `sandbox_mod`; did you mean `sandbox_mode`?\n  |\n2 | sandbox_mod = 'read-only'\n  | ^^^^^^^^^^^",
+            path.display()
+        )
+    );
+}
+
+#[test]
 fn strict_mode_rejects_unknown_keys() {
     let env = Env::new();
     let path = env.write(

@@ -6,18 +6,30 @@ use toml::{Table, Value};
 
 use crate::layers::{ConfigLayer, LayerSource};
 use crate::merge::{EmptyTable, merge_tables};
+use crate::suggestions::ProfileSuggestions;
 use crate::types::PermissionSyntax;
 
 /// A permission profile could not be resolved or compiled. Texts follow upstream where it has
 /// one.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PermissionsError {
-    #[error("default_permissions refers to undefined profile `{0}`")]
-    UndefinedProfile(String),
-    #[error("default_permissions requires a `[permissions]` table: profile `{0}` is not defined")]
-    MissingPermissionsTable(String),
-    #[error("default_permissions refers to unknown built-in profile `{0}`")]
-    UnknownBuiltin(String),
+    #[error("default_permissions refers to undefined profile `{name}`{suggestions}")]
+    UndefinedProfile {
+        name: String,
+        suggestions: ProfileSuggestions,
+    },
+    #[error(
+        "default_permissions requires a `[permissions]` table: profile `{name}` is not defined{suggestions}"
+    )]
+    MissingPermissionsTable {
+        name: String,
+        suggestions: ProfileSuggestions,
+    },
+    #[error("default_permissions refers to unknown built-in profile `{name}`{suggestions}")]
+    UnknownBuiltin {
+        name: String,
+        suggestions: ProfileSuggestions,
+    },
     #[error("permissions profile `{profile}` extends undefined profile `{parent}`")]
     ExtendsUndefined { profile: String, parent: String },
     #[error(
@@ -54,6 +66,10 @@ pub enum PermissionsError {
 
 /// Longest `extends` chain (the selected profile included) that is resolved.
 pub(crate) const MAX_EXTENDS_DEPTH: usize = 64;
+
+/// The names of the built-in profiles, in the order they are listed to users.
+pub(crate) const BUILTIN_PROFILE_NAMES: &[&str] =
+    &[":read-only", ":workspace", ":danger-full-access"];
 
 /// The built-in profiles.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -139,8 +155,10 @@ pub(crate) fn resolve_profile(
     catalog: Option<&Table>,
 ) -> Result<ResolvedProfile, PermissionsError> {
     if name.starts_with(':') {
-        let builtin = Builtin::parse(name)
-            .ok_or_else(|| PermissionsError::UnknownBuiltin(name.to_string()))?;
+        let builtin = Builtin::parse(name).ok_or_else(|| PermissionsError::UnknownBuiltin {
+            name: name.to_string(),
+            suggestions: ProfileSuggestions::new(name, catalog),
+        })?;
         return Ok(ResolvedProfile {
             name: builtin.name().to_string(),
             builtin: Some(builtin),
@@ -148,10 +166,16 @@ pub(crate) fn resolve_profile(
         });
     }
     let Some(catalog) = catalog else {
-        return Err(PermissionsError::MissingPermissionsTable(name.to_string()));
+        return Err(PermissionsError::MissingPermissionsTable {
+            name: name.to_string(),
+            suggestions: ProfileSuggestions::new(name, None),
+        });
     };
     if !catalog.contains_key(name) {
-        return Err(PermissionsError::UndefinedProfile(name.to_string()));
+        return Err(PermissionsError::UndefinedProfile {
+            name: name.to_string(),
+            suggestions: ProfileSuggestions::new(name, Some(catalog)),
+        });
     }
     let body = resolve_chain(name, catalog)?;
     Ok(ResolvedProfile {
@@ -268,7 +292,13 @@ mod tests {
         assert_eq!(profile.name, ":danger-full-access");
         assert_eq!(
             resolve_profile(":nope", None).unwrap_err().to_string(),
-            "default_permissions refers to unknown built-in profile `:nope`"
+            "default_permissions refers to unknown built-in profile `:nope` (defined profiles: `:read-only`, `:workspace`, `:danger-full-access`)"
+        );
+        assert_eq!(
+            resolve_profile(":worksapce", Some(&catalog("[dev]")))
+                .unwrap_err()
+                .to_string(),
+            "default_permissions refers to unknown built-in profile `:worksapce`; did you mean `:workspace`? (defined profiles: `:read-only`, `:workspace`, `:danger-full-access`, `dev`)"
         );
     }
 
@@ -276,13 +306,28 @@ mod tests {
     fn undefined_names_are_named_in_the_error() {
         assert_eq!(
             resolve_profile("dev", None).unwrap_err().to_string(),
-            "default_permissions requires a `[permissions]` table: profile `dev` is not defined"
+            "default_permissions requires a `[permissions]` table: profile `dev` is not defined (defined profiles: `:read-only`, `:workspace`, `:danger-full-access`)"
+        );
+        let error = resolve_profile("workspace", None).unwrap_err();
+        assert_eq!(
+            error,
+            PermissionsError::MissingPermissionsTable {
+                name: "workspace".into(),
+                suggestions: ProfileSuggestions {
+                    nearest: vec![":workspace".into()],
+                    defined: vec![
+                        ":read-only".into(),
+                        ":workspace".into(),
+                        ":danger-full-access".into()
+                    ],
+                },
+            }
         );
         assert_eq!(
             resolve_profile("dev", Some(&catalog("[other]")))
                 .unwrap_err()
                 .to_string(),
-            "default_permissions refers to undefined profile `dev`"
+            "default_permissions refers to undefined profile `dev` (defined profiles: `:read-only`, `:workspace`, `:danger-full-access`, `other`)"
         );
     }
 

@@ -70,6 +70,28 @@ impl Node {
         }
     }
 
+    /// The named fields of the table at `path` below this node (map entries are followed
+    /// through their value node); empty when `path` does not lead to a table with fields.
+    pub fn known_fields(&self, path: &[String]) -> Vec<&'static str> {
+        let mut node = self;
+        for segment in path {
+            match node.field(segment) {
+                Some(child) => node = child,
+                None => return Vec::new(),
+            }
+        }
+        let table = match &node.kind {
+            Kind::AnyOf(options) => options
+                .iter()
+                .find(|option| matches!(option.kind, Kind::Table { .. })),
+            _ => Some(node),
+        };
+        match table.map(|node| &node.kind) {
+            Some(Kind::Table { fields, .. }) => fields.iter().map(|(name, _)| *name).collect(),
+            _ => Vec::new(),
+        }
+    }
+
     fn expected(&self) -> String {
         match &self.kind {
             Kind::Any => "any value".to_string(),

@@ -70,6 +70,32 @@ impl CodexAuth {
         }
     }
 
+    /// A stable name of the kind of credentials (for machine-readable output): `api_key`,
+    /// `chatgpt`, `access_token`, `personal_access_token`, `bedrock_api_key`,
+    /// `bedrock_access_keys`.
+    pub fn kind_name(&self) -> &'static str {
+        match self {
+            CodexAuth::ApiKey { .. } => "api_key",
+            CodexAuth::Chatgpt { .. } => "chatgpt",
+            CodexAuth::AgentIdentity { .. } => "access_token",
+            CodexAuth::PersonalAccessToken { .. } => "personal_access_token",
+            CodexAuth::Bedrock {
+                mode: AuthMode::BedrockAccessKeys,
+            } => "bedrock_access_keys",
+            CodexAuth::Bedrock { .. } => "bedrock_api_key",
+        }
+    }
+
+    /// Where the credentials came from (ChatGPT tokens and Bedrock are always stored).
+    pub fn source(&self) -> CredentialSource {
+        match self {
+            CodexAuth::ApiKey { source, .. }
+            | CodexAuth::AgentIdentity { source, .. }
+            | CodexAuth::PersonalAccessToken { source, .. } => *source,
+            CodexAuth::Chatgpt { .. } | CodexAuth::Bedrock { .. } => CredentialSource::Store,
+        }
+    }
+
     /// The `codex login status` line.
     pub fn status_line(&self) -> String {
         match self {

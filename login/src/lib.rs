@@ -6,6 +6,8 @@ mod access_token;
 mod auth;
 mod auth_file;
 mod browser;
+#[cfg(target_os = "linux")]
+mod dbus;
 mod device_code;
 mod fs_atomic;
 mod http;
@@ -30,6 +32,7 @@ mod token_refresh;
 
 pub use access_token::{
     AccessTokenError, AccessTokenKind, PersonalAccessTokenMetadata, classify_access_token,
+    precheck_access_token,
 };
 pub use auth::{CodexAuth, CredentialSource, mask_api_key};
 pub use auth_file::{AuthDotJson, AuthMode, StoredAgentIdentity, TokenData};
@@ -51,7 +54,8 @@ pub use settings::{
     DEFAULT_CLIENT_ID, DEFAULT_ISSUER, LoginMethod, env_names,
 };
 pub use storage::{
-    AuthStore, AuthStoreError, KEYRING_SERVICE, KeyringBackend, KeyringError, StoreLock, store_key,
+    AuthStore, AuthStoreError, CredentialLocation, KEYRING_SERVICE, KeyringBackend, KeyringError,
+    KeyringLocation, StoreLock, os_keyring, store_key,
 };
 pub use time::Timestamp;
 pub use token_data::{IdTokenInfo, TokenClaimsError, parse_chatgpt_jwt_claims};

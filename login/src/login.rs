@@ -1,8 +1,8 @@
 //! Storing the result of a login: API key, access token, or ChatGPT OAuth tokens.
 
 use crate::access_token::{
-    AccessTokenError, AccessTokenKind, classify_access_token, decode_agent_identity_unverified,
-    fetch_personal_access_token_metadata, verify_agent_identity,
+    AccessTokenError, AccessTokenKind, fetch_personal_access_token_metadata, precheck_access_token,
+    precheck_agent_identity, verify_agent_identity,
 };
 use crate::auth_file::{AuthDotJson, AuthMode, StoredAgentIdentity, TokenData};
 use crate::log::login_log;
@@ -42,7 +42,7 @@ impl AuthManager {
         if !self.settings.allows(LoginMethod::Chatgpt) {
             return Err(PolicyViolation::AccessTokenLoginDisabled.into());
         }
-        let document = match classify_access_token(token.expose()) {
+        let document = match precheck_access_token(&token)? {
             AccessTokenKind::PersonalAccessToken => {
                 let metadata = fetch_personal_access_token_metadata(&self.settings, &token)?;
                 check_login_workspace(&self.settings, metadata.chatgpt_account_id.as_deref())?;
@@ -52,7 +52,7 @@ impl AuthManager {
                 }
             }
             AccessTokenKind::AgentIdentity => {
-                let unverified = decode_agent_identity_unverified(&token)?;
+                let unverified = precheck_agent_identity(&token)?;
                 check_login_workspace(&self.settings, Some(&unverified.account_id))?;
                 let verified = verify_agent_identity(&self.settings, &token)?;
                 check_login_workspace(&self.settings, Some(&verified.account_id))?;

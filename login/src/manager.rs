@@ -2,7 +2,7 @@
 //! stored), the forced-login policy, proactive refresh, and logout.
 
 use crate::access_token::{
-    AccessTokenError, AccessTokenKind, classify_access_token, fetch_personal_access_token_metadata,
+    AccessTokenError, AccessTokenKind, fetch_personal_access_token_metadata, precheck_access_token,
     verify_agent_identity,
 };
 use crate::auth::{CodexAuth, CredentialSource};
@@ -27,8 +27,16 @@ pub enum ApiKeyEnv {
 pub enum LoadAuthError {
     #[error(transparent)]
     Store(#[from] AuthStoreError),
-    #[error(transparent)]
+    #[error(
+        "the stored access token cannot be used: {0}{advice}",
+        advice = if .0.is_local() { "; sign in again with `codex login --with-access-token`" } else { "" }
+    )]
     AccessToken(#[from] AccessTokenError),
+    #[error(
+        "`CODEX_ACCESS_TOKEN` cannot be used: {0}{advice}",
+        advice = if .0.is_local() { "; fix or unset the variable" } else { "" }
+    )]
+    EnvironmentAccessToken(AccessTokenError),
     #[error("API key auth is missing a key.")]
     MissingApiKey,
     #[error("CODEX_ACCESS_TOKEN belongs to a workspace that is not allowed: {0}")]
@@ -72,7 +80,9 @@ enum Filter {
 
 impl AuthManager {
     pub fn new(settings: AuthSettings) -> AuthManager {
-        let store = AuthStore::new(settings.store_mode, settings.codex_home.clone());
+        let keyring = std::sync::Arc::from(crate::storage::os_keyring(&settings.environment));
+        let store =
+            AuthStore::with_keyring(settings.store_mode, settings.codex_home.clone(), keyring);
         AuthManager { settings, store }
     }
 
@@ -114,7 +124,9 @@ impl AuthManager {
         if let Some(token) = &environment.codex_access_token
             && allows(LoginMethod::Chatgpt)
         {
-            let auth = self.access_token_auth(token, CredentialSource::Environment)?;
+            let auth = self
+                .access_token_auth(token, CredentialSource::Environment)
+                .map_err(LoadAuthError::EnvironmentAccessToken)?;
             if filter == Filter::Policy
                 && let Err(violation) =
                     check_credentials(&self.settings, auth.method(), auth.account_id())
@@ -145,8 +157,8 @@ impl AuthManager {
         &self,
         token: &Secret,
         source: CredentialSource,
-    ) -> Result<CodexAuth, LoadAuthError> {
-        Ok(match classify_access_token(token.expose()) {
+    ) -> Result<CodexAuth, AccessTokenError> {
+        Ok(match precheck_access_token(token)? {
             AccessTokenKind::PersonalAccessToken => CodexAuth::PersonalAccessToken {
                 metadata: fetch_personal_access_token_metadata(&self.settings, token)?,
                 token: token.clone(),

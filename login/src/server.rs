@@ -99,7 +99,9 @@ impl AuthManager {
             .local_addr()
             .map_err(BrowserLoginError::Bind)?
             .port();
-        let redirect_uri = format!("http://localhost:{port}/auth/callback");
+        // 127.0.0.1, as upstream 0.169 registers it (and `localhost` may resolve to `::1`,
+        // where nothing listens).
+        let redirect_uri = format!("http://127.0.0.1:{port}/auth/callback");
         let auth_url = self.authorize_url(&redirect_uri, &pkce.challenge, &state);
         login_log(format_args!("login server listening on 127.0.0.1:{port}"));
         let opened = crate::browser::open(&auth_url, self.settings.environment.browser.as_deref());
@@ -119,15 +121,16 @@ impl AuthManager {
     pub(crate) fn authorize_url(&self, redirect_uri: &str, challenge: &str, state: &str) -> String {
         let settings = &self.settings;
         let mut params = vec![
+            // Upstream 0.169's order.
             ("response_type", "code".to_string()),
             ("client_id", settings.client_id.clone()),
             ("redirect_uri", redirect_uri.to_string()),
-            ("scope", SCOPE.to_string()),
             ("code_challenge", challenge.to_string()),
             ("code_challenge_method", "S256".to_string()),
+            ("state", state.to_string()),
+            ("scope", SCOPE.to_string()),
             ("id_token_add_organizations", "true".to_string()),
             ("codex_cli_simplified_flow", "true".to_string()),
-            ("state", state.to_string()),
             ("originator", settings.originator().to_string()),
         ];
         if !settings.forced_workspace_ids.is_empty() {
@@ -374,7 +377,7 @@ impl Flow<'_> {
             .map(|plan| plan.as_str().to_string())
             .unwrap_or_default();
         format!(
-            "http://localhost:{}/success?needs_setup={needs_setup}&org_id={}&project_id={}&plan_type={}&platform_url={}",
+            "http://127.0.0.1:{}/success?needs_setup={needs_setup}&org_id={}&project_id={}&plan_type={}&platform_url={}",
             self.port,
             percent_encode(id_claims.organization_id.as_deref().unwrap_or_default()),
             percent_encode(id_claims.project_id.as_deref().unwrap_or_default()),

@@ -35,6 +35,10 @@ pub mod env_names {
     pub const LOGIN_SERVER_FALLBACK_PORT: &str = "CODEX_LOGIN_SERVER_FALLBACK_PORT";
     /// The browser command(s) to open the authorize URL with (`:`-separated, `%s` = the URL).
     pub const BROWSER: &str = "BROWSER";
+    /// The session bus (for the Secret Service keyring).
+    pub const DBUS_SESSION_BUS_ADDRESS: &str = "DBUS_SESSION_BUS_ADDRESS";
+    /// Where the session bus socket is when `DBUS_SESSION_BUS_ADDRESS` is unset (`$dir/bus`).
+    pub const XDG_RUNTIME_DIR: &str = "XDG_RUNTIME_DIR";
 }
 
 /// Where credentials are kept (`cli_auth_credentials_store`).
@@ -70,6 +74,8 @@ pub struct AuthEnvironment {
     pub login_port: Option<u16>,
     pub login_fallback_port: Option<u16>,
     pub browser: Option<String>,
+    pub session_bus_address: Option<String>,
+    pub runtime_dir: Option<PathBuf>,
 }
 
 impl AuthEnvironment {
@@ -91,6 +97,10 @@ impl AuthEnvironment {
             login_fallback_port: text(env_names::LOGIN_SERVER_FALLBACK_PORT)
                 .and_then(|port| port.parse().ok()),
             browser: text(env_names::BROWSER),
+            session_bus_address: text(env_names::DBUS_SESSION_BUS_ADDRESS),
+            runtime_dir: std::env::var_os(env_names::XDG_RUNTIME_DIR)
+                .filter(|dir| !dir.is_empty())
+                .map(PathBuf::from),
         }
     }
 }

@@ -78,6 +78,23 @@ impl TestEnv {
     }
 }
 
+/// Run with `input` on stdin and capture.
+pub fn with_stdin(mut command: Command, input: &str) -> Output {
+    use std::io::Write as _;
+    command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = command.spawn().expect("spawn codex");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(input.as_bytes())
+        .expect("write stdin");
+    child.wait_with_output().expect("wait for codex")
+}
+
 /// Run and capture; never panics on a non-zero exit. Takes `Command` or `&mut Command`.
 pub fn run(mut command: impl std::borrow::BorrowMut<Command>) -> Output {
     command.borrow_mut().output().expect("spawn codex")

@@ -3,9 +3,8 @@
 
 mod issuer;
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -14,22 +13,7 @@ use self::issuer::{
     MockIssuer, access_token, agent_identity_claims, browse, browser_get, id_token, json, jwks,
     now, query_pairs, signed_jwt, status,
 };
-use crate::suite::common::{TestEnv, code, run, stderr};
-
-fn with_stdin(mut command: Command, input: &str) -> Output {
-    command
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = command.spawn().unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
-}
+use crate::suite::common::{TestEnv, code, run, stderr, with_stdin};
 
 fn auth_json(env: &TestEnv) -> Option<Value> {
     let text = std::fs::read_to_string(env.codex_home().join("auth.json")).ok()?;
@@ -139,7 +123,7 @@ fn login_with_api_key_reads_stdin_and_writes_auth_json() {
     assert_eq!(code(&output), 0, "{}", stderr(&output));
     assert_eq!(
         stderr(&output),
-        "Reading API key from stdin...\nSuccessfully logged in\n"
+        "Reading API key from stdin...\nAPI key saved. Authentication is checked when you send a request.\n"
     );
     assert_eq!(
         auth_json(&env).unwrap(),
@@ -385,7 +369,7 @@ fn login_with_access_token_verifies_the_jwt_against_the_jwks() {
     );
     assert_eq!(
         stderr(&output),
-        "Reading access token from stdin...\nError logging in with access token: agent identity JWT kid kid-2 is not trusted\n"
+        "Reading access token from stdin...\nError logging in with access token: the access token is signed with key `kid-2`, which the trusted key set (JWKS) does not list\n"
     );
     assert!(auth_json(&other).is_none());
 
@@ -475,24 +459,24 @@ fn end_to_end_browser_login_persists_auth_json() {
             "response_type",
             "client_id",
             "redirect_uri",
-            "scope",
             "code_challenge",
             "code_challenge_method",
+            "state",
+            "scope",
             "id_token_add_organizations",
             "codex_cli_simplified_flow",
-            "state",
             "originator",
             "allowed_workspace_id"
         ]
     );
     assert!(query.contains(&format!(
-        "redirect_uri=http%3A%2F%2Flocalhost%3A{port}%2Fauth%2Fcallback"
+        "redirect_uri=http%3A%2F%2F127.0.0.1%3A{port}%2Fauth%2Fcallback"
     )));
     assert!(query.ends_with("&allowed_workspace_id=org_a%2Corg_b"));
 
     assert_eq!(pages[1].status, 302);
     assert!(pages[1].location.as_deref().unwrap().starts_with(&format!(
-        "http://localhost:{port}/success?needs_setup=true&org_id=org-abc"
+        "http://127.0.0.1:{port}/success?needs_setup=true&org_id=org-abc"
     )));
     assert!(!pages[1].location.as_deref().unwrap().contains("id_token"));
     assert_eq!(pages[2].status, 200);
@@ -600,7 +584,7 @@ fn falls_back_to_the_second_port_when_the_first_is_taken() {
     let url = wait_for_file(&url_file);
     assert!(
         url.contains(&format!(
-            "redirect_uri=http%3A%2F%2Flocalhost%3A{fallback}%2Fauth%2Fcallback"
+            "redirect_uri=http%3A%2F%2F127.0.0.1%3A{fallback}%2Fauth%2Fcallback"
         )),
         "{url}"
     );
@@ -621,7 +605,7 @@ fn a_second_login_cancels_the_first_and_takes_its_port() {
     let first_output = first.wait_with_output().unwrap();
     assert!(stderr(&first_output).ends_with("Error logging in: Login cancelled\n"));
     let url = wait_for_file(&second_url);
-    assert!(url.contains(&format!("localhost%3A{port}%2F")), "{url}");
+    assert!(url.contains(&format!("127.0.0.1%3A{port}%2F")), "{url}");
     browser_get(&format!("http://localhost:{port}/cancel"));
     assert_eq!(code(&second.wait_with_output().unwrap()), 1);
 }
@@ -871,7 +855,7 @@ fn keyring_store_uses_the_kernel_keyring() {
     let output = run(&mut env.codex(["-c", store, "login", "status"]));
     assert_eq!(
         stderr(&output),
-        "Logged in using an API key - sk-keyri***67890\n"
+        "Logged in using an API key - sk-keyri***67890\nStored in the kernel user keyring (lost at reboot; Secret Service not used: no session bus (`DBUS_SESSION_BUS_ADDRESS` is not set))\n"
     );
     let output = run(&mut env.codex(["login", "status"]));
     assert_eq!(stderr(&output), "Not logged in\n");

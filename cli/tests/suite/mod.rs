@@ -1,6 +1,10 @@
 mod apply_patch;
 mod common;
+mod completion;
 mod config;
+mod first_run;
+mod json_output;
 mod login;
 mod sandbox;
+mod secret_service;
 mod security;

@@ -283,7 +283,10 @@ fn override_and_feature_errors_are_reported_like_upstream() {
     );
     let output = run(env.codex(["--enable", "bogus", "sandbox", "--", "true"]));
     assert_eq!(code(&output), 1);
-    assert_eq!(stderr(&output), "error: Unknown feature flag: bogus\n");
+    assert_eq!(
+        stderr(&output),
+        "error: Unknown feature flag: bogus\n\nhint: `codex features list` shows every feature\n"
+    );
 }
 
 #[test]
@@ -426,7 +429,10 @@ fn help_lists_only_commands_that_exist() {
     }
     let output = run(env.codex(["--version"]));
     assert_eq!(code(&output), 0);
-    assert!(stdout(&output).starts_with("codex "), "{}", stdout(&output));
+    assert_eq!(
+        stdout(&output),
+        format!("codex-cli {}\n", env!("CARGO_PKG_VERSION"))
+    );
 }
 
 #[test]

@@ -1,13 +1,58 @@
-//! OS keyring backends. On Linux this is the kernel key-management facility (keyutils), which
-//! needs no desktop session: entries are `user` keys in the **user keyring** (`@u`), shared by
-//! every process of the uid whatever its session, and kept while the uid has a process running
-//! (the kernel keeps keys in memory only; they do not survive a reboot). The key description
-//! follows the keyring crate's keyutils convention, `keyring-rs:<account>@<service>`.
+//! OS keyring backends. On Linux: the desktop **Secret Service** (D-Bus
+//! `org.freedesktop.secrets`: GNOME Keyring, KWallet, KeePassXC…) when the session bus offers
+//! one, which keeps entries on disk; otherwise the kernel key-management facility (keyutils):
+//! `user` keys in the **user keyring** (`@u`), shared by every process of the uid, kept in
+//! memory only while the uid has a process running (lost at reboot). The kernel key
+//! description follows the keyring crate's keyutils convention, `keyring-rs:<account>@<service>`.
+//!
+//! With a Secret Service, an entry left in the kernel keyring by an earlier version is still
+//! read, and moved to the Secret Service at the next save.
+
+use crate::settings::AuthEnvironment;
 
 /// Why the keyring could not be used. The text never contains the stored value.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
 pub struct KeyringError(pub String);
+
+/// Which keyring holds an entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyringLocation {
+    /// A Secret Service collection (its label); `persistent` is false for an in-memory one.
+    SecretService {
+        collection: String,
+        persistent: bool,
+    },
+    /// The kernel user keyring; `secret_service` says why the Secret Service was not used
+    /// (`None` when it was available but this entry predates it).
+    KernelUserKeyring { secret_service: Option<String> },
+    /// Another backend (tests), by name.
+    Other(String),
+}
+
+impl KeyringLocation {
+    /// Whether the entry survives a reboot.
+    pub fn persists_across_reboots(&self) -> bool {
+        match self {
+            KeyringLocation::SecretService { persistent, .. } => *persistent,
+            KeyringLocation::KernelUserKeyring { .. } | KeyringLocation::Other(_) => false,
+        }
+    }
+}
+
+impl std::fmt::Display for KeyringLocation {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            KeyringLocation::SecretService { collection, .. } => {
+                write!(formatter, "the Secret Service keyring `{collection}`")
+            }
+            KeyringLocation::KernelUserKeyring { .. } => {
+                formatter.write_str("the kernel user keyring")
+            }
+            KeyringLocation::Other(name) => formatter.write_str(name),
+        }
+    }
+}
 
 /// A place to keep one string per (service, account).
 pub trait KeyringBackend: Send + Sync {
@@ -15,16 +60,27 @@ pub trait KeyringBackend: Send + Sync {
     fn set(&self, service: &str, account: &str, value: &str) -> Result<(), KeyringError>;
     /// `Ok(true)` when an entry was removed.
     fn delete(&self, service: &str, account: &str) -> Result<bool, KeyringError>;
+    /// Which keyring holds the entry; `None` when there is none.
+    fn locate(
+        &self,
+        service: &str,
+        account: &str,
+    ) -> Result<Option<KeyringLocation>, KeyringError> {
+        Ok(self
+            .get(service, account)?
+            .map(|_| KeyringLocation::Other("the keyring".to_string())))
+    }
 }
 
-/// The keyring of this operating system.
-pub fn os_keyring() -> Box<dyn KeyringBackend> {
+/// The keyring of this operating system, reached through `environment` (the session bus).
+pub fn os_keyring(environment: &AuthEnvironment) -> Box<dyn KeyringBackend> {
     #[cfg(target_os = "linux")]
     {
-        Box::new(linux::KernelKeyring)
+        Box::new(linux::LinuxKeyring::new(environment))
     }
     #[cfg(not(target_os = "linux"))]
     {
+        let _ = environment;
         Box::new(Unsupported)
     }
 }
@@ -57,7 +113,10 @@ mod linux {
     use std::ffi::CString;
     use std::io;
 
-    use super::{KeyringBackend, KeyringError};
+    use super::{KeyringBackend, KeyringError, KeyringLocation};
+    use crate::log::login_log;
+    use crate::settings::AuthEnvironment;
+    use crate::storage::secret_service::{SecretService, SecretServiceError};
 
     const KEY_SPEC_USER_KEYRING: libc::c_long = -4;
     const KEYCTL_UNLINK: libc::c_long = 9;
@@ -68,6 +127,114 @@ mod linux {
     const MAX_PAYLOAD: usize = 32_767;
 
     pub(super) struct KernelKeyring;
+
+    /// The Secret Service when the session bus has one, else the kernel user keyring.
+    pub(super) struct LinuxKeyring {
+        bus_address: Option<String>,
+        runtime_dir: Option<std::path::PathBuf>,
+        kernel: KernelKeyring,
+    }
+
+    impl LinuxKeyring {
+        pub(super) fn new(environment: &AuthEnvironment) -> LinuxKeyring {
+            LinuxKeyring {
+                bus_address: environment.session_bus_address.clone(),
+                runtime_dir: environment.runtime_dir.clone(),
+                kernel: KernelKeyring,
+            }
+        }
+
+        /// `Ok(Err(reason))` when there is no Secret Service to use.
+        fn secret_service(&self) -> Result<Result<SecretService, String>, KeyringError> {
+            match SecretService::connect(
+                self.bus_address.as_deref(),
+                self.runtime_dir.as_deref().map(std::path::Path::as_os_str),
+            ) {
+                Ok(service) => Ok(Ok(service)),
+                Err(SecretServiceError::Unavailable(reason)) => Ok(Err(reason)),
+                Err(error) => Err(KeyringError(error.to_string())),
+            }
+        }
+
+        /// The kernel entry, when the Secret Service is the primary store: a kernel keyring
+        /// that cannot be used (a container without keyctl) only means there is none.
+        fn kernel_leftover(&self, service: &str, account: &str) -> Option<String> {
+            self.kernel.get(service, account).unwrap_or_else(|error| {
+                login_log(format_args!("kernel keyring not readable: {error}"));
+                None
+            })
+        }
+    }
+
+    fn failed(error: SecretServiceError) -> KeyringError {
+        KeyringError(error.to_string())
+    }
+
+    impl KeyringBackend for LinuxKeyring {
+        fn get(&self, service: &str, account: &str) -> Result<Option<String>, KeyringError> {
+            match self.secret_service()? {
+                Ok(mut secrets) => match secrets.get(service, account).map_err(failed)? {
+                    Some(value) => Ok(Some(value)),
+                    None => Ok(self.kernel_leftover(service, account)),
+                },
+                Err(_) => self.kernel.get(service, account),
+            }
+        }
+
+        fn set(&self, service: &str, account: &str, value: &str) -> Result<(), KeyringError> {
+            match self.secret_service()? {
+                Ok(mut secrets) => {
+                    secrets.set(service, account, value).map_err(failed)?;
+                    if let Err(error) = self.kernel.delete(service, account) {
+                        login_log(format_args!("kernel keyring cleanup failed: {error}"));
+                    }
+                    Ok(())
+                }
+                Err(reason) => {
+                    login_log(format_args!("using the kernel keyring: {reason}"));
+                    self.kernel.set(service, account, value)
+                }
+            }
+        }
+
+        fn delete(&self, service: &str, account: &str) -> Result<bool, KeyringError> {
+            match self.secret_service()? {
+                Ok(mut secrets) => {
+                    let removed = secrets.delete(service, account).map_err(failed)?;
+                    let from_kernel = self.kernel.delete(service, account).unwrap_or(false);
+                    Ok(removed || from_kernel)
+                }
+                Err(_) => self.kernel.delete(service, account),
+            }
+        }
+
+        fn locate(
+            &self,
+            service: &str,
+            account: &str,
+        ) -> Result<Option<KeyringLocation>, KeyringError> {
+            match self.secret_service()? {
+                Ok(mut secrets) => {
+                    if let Some(item) = secrets.locate(service, account).map_err(failed)? {
+                        return Ok(Some(KeyringLocation::SecretService {
+                            collection: item.collection,
+                            persistent: item.persistent,
+                        }));
+                    }
+                    Ok(self.kernel_leftover(service, account).map(|_| {
+                        KeyringLocation::KernelUserKeyring {
+                            secret_service: None,
+                        }
+                    }))
+                }
+                Err(reason) => Ok(self.kernel.get(service, account)?.map(|_| {
+                    KeyringLocation::KernelUserKeyring {
+                        secret_service: Some(reason),
+                    }
+                })),
+            }
+        }
+    }
 
     fn description(service: &str, account: &str) -> Result<CString, KeyringError> {
         CString::new(format!("keyring-rs:{account}@{service}"))

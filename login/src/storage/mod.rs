@@ -3,6 +3,8 @@
 
 mod file;
 mod keyring;
+#[cfg(target_os = "linux")]
+mod secret_service;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -10,7 +12,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 pub(crate) use file::describe_json_error;
-pub use keyring::{KeyringBackend, KeyringError, os_keyring};
+pub use keyring::{KeyringBackend, KeyringError, KeyringLocation, os_keyring};
 
 use crate::auth_file::AuthDotJson;
 use crate::fs_atomic::FileLock;
@@ -76,6 +78,36 @@ impl AuthStoreError {
     }
 }
 
+/// Where stored credentials are kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CredentialLocation {
+    File(PathBuf),
+    Keyring(KeyringLocation),
+    /// Process memory (`ephemeral`).
+    Memory,
+}
+
+impl CredentialLocation {
+    /// Whether the credentials survive a reboot.
+    pub fn persists_across_reboots(&self) -> bool {
+        match self {
+            CredentialLocation::File(_) => true,
+            CredentialLocation::Keyring(keyring) => keyring.persists_across_reboots(),
+            CredentialLocation::Memory => false,
+        }
+    }
+}
+
+impl std::fmt::Display for CredentialLocation {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CredentialLocation::File(path) => write!(formatter, "`{}`", path.display()),
+            CredentialLocation::Keyring(keyring) => keyring.fmt(formatter),
+            CredentialLocation::Memory => formatter.write_str("process memory"),
+        }
+    }
+}
+
 /// Proof that the caller holds the credential lock (writers are serialised across processes).
 pub struct StoreLock {
     _lock: Option<FileLock>,
@@ -98,8 +130,10 @@ impl std::fmt::Debug for AuthStore {
 }
 
 impl AuthStore {
+    /// A store with the OS keyring reached through the process environment.
     pub fn new(mode: CredentialsStoreMode, codex_home: PathBuf) -> AuthStore {
-        AuthStore::with_keyring(mode, codex_home, Arc::from(os_keyring()))
+        let environment = crate::settings::AuthEnvironment::from_process();
+        AuthStore::with_keyring(mode, codex_home, Arc::from(os_keyring(&environment)))
     }
 
     /// A store with a specific keyring backend (tests use an in-memory one).
@@ -138,6 +172,31 @@ impl AuthStore {
         FileLock::acquire(&path, LOCK_TIMEOUT)
             .map(|lock| StoreLock { _lock: Some(lock) })
             .map_err(|source| AuthStoreError::Lock { path, source })
+    }
+
+    /// Where the credentials [`AuthStore::load`] returns are kept; `None` when nothing is.
+    pub fn locate(&self) -> Result<Option<CredentialLocation>, AuthStoreError> {
+        let file = || {
+            let path = self.auth_file();
+            path.exists().then_some(CredentialLocation::File(path))
+        };
+        let keyring = || {
+            self.keyring
+                .locate(KEYRING_SERVICE, &self.store_key())
+                .map(|found| found.map(CredentialLocation::Keyring))
+        };
+        match self.mode {
+            CredentialsStoreMode::File => Ok(file()),
+            CredentialsStoreMode::Keyring => keyring().map_err(AuthStoreError::KeyringLoad),
+            CredentialsStoreMode::Auto => match keyring() {
+                Ok(Some(found)) => Ok(Some(found)),
+                Ok(None) | Err(_) => Ok(file()),
+            },
+            CredentialsStoreMode::Ephemeral => Ok(ephemeral(|map| {
+                map.contains_key(&self.store_key())
+                    .then_some(CredentialLocation::Memory)
+            })),
+        }
     }
 
     pub fn load(&self) -> Result<Option<AuthDotJson>, AuthStoreError> {
