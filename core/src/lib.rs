@@ -26,6 +26,7 @@
 mod clock;
 mod context;
 mod events;
+mod helper_runner;
 mod rollout;
 mod runner;
 mod safe_read;
@@ -45,6 +46,7 @@ pub use events::PatchFileChange;
 pub use events::PlanStep;
 pub use events::PlanStepStatus;
 pub use events::TurnUsage;
+pub use helper_runner::HelperRunner;
 pub use rollout::RolloutError;
 pub use rollout::SavedSession;
 pub use rollout::find_last_session;
