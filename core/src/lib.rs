@@ -67,6 +67,7 @@ pub use session::Session;
 pub use session::SessionSettings;
 pub use session::StartSessionError;
 pub use session::TurnOutcome;
+pub use session::new_session_id;
 pub use tools::MAX_TOOL_CALLS_PER_RESPONSE;
 pub use tools::specs::tool_specs;
 pub use truncate::first_lines;

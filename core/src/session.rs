@@ -58,6 +58,8 @@ pub struct SessionSettings {
     /// `--output-schema`: sent as `text.format`.
     pub output_schema: Option<Value>,
     pub rollout: RolloutMode,
+    /// The id of a new session ([`new_session_id`]); a resumed session keeps its own.
+    pub session_id: String,
     /// For `session_meta`.
     pub originator: String,
     pub cli_version: String,
@@ -188,7 +190,7 @@ impl Session {
                 (saved.id.clone(), history, Some(writer), fresh)
             }
             mode => {
-                let id = uuid_v7();
+                let id = settings.session_id.clone();
                 let docs = context::discover_project_docs(
                     &settings.cwd,
                     settings.project_doc_max_bytes,
@@ -533,6 +535,11 @@ impl Session {
             }
         }
     }
+}
+
+/// A fresh session id (a version 7 UUID).
+pub fn new_session_id() -> String {
+    uuid_v7()
 }
 
 enum StreamEnd {
