@@ -392,7 +392,8 @@ mod tests {
             vars(&[("PATH", "/bin")])
         );
         assert_eq!(
-            policy("include_only = ['*']").create_env_without_secrets(parent.clone(), &["MOCK_AUTH"]),
+            policy("include_only = ['*']")
+                .create_env_without_secrets(parent.clone(), &["MOCK_AUTH"]),
             vars(&[("PATH", "/bin")]),
             "a wildcard never admits a secret"
         );

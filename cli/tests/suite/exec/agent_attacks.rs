@@ -1,0 +1,1 @@
+//! Issue 14: what a prompt-injected model must never achieve.

@@ -1,0 +1,1 @@
+//! Commands under each sandbox mode, patches, and interruption.

@@ -1,0 +1,1 @@
+//! Rollout files, `--ephemeral`, resume.
