@@ -211,7 +211,13 @@ fn denial_hint(
         "failed to connect",
         "no address associated",
     ];
-    if network_disabled && network_markers.iter().any(|marker| lower.contains(marker)) {
+    let socket_refused = lower.contains("operation not permitted")
+        && ["socket", "connect", "/dev/tcp", "/dev/udp"]
+            .iter()
+            .any(|word| lower.contains(word));
+    if network_disabled
+        && (socket_refused || network_markers.iter().any(|marker| lower.contains(marker)))
+    {
         return Some(
             "Sandbox: this looks like a sandbox denial: the network is disabled for commands in this session; do not retry, work offline".into(),
         );
@@ -265,6 +271,16 @@ mod tests {
                 .contains("network is disabled")
         );
         assert!(denial_hint(&outcome(7), "curl: (7) Failed to connect", false, cwd).is_none());
+        assert!(
+            denial_hint(
+                &outcome(1),
+                "bash: socket: Operation not permitted",
+                true,
+                cwd
+            )
+            .unwrap()
+            .contains("network is disabled")
+        );
         assert!(denial_hint(&outcome(1), "some error", true, cwd).is_none());
     }
 
