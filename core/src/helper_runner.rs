@@ -18,6 +18,9 @@ use crate::runner::{
     CancelToken, CommandEnding, CommandRunner, RunToolError, ToolCommand, ToolCommandOutput,
 };
 
+/// How long the output readers may take after the helper exited.
+const READER_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// The helper's argv[0].
 const HELPER_NAME: &str = "codex-linux-sandbox";
 
@@ -110,6 +113,62 @@ fn spawn_reader(
     })
 }
 
+/// The children of every process, from `/proc/<pid>/stat`.
+fn children_of(parents: &[i32]) -> Vec<i32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|entry| entry.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|pid| {
+            std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                .ok()
+                .and_then(|stat| {
+                    // `pid (comm) state ppid …`; comm may hold spaces and parentheses.
+                    let after = stat.rsplit_once(')')?.1;
+                    after.split_whitespace().nth(1)?.parse::<i32>().ok()
+                })
+                .is_some_and(|parent| parents.contains(&parent))
+        })
+        .collect()
+}
+
+fn signal(pid: i32, signal: libc::c_int) {
+    // SAFETY: kill(2) takes no pointers.
+    unsafe {
+        libc::kill(pid, signal);
+    }
+}
+
+/// Kill `root` and every process below it. Each process is stopped first, top-down, so none
+/// can start another one (or finish starting the sandbox's inner process, which lives in its
+/// own session and pid namespace) while the tree is collected; then all are killed.
+fn kill_tree(root: u32) {
+    let Ok(root) = i32::try_from(root) else {
+        return;
+    };
+    let mut tree = vec![root];
+    signal(root, libc::SIGSTOP);
+    loop {
+        let fresh: Vec<i32> = children_of(&tree)
+            .into_iter()
+            .filter(|pid| !tree.contains(pid))
+            .collect();
+        if fresh.is_empty() {
+            break;
+        }
+        for pid in &fresh {
+            signal(*pid, libc::SIGSTOP);
+        }
+        tree.extend(fresh);
+    }
+    for pid in tree {
+        signal(pid, libc::SIGKILL);
+    }
+    signal(-root, libc::SIGKILL);
+}
+
 fn kill_group(pid: u32) {
     if let Ok(pid) = i32::try_from(pid) {
         // SAFETY: kill(2) with a negative pid signals the process group the child leads; it
@@ -158,12 +217,37 @@ impl CommandRunner for HelperRunner {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .process_group(0);
+        // SAFETY: the closure runs in the forked child before exec and only calls prctl(2) and
+        // getppid(2), which are async-signal-safe; it allocates nothing.
+        unsafe {
+            process.pre_exec(|| {
+                // The helper (and with it bwrap, which dies with its parent) is killed when the
+                // agent dies, even by SIGKILL.
+                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                if libc::getppid() == 1 {
+                    return Err(std::io::Error::other("the agent exited"));
+                }
+                Ok(())
+            });
+        }
         let started = Instant::now();
         let mut child = process
             .spawn()
             .map_err(|error| RunToolError::Start(error.to_string()))?;
         let pid = child.id();
-        let _registration = cancel.on_cancel(move || kill_group(pid));
+        // Set by the waiter once the helper is reaped: its pid may then belong to someone else.
+        let reaped = Arc::new(Mutex::new(false));
+        let cancel_reaped = reaped.clone();
+        let _registration = cancel.on_cancel(move || {
+            let reaped = cancel_reaped
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            if !*reaped {
+                kill_tree(pid);
+            }
+        });
         let capture = Arc::new(Mutex::new(Capture::default()));
         let max = command.max_output_bytes.max(2);
         let mut readers = Vec::new();
@@ -174,15 +258,51 @@ impl CommandRunner for HelperRunner {
             readers.push(spawn_reader(stderr, capture.clone(), true, max));
         }
         let (sender, receiver) = mpsc::channel();
+        let waiter_reaped = reaped.clone();
         let waiter = std::thread::spawn(move || {
-            let _ = sender.send(child.wait());
+            // Hold the flag while waiting: a cancel either kills the live tree first or sees
+            // that the helper is gone.
+            let status = loop {
+                match child.try_wait() {
+                    Ok(Some(status)) => break Ok(status),
+                    Ok(None) => {}
+                    Err(error) => break Err(error),
+                }
+                // SAFETY: waitid(2) with WNOWAIT only waits for the child to become waitable,
+                // leaving it unreaped so its pid stays ours until `try_wait` reaps it under
+                // the lock below; `info` is a valid out-parameter.
+                let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+                let waited = unsafe {
+                    libc::waitid(libc::P_PID, pid, &mut info, libc::WEXITED | libc::WNOWAIT)
+                };
+                if waited != 0
+                    && std::io::Error::last_os_error().kind() != std::io::ErrorKind::Interrupted
+                {
+                    break child.wait();
+                }
+                let mut reaped = waiter_reaped
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner());
+                if let Ok(Some(status)) = child.try_wait() {
+                    *reaped = true;
+                    break Ok(status);
+                }
+            };
+            let _ = sender.send(status);
         });
         let mut timed_out = false;
         let status = match receiver.recv_timeout(command.timeout) {
             Ok(status) => status,
             Err(_) => {
                 timed_out = true;
-                kill_group(pid);
+                {
+                    let reaped = reaped
+                        .lock()
+                        .unwrap_or_else(|poisoned| poisoned.into_inner());
+                    if !*reaped {
+                        kill_tree(pid);
+                    }
+                }
                 receiver
                     .recv()
                     .unwrap_or_else(|_| Err(std::io::Error::other("the waiter stopped")))
@@ -191,8 +311,16 @@ impl CommandRunner for HelperRunner {
         // Whatever is left in the group (a command that closed its output and kept running).
         kill_group(pid);
         let _ = waiter.join();
+        // A process that escaped (it should not exist) may still hold the pipes: wait a little,
+        // then stop waiting for the readers rather than for it.
+        let deadline = Instant::now() + READER_GRACE;
         for reader in readers {
-            let _ = reader.join();
+            while !reader.is_finished() && Instant::now() < deadline {
+                std::thread::sleep(std::time::Duration::from_millis(1));
+            }
+            if reader.is_finished() {
+                let _ = reader.join();
+            }
         }
         let status = status.map_err(|error| RunToolError::Start(error.to_string()))?;
         let capture = std::mem::take(

@@ -190,10 +190,11 @@ fn patches_apply_through_the_sandbox_and_bad_ones_touch_nothing() {
 
 /// Send `signal` to exec while the model's command runs; the exit code and no survivors.
 fn interrupt_long_command(signal: i32, expected: i32) {
-    let marker = format!("codex-exec-marker-{}-{signal}", std::process::id());
+    // The sleep's own command line carries the marker (a fractional duration).
+    let marker = format!("3000.{}{signal}", std::process::id());
     let env = ExecEnv::new(
         Script::new()
-            .then(shell_call("c1", &format!("sleep 300 # {marker}")))
+            .then(shell_call("c1", &format!("sleep {marker} & wait")))
             .then(answer("never")),
     );
     let mut child = env
@@ -205,7 +206,7 @@ fn interrupt_long_command(signal: i32, expected: i32) {
     let deadline = Instant::now() + Duration::from_secs(60);
     while processes_with(&marker)
         .iter()
-        .all(|line| !line.contains("sleep"))
+        .all(|line| !line.contains(": sleep "))
     {
         assert!(Instant::now() < deadline, "the command never started");
         std::thread::sleep(Duration::from_millis(20));
