@@ -283,6 +283,27 @@ fn run(args: ExecArgs, root: RootOptions) -> Result<u8, Failure> {
         },
     )
     .map_err(|error| Failure::new(format!("ERROR: {error}")))?;
+    if let Some(local) = options
+        .oss
+        .then_some(())
+        .or(options.local_provider.map(|_| ()))
+        .and_then(|()| codex_config::OssProvider::parse(&client.provider().id))
+    {
+        codex_model_client::ensure_oss_ready(
+            local,
+            client.provider().base_url(),
+            client.model(),
+            &mut |event| {
+                if let codex_model_client::PullEvent::Status(status) = event {
+                    output::error_line(&crate::visible::visible(status));
+                }
+            },
+            &mut |warning| {
+                output::error_line(&format!("warning: {}", crate::visible::visible(&warning)))
+            },
+        )
+        .map_err(|error| Failure::new(format!("OSS setup failed: {error}")))?;
+    }
     let env_key: Vec<&str> = client.provider().env_key().into_iter().collect();
     let command_env = config
         .shell_environment_policy

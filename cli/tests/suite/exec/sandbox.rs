@@ -247,3 +247,45 @@ fn ctrl_c_during_a_long_command_exits_130_and_kills_its_sandbox() {
 fn sigterm_exits_143_and_kills_the_sandbox() {
     interrupt_long_command(libc::SIGTERM, 143);
 }
+
+/// Regression: an interruption while the sandbox is still starting (the helper is up, the
+/// inner sandbox process may be mid-creation) leaves nothing behind and does not hang on pipes
+/// held by an orphaned inner process.
+#[test]
+fn interrupt_during_sandbox_startup_leaves_nothing() {
+    for attempt in 0..3 {
+        let marker = format!("3000.{}9{attempt}", std::process::id());
+        let env = ExecEnv::new(
+            Script::new()
+                .then(shell_call("c1", &format!("sleep {marker} & wait")))
+                .then(answer("never")),
+        );
+        let mut child = env
+            .exec(["-s", "workspace-write", PROMPT])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while processes_with(&marker).is_empty() {
+            assert!(Instant::now() < deadline, "the helper never started");
+            std::thread::yield_now();
+        }
+        // SAFETY: kill(2) on our own child.
+        unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "exec hung after the interruption"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        };
+        assert_eq!(status.code(), Some(130));
+        let survivors = processes_with(&marker);
+        assert!(survivors.is_empty(), "left on the host: {survivors:?}");
+    }
+}
