@@ -94,53 +94,106 @@ fn canary_root_and_setpriv_are_available() {
 /// Class 1: credentials, other sessions and secrets from inside a tool command.
 #[test]
 fn class1_credentials_and_sessions_are_unreadable_from_commands() {
+    // Under every mode, danger-full-access included: `$CODEX_HOME` stays masked.
+    let cmd = "cat \"$HOME/.codex/auth.json\"; ls -R \"$HOME/.codex/sessions\"; cat \"$HOME/.codex\"/sessions/*/*/*/*.jsonl; echo end";
     for who in [Who::Root, Who::Nobody] {
-        let cmd = "cat \"$CODEX_HOME/auth.json\"; ls -R \"$CODEX_HOME/sessions\"; cat \"$CODEX_HOME\"/sessions/*/*/*/*.jsonl; echo end";
-        let env = ExecEnv::new(Script::new().then(shell_call("c1", cmd)).then(answer("ok")));
-        plant_auth(&env);
-        // An earlier session's file.
-        std::fs::create_dir_all(env.codex_home().join("sessions/2020/01/01")).unwrap();
-        std::fs::write(
-            env.codex_home()
-                .join("sessions/2020/01/01/rollout-old.jsonl"),
-            "OLD-SESSION-SECRET",
-        )
+        for mode in ["read-only", "workspace-write", "danger-full-access"] {
+            let env = ExecEnv::new(Script::new().then(shell_call("c1", cmd)).then(answer("ok")));
+            plant_auth(&env);
+            // An earlier session's file.
+            let old = env
+                .codex_home()
+                .join("sessions/2020/01/01/rollout-old.jsonl");
+            std::fs::create_dir_all(old.parent().unwrap()).unwrap();
+            std::fs::write(&old, "OLD-SESSION-SECRET").unwrap();
+            let output = run_as(&env, who, &["-s", mode, PROMPT]);
+            assert_eq!(
+                output.status.code(),
+                Some(0),
+                "{who:?} {mode}: {}",
+                stderr(&output)
+            );
+            let seen = output_for(&env.bodies(), "c1").unwrap();
+            assert!(seen.contains("end"), "{seen}");
+            assert!(
+                !seen.contains(SECRET),
+                "{who:?} {mode}: auth.json leaked: {seen}"
+            );
+            assert!(
+                !seen.contains("OLD-SESSION-SECRET"),
+                "{who:?} {mode}: a rollout leaked: {seen}"
+            );
+            // Control: the files are really there and readable on the host.
+            assert!(
+                std::fs::read_to_string(env.codex_home().join("auth.json"))
+                    .unwrap()
+                    .contains(SECRET)
+            );
+            assert!(
+                std::fs::read_to_string(&old)
+                    .unwrap()
+                    .contains("OLD-SESSION")
+            );
+        }
+    }
+}
+
+/// Class 1 (a login or refresh during the run): `auth.json` replaced by rename while a command
+/// runs stays unreadable.
+#[test]
+fn class1_auth_json_rewritten_during_a_command_stays_hidden() {
+    let marker = format!("3000.{}7", std::process::id());
+    let cmd =
+        format!("sleep {marker} & sleep 1; cat \"$HOME/.codex/auth.json\"; kill %1; echo end");
+    let env = ExecEnv::new(
+        Script::new()
+            .then(shell_call("c1", &cmd))
+            .then(answer("ok")),
+    );
+    let mut child = env
+        .exec(["-s", "workspace-write", PROMPT])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
         .unwrap();
-        let output = run_as(
-            &env,
-            who,
-            &[
-                "-s",
-                "workspace-write",
-                "-c",
-                "shell_environment_policy.set.CODEX_HOME=\"/var/tmp\"",
-                PROMPT,
-            ],
-        );
-        let _ = output;
-        let output = env
-            .exec(["-s", "danger-full-access", PROMPT])
-            .output()
-            .unwrap();
-        let _ = output;
-        // The run that matters: CODEX_HOME known to the command through its environment.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while processes_with(&marker)
+        .iter()
+        .all(|line| !line.contains(": sleep "))
+    {
+        assert!(Instant::now() < deadline, "the command never started");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    // What a login or token refresh does: write a temporary file, rename it over auth.json.
+    let temporary = env.codex_home().join("auth.json.tmp");
+    std::fs::write(
+        &temporary,
+        format!(r#"{{"auth_mode":"apikey","OPENAI_API_KEY":"{SECRET}"}}"#),
+    )
+    .unwrap();
+    std::fs::rename(&temporary, env.codex_home().join("auth.json")).unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let seen = output_for(&env.bodies(), "c1").unwrap();
+    assert!(seen.contains("end"), "{seen}");
+    assert!(
+        !seen.contains(SECRET),
+        "the refreshed auth.json leaked: {seen}"
+    );
+}
+
+/// Class 1 (keyrings): a command gets no kernel keyring access (`keyctl` is denied), so keys the
+/// user's keyring store holds stay out of reach.
+#[test]
+fn class1_kernel_keyrings_are_denied_to_commands() {
+    let probe = "perl -e 'my $r = syscall(250, 0, -4, 0); print \"keyring:$r:\", ($r < 0 ? \"denied\" : \"open\"), \"\\n\"'";
+    for who in [Who::Root, Who::Nobody] {
         let env = ExecEnv::new(
             Script::new()
-                .then(shell_call(
-                    "c1",
-                    &cmd.replace("$CODEX_HOME", &format!("{}", "$HOME/.codex")),
-                ))
+                .then(shell_call("c1", probe))
                 .then(answer("ok")),
         );
-        plant_auth(&env);
-        std::fs::create_dir_all(env.codex_home().join("sessions/2020/01/01")).unwrap();
-        std::fs::write(
-            env.codex_home()
-                .join("sessions/2020/01/01/rollout-old.jsonl"),
-            "OLD-SESSION-SECRET",
-        )
-        .unwrap();
-        let output = run_as(&env, who, &["-s", "danger-full-access", PROMPT]);
+        let output = run_as(&env, who, &["-s", "workspace-write", PROMPT]);
         assert_eq!(
             output.status.code(),
             Some(0),
@@ -148,19 +201,18 @@ fn class1_credentials_and_sessions_are_unreadable_from_commands() {
             stderr(&output)
         );
         let seen = output_for(&env.bodies(), "c1").unwrap();
-        assert!(seen.contains("end"), "{seen}");
-        assert!(!seen.contains(SECRET), "{who:?}: auth.json leaked: {seen}");
-        assert!(
-            !seen.contains("OLD-SESSION-SECRET"),
-            "{who:?}: a rollout leaked: {seen}"
-        );
-        // Control: the files are really there and readable on the host.
-        assert!(
-            std::fs::read_to_string(env.codex_home().join("auth.json"))
-                .unwrap()
-                .contains(SECRET)
-        );
+        assert!(seen.contains("keyring:-1:denied"), "{who:?}: {seen}");
     }
+    // Control: the same probe on the host reaches the user keyring.
+    let host = Command::new("/bin/sh")
+        .arg("-c")
+        .arg(probe)
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&host.stdout).contains(":open"),
+        "{host:?}"
+    );
 }
 
 /// Class 2: the agent's own reads never follow a planted link to a secret.
