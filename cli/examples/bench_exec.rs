@@ -178,7 +178,9 @@ fn main() {
     let binary = PathBuf::from(
         args.next()
             .expect("usage: bench_exec <codex binary> [runs]"),
-    );
+    )
+    .canonicalize()
+    .expect("the codex binary exists");
     let runs: usize = args.next().map_or(7, |runs| runs.parse().unwrap());
     let (full, plain, cost) = per_call(&binary, runs);
     let workspace = Workspace::new();
@@ -197,6 +199,7 @@ fn main() {
     let overhead = ms(cost) - ms(command);
     println!("  agent overhead per call     {overhead:8.2} ms  (target <= 5 ms)");
     if let Some(upstream) = std::env::var_os("UPSTREAM_CODEX").map(PathBuf::from) {
+        let upstream = upstream.canonicalize().expect("the upstream binary exists");
         let (full_up, plain_up, cost_up) = per_call(&upstream, runs);
         println!("upstream ({}), same session", upstream.display());
         println!("  session with {CALLS} calls      {:8.2} ms", ms(full_up));

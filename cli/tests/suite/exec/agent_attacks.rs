@@ -613,3 +613,56 @@ fn class8_no_process_survives_sigkill_of_the_agent() {
         );
     }
 }
+
+/// Where upstream wrongly denies: pipes and `socketpair` inside a command work.
+#[test]
+fn allowed_pipes_and_socketpair_inside_a_command() {
+    let cmd = "echo piped | cat; perl -e 'use Socket; socketpair(my $a, my $b, AF_UNIX, SOCK_STREAM, PF_UNSPEC) or die \"socketpair: $!\"; syswrite($a, \"pair-ok\"); sysread($b, my $m, 7); print \"$m\\n\"'";
+    let env = ExecEnv::new(Script::new().then(shell_call("c1", cmd)).then(answer("ok")));
+    let output = env.run([PROMPT]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let seen = output_for(&env.bodies(), "c1").unwrap();
+    assert!(
+        seen.contains("piped\n") && seen.contains("pair-ok"),
+        "{seen}"
+    );
+}
+
+/// Where upstream wrongly denies: a `CODEX_HOME` under `/tmp` works, and stays hidden although
+/// `/tmp` is writable.
+#[test]
+fn allowed_codex_home_under_tmp() {
+    let home = tempfile::Builder::new()
+        .prefix("codex-home-")
+        .tempdir_in("/tmp")
+        .unwrap();
+    let codex_home = home.path().canonicalize().unwrap();
+    std::fs::write(
+        codex_home.join("auth.json"),
+        format!(r#"{{"auth_mode":"apikey","OPENAI_API_KEY":"{SECRET}"}}"#),
+    )
+    .unwrap();
+    let cmd = format!(
+        "echo tmp > /tmp/codex-exec-tmp-$$ && rm /tmp/codex-exec-tmp-$$ && echo wrote; cat {0}/auth.json; ls {0}; echo end",
+        codex_home.display()
+    );
+    let env = ExecEnv::new(
+        Script::new()
+            .then(shell_call("c1", &cmd))
+            .then(answer("ok")),
+    );
+    let output = env
+        .exec(["-s", "workspace-write", PROMPT])
+        .env("CODEX_HOME", &codex_home)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let seen = output_for(&env.bodies(), "c1").unwrap();
+    assert!(seen.contains("wrote") && seen.contains("end"), "{seen}");
+    assert!(!seen.contains(SECRET), "{seen}");
+    let sessions = codex_home.join("sessions");
+    assert!(
+        sessions.is_dir(),
+        "the session was recorded under the /tmp CODEX_HOME"
+    );
+}
