@@ -6,8 +6,7 @@
 
 use std::ffi::OsString;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU8, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use codex_model_client::{
     ContentItem, ModelClient, ModelError, Request, ResponseEvent, ResponseItem, ToolSpec,
@@ -18,8 +17,9 @@ use serde_json::{Value, json};
 use crate::clock::{Instant, uuid_v7};
 use crate::context::{self, BASE_INSTRUCTIONS};
 use crate::events::{AbortReason, Event, TurnUsage};
+use crate::interrupt::InterruptHandle;
 use crate::rollout::{RolloutError, RolloutWriter, SavedSession};
-use crate::runner::{CancelToken, CommandRunner};
+use crate::runner::CommandRunner;
 use crate::safe_read::ReadGuard;
 use crate::tools::{MAX_TOOL_CALLS_PER_RESPONSE, ToolCall, ToolContext, handle_call, specs};
 
@@ -37,8 +37,9 @@ pub enum RolloutMode {
     Ephemeral,
     /// A new file under `$CODEX_HOME/sessions`.
     Create,
-    /// Continue a saved session (its history) and append to its file.
-    Resume(SavedSession),
+    /// Continue a saved session (its history); append to its file when `record` (not with
+    /// `--ephemeral`).
+    Resume { saved: SavedSession, record: bool },
 }
 
 /// Everything a session needs besides the model client and the runner.
@@ -89,66 +90,6 @@ pub enum TurnOutcome {
     },
 }
 
-/// Stops the running turn from another thread (a signal handler thread): the model stream is
-/// cancelled and the running command's whole sandbox is killed.
-#[derive(Clone, Default)]
-pub struct InterruptHandle {
-    reason: Arc<AtomicU8>,
-    commands: CancelToken,
-    stream: Arc<Mutex<Option<codex_model_client::CancelHandle>>>,
-}
-
-impl std::fmt::Debug for InterruptHandle {
-    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        formatter
-            .debug_struct("InterruptHandle")
-            .field("reason", &self.reason())
-            .finish()
-    }
-}
-
-impl InterruptHandle {
-    pub fn interrupt(&self, reason: AbortReason) {
-        let code = match reason {
-            AbortReason::Interrupted => 1,
-            AbortReason::Terminated => 2,
-        };
-        let _ = self
-            .reason
-            .compare_exchange(0, code, Ordering::SeqCst, Ordering::SeqCst);
-        if let Some(stream) = self
-            .stream
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .as_ref()
-        {
-            stream.cancel();
-        }
-        self.commands.cancel();
-    }
-
-    pub fn reason(&self) -> Option<AbortReason> {
-        match self.reason.load(Ordering::SeqCst) {
-            1 => Some(AbortReason::Interrupted),
-            2 => Some(AbortReason::Terminated),
-            _ => None,
-        }
-    }
-
-    fn set_stream(&self, handle: Option<codex_model_client::CancelHandle>) {
-        let mut slot = self
-            .stream
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        *slot = handle;
-        if self.reason().is_some()
-            && let Some(stream) = slot.as_ref()
-        {
-            stream.cancel();
-        }
-    }
-}
-
 /// One conversation with the model.
 pub struct Session {
     id: String,
@@ -182,12 +123,16 @@ impl Session {
             context::environment_context(&settings.cwd, &settings.policy, &now.date());
         let mut pending_warnings = Vec::new();
         let (id, history, mut rollout, fresh) = match &settings.rollout {
-            RolloutMode::Resume(saved) => {
+            RolloutMode::Resume { saved, record } => {
                 let mut history = saved.history.clone();
                 history.push(ResponseItem::text_message("user", environment));
-                let writer = RolloutWriter::append_to(&saved.path)?;
+                let writer = if *record {
+                    Some(RolloutWriter::append_to(&saved.path)?)
+                } else {
+                    None
+                };
                 let fresh = vec![history_last(&history)];
-                (saved.id.clone(), history, Some(writer), fresh)
+                (saved.id.clone(), history, writer, fresh)
             }
             mode => {
                 let id = settings.session_id.clone();

@@ -339,8 +339,11 @@ fn run(args: ExecArgs, root: RootOptions) -> Result<u8, Failure> {
         project_doc_max_bytes: project_doc_max_bytes(&config),
         output_schema,
         rollout: match saved {
-            _ if options.ephemeral => RolloutMode::Ephemeral,
-            Some(saved) => RolloutMode::Resume(saved),
+            Some(saved) => RolloutMode::Resume {
+                saved,
+                record: !options.ephemeral,
+            },
+            None if options.ephemeral => RolloutMode::Ephemeral,
             None => RolloutMode::Create,
         },
         session_id,

@@ -1,6 +1,7 @@
 //! SIGINT and SIGTERM: a handler that only writes the signal number to a pipe, and a thread
 //! that reads it and interrupts the turn (the model stream is cancelled and the running
-//! command's sandbox killed). Child processes get default dispositions back at `exec`.
+//! command's sandbox killed); a second signal exits at once. Child processes get default
+//! dispositions back at `exec`.
 
 use std::sync::atomic::{AtomicI32, Ordering};
 
@@ -51,11 +52,17 @@ pub fn install(interrupt: InterruptHandle) -> std::io::Result<()> {
                 // SAFETY: reads one byte into a stack variable from the pipe we own.
                 let read = unsafe { libc::read(read_fd, (&mut byte as *mut u8).cast(), 1) };
                 if read == 1 {
-                    let reason = if i32::from(byte) == libc::SIGTERM {
-                        AbortReason::Terminated
+                    let (reason, code) = if i32::from(byte) == libc::SIGTERM {
+                        (AbortReason::Terminated, 143)
                     } else {
-                        AbortReason::Interrupted
+                        (AbortReason::Interrupted, 130)
                     };
+                    if interrupt.reason().is_some() {
+                        // A second signal: the first already killed the running command; stop
+                        // waiting for the turn to wind down.
+                        interrupt.interrupt(reason);
+                        std::process::exit(code);
+                    }
                     interrupt.interrupt(reason);
                 } else if read == 0
                     || std::io::Error::last_os_error().kind() != std::io::ErrorKind::Interrupted

@@ -3,6 +3,7 @@
 //! cleared environment.
 
 mod agent_attacks;
+mod agent_attacks_more;
 mod basics;
 mod harness;
 mod sandbox;

@@ -118,3 +118,23 @@ fn resume_by_id_and_last_append_and_replay_the_history() {
     let conflict = env.run(["resume", "--last", &id, "z"]);
     assert_eq!(conflict.status.code(), Some(2));
 }
+
+#[test]
+fn ephemeral_resume_replays_without_appending() {
+    let env = ExecEnv::new(Script::new().otherwise(answer("first answer")));
+    assert_eq!(env.run(["first task"]).status.code(), Some(0));
+    let file = env.rollouts()[0].clone();
+    let before = std::fs::read_to_string(&file).unwrap();
+    let output = env.run(["--ephemeral", "resume", "--last", "again"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        before,
+        "an ephemeral resume wrote to the file"
+    );
+    let last = env.bodies().pop().unwrap().to_string();
+    assert!(
+        last.contains("first task") && last.contains("again"),
+        "{last}"
+    );
+}
