@@ -289,3 +289,28 @@ fn interrupt_during_sandbox_startup_leaves_nothing() {
         assert!(survivors.is_empty(), "left on the host: {survivors:?}");
     }
 }
+
+/// Ctrl-C while the model is still answering (a stalled stream) ends the turn at once.
+#[test]
+fn ctrl_c_during_a_stalled_model_stream_exits_130() {
+    let env = ExecEnv::new(Script::new().then(Reply::sse([sse::created("r")]).then_stall()));
+    let mut child = env
+        .exec([PROMPT])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while env.server.request_count() == 0 {
+        assert!(Instant::now() < deadline, "no request was sent");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    std::thread::sleep(Duration::from_millis(100));
+    // SAFETY: kill(2) on our own child.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(130), "{}", stderr(&output));
+    assert!(stderr(&output).contains("task interrupted"));
+    let rollout = std::fs::read_to_string(&env.rollouts()[0]).unwrap();
+    assert!(rollout.contains("\"turn_aborted\""), "{rollout}");
+}
