@@ -70,6 +70,7 @@ pub use session::StartSessionError;
 pub use session::TurnOutcome;
 pub use session::new_session_id;
 pub use tools::MAX_TOOL_CALLS_PER_RESPONSE;
+pub use tools::image_data_url;
 pub use tools::specs::tool_specs;
 pub use truncate::first_lines;
 pub use truncate::truncate_middle;

@@ -237,10 +237,14 @@ fn run(args: ExecArgs, root: RootOptions) -> Result<u8, Failure> {
         let bytes = read_guard
             .read(image, &current, IMAGE_MAX_BYTES)
             .map_err(|error| Failure::new(format!("cannot attach image: {error}")))?;
-        use codex_model_client::ContentItem as Part;
-        let encoded = base64_encode(&bytes);
-        content.push(Part::InputImage {
-            image_url: format!("data:{};base64,{encoded}", guess_mime(image)),
+        let Some(image_url) = codex_core::image_data_url(&bytes) else {
+            return Err(Failure::new(format!(
+                "cannot attach image: `{}` is not a PNG, JPEG, GIF or WebP file",
+                image.display()
+            )));
+        };
+        content.push(ContentItem::InputImage {
+            image_url,
             detail: None,
         });
     }
@@ -438,38 +442,4 @@ fn write_last_message(path: &PathBuf, message: &str) -> std::io::Result<()> {
         .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
         .open(path)?;
     file.write_all(message.as_bytes())
-}
-
-fn guess_mime(path: &Path) -> &'static str {
-    match path
-        .extension()
-        .and_then(|ext| ext.to_str())
-        .map(str::to_ascii_lowercase)
-        .as_deref()
-    {
-        Some("jpg" | "jpeg") => "image/jpeg",
-        Some("gif") => "image/gif",
-        Some("webp") => "image/webp",
-        _ => "image/png",
-    }
-}
-
-fn base64_encode(bytes: &[u8]) -> String {
-    const TABLE: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let value = (u32::from(chunk[0]) << 16)
-            | (u32::from(*chunk.get(1).unwrap_or(&0)) << 8)
-            | u32::from(*chunk.get(2).unwrap_or(&0));
-        for index in 0..4 {
-            if index <= chunk.len() {
-                out.push(char::from(
-                    TABLE[((value >> (18 - 6 * index)) & 63) as usize],
-                ));
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
 }

@@ -67,6 +67,14 @@ fn image_mime(bytes: &[u8]) -> Option<&'static str> {
     }
 }
 
+/// `data:<mime>;base64,…` for a PNG, JPEG, GIF or WebP file (sniffed from its bytes, not its
+/// name); `None` for anything else.
+pub fn image_data_url(bytes: &[u8]) -> Option<String> {
+    let mime = image_mime(bytes)?;
+    let encoded = base64::engine::general_purpose::STANDARD.encode(bytes);
+    Some(format!("data:{mime};base64,{encoded}"))
+}
+
 /// The image as a user message, read through the guard (never a link to a secret).
 pub(crate) fn view_image(
     call_id: &str,
@@ -81,18 +89,17 @@ pub(crate) fn view_image(
         .read_guard
         .read(path, context.cwd, MAX_IMAGE_BYTES)
         .map_err(|error| format!("unable to attach image: {error}"))?;
-    let Some(mime) = image_mime(&bytes) else {
+    let Some(data_url) = image_data_url(&bytes) else {
         return Err(format!(
             "unable to attach image: `{}` is not a PNG, JPEG, GIF or WebP file",
             path.display()
         ));
     };
-    let encoded = base64::engine::general_purpose::STANDARD.encode(&bytes);
     (context.emit)(Event::ImageViewed {
         call_id: call_id.to_string(),
         path: codex_sandboxing::normalize(&context.cwd.join(path)),
     });
-    Ok(image_message(format!("data:{mime};base64,{encoded}")))
+    Ok(image_message(data_url))
 }
 
 #[cfg(test)]

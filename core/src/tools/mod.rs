@@ -3,6 +3,7 @@
 //! [`ReadGuard`].
 
 mod misc;
+pub use misc::image_data_url;
 mod patch;
 mod shell;
 pub mod specs;

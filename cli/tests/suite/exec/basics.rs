@@ -456,3 +456,41 @@ fn secrets_are_absent_from_the_command_environment() {
         assert!(!seen.contains(secret), "{secret} leaked: {seen}");
     }
 }
+
+#[test]
+fn output_schema_is_sent_as_text_format_and_images_come_before_the_text() {
+    let env = ExecEnv::new(Script::new().then(answer("{\"ok\":true}")));
+    let schema = json!({"type": "object", "properties": {"ok": {"type": "boolean"}}, "required": ["ok"], "additionalProperties": false});
+    std::fs::write(env.work().join("schema.json"), schema.to_string()).unwrap();
+    let png = b"\x89PNG\r\n\x1a\nfake-image-bytes";
+    std::fs::write(env.work().join("shot.png"), png).unwrap();
+    let output = env.run(["--output-schema", "schema.json", "-i", "shot.png", PROMPT]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(stdout(&output), "{\"ok\":true}\n");
+    let bodies = env.bodies();
+    assert_eq!(bodies.len(), 1);
+    assert_eq!(
+        bodies[0]["text"]["format"],
+        json!({"type": "json_schema", "strict": true, "schema": schema, "name": "codex_output_schema"})
+    );
+    let content = &bodies[0]["input"][2]["content"];
+    assert_eq!(content[0]["type"], "input_image");
+    assert!(
+        content[0]["image_url"]
+            .as_str()
+            .unwrap()
+            .starts_with("data:image/png;base64,iVBORw0KGgpmYWtlLWltYWdlLWJ5dGVz")
+    );
+    assert_eq!(content[1]["text"], PROMPT);
+    // A schema that is not JSON is a start-up error; nothing is sent.
+    let bad = ExecEnv::new(Script::new().then(answer("x")));
+    std::fs::write(bad.work().join("schema.json"), "{not json").unwrap();
+    let output = bad.run(["--output-schema", "schema.json", PROMPT]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("Output schema file schema.json is not valid JSON"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(bad.server.request_count(), 0);
+}

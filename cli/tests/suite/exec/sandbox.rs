@@ -294,7 +294,7 @@ fn interrupt_during_sandbox_startup_leaves_nothing() {
 #[test]
 fn ctrl_c_during_a_stalled_model_stream_exits_130() {
     let env = ExecEnv::new(Script::new().then(Reply::sse([sse::created("r")]).then_stall()));
-    let mut child = env
+    let child = env
         .exec([PROMPT])
         .stdout(Stdio::null())
         .stderr(Stdio::piped())

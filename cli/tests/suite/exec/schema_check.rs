@@ -215,3 +215,48 @@ fn every_json_line_of_a_rich_run_matches_the_schema() {
     assert_eq!(lines.last().unwrap()["usage"]["input_tokens"], 200);
     assert_eq!(stderr(&output), "Reading additional input from stdin...\n");
 }
+
+#[test]
+fn failed_turn_and_retry_lines_match_the_schema() {
+    let env = ExecEnv::new(
+        Script::new()
+            .then(Reply::sse([sse::created("cut"), sse::message("m1", "PARTIAL")]).then_close())
+            .then(Reply::sse([sse::failed(
+                "r",
+                "insufficient_quota",
+                "no money",
+            )])),
+    );
+    let output = env.run([
+        "--json",
+        "-c",
+        "model_providers.mock.stream_max_retries=1",
+        PROMPT,
+    ]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let root: Value = serde_json::from_str(COMMITTED).unwrap();
+    let lines: Vec<Value> = stdout(&output)
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    for line in &lines {
+        validate(&root, &root, line).unwrap_or_else(|error| panic!("{error}"));
+    }
+    let kinds: Vec<&str> = lines
+        .iter()
+        .map(|line| line["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds.last(), Some(&"turn.failed"));
+    assert!(lines.iter().any(|line| {
+        line["type"] == "error"
+            && line["message"]
+                .as_str()
+                .unwrap()
+                .starts_with("Reconnecting... 1/1")
+    }));
+    assert!(lines.iter().any(|line| line["item"]["text"] == "PARTIAL"));
+    assert_eq!(
+        lines.last().unwrap()["error"]["message"],
+        "Quota exceeded. Check your plan and billing details."
+    );
+}
