@@ -68,6 +68,9 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    // First: inside a sandbox, this binary may be the stage that applies the last layers.
+    #[cfg(target_os = "linux")]
+    codex_linux_sandbox::stage_main_if_requested();
     if let Some(code) = sandbox_cmd::dispatch_arg0().or_else(apply_patch_cmd::dispatch_arg0) {
         return code;
     }

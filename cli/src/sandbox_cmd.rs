@@ -381,6 +381,7 @@ fn run_linux(
         bwrap_path: settings.bwrap_path.clone(),
         max_processes: settings.max_processes,
         landlock_layer: settings.landlock_layer,
+        stage_executable: None,
     };
     let request = SandboxRequest {
         policy,
@@ -410,7 +411,11 @@ fn run_linux(
         );
         return Ok(ExitCode::SUCCESS);
     }
-    let status = codex_linux_sandbox::run(plan).map_err(|error| {
+    // Signals sent to `codex` reach the command (`trap … TERM` runs).
+    let control = codex_linux_sandbox::CancelHandle::new().context("cannot create a pipe")?;
+    let _forwarding = codex_linux_sandbox::SignalForwarder::install(&control)
+        .context("cannot install signal handlers")?;
+    let status = codex_linux_sandbox::run(plan, Some(&control)).map_err(|error| {
         let mut cli_error =
             CliError::new(format!("the sandbox failed: {error}")).with_code(error.exit_code());
         cli_error.hint = error.hint();

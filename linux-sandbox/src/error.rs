@@ -56,6 +56,10 @@ pub enum PlanSandboxError {
     Seccomp { reason: String },
     #[error("Landlock is unavailable: {reason}")]
     LandlockUnavailable { reason: String },
+    #[error(
+        "Landlock is unavailable on this kernel, so it cannot be applied inside bubblewrap as the second layer"
+    )]
+    LandlockLayerUnavailable,
     #[error("the legacy Landlock backend cannot enforce this policy: {reason}")]
     LandlockCannotEnforce { reason: String },
     #[error("the Linux sandbox is only available on Linux")]
@@ -107,6 +111,10 @@ impl PlanSandboxError {
                 "use the default bubblewrap backend (drop `use_legacy_landlock`), or boot a kernel with Landlock enabled (`lsm=landlock,…`)"
                     .to_string(),
             ),
+            PlanSandboxError::LandlockLayerUnavailable => Some(
+                "boot a kernel with Landlock enabled (`lsm=landlock,…`), or run with bubblewrap alone: `-c linux_sandbox.landlock_layer=false`"
+                    .to_string(),
+            ),
             PlanSandboxError::LandlockCannotEnforce { .. } => Some(
                 "use the default bubblewrap backend (drop `use_legacy_landlock`), or relax the permission profile"
                     .to_string(),
@@ -139,11 +147,8 @@ pub enum RunSandboxError {
     CommandNotFound { program: String },
     #[error("cannot execute `{program}`: {source}")]
     CommandNotExecutable { program: String, source: io::Error },
-    #[error("failed to apply the Landlock sandbox in the child ({stage}): {source}")]
-    ApplyLandlock {
-        stage: &'static str,
-        source: io::Error,
-    },
+    #[error("the sandbox stage failed before running the command ({step}): {reason}")]
+    StageFailed { step: String, reason: String },
     #[error("failed to wait for the sandboxed command: {source}")]
     Wait { source: io::Error },
     #[error("the Linux sandbox is only available on Linux")]
@@ -165,9 +170,11 @@ impl RunSandboxError {
             RunSandboxError::CommandNotFound { .. } => {
                 Some("check the spelling and that the command is on PATH".to_string())
             }
-            RunSandboxError::ApplyLandlock { .. } => {
-                Some("use the default bubblewrap backend (drop `use_legacy_landlock`)".to_string())
-            }
+            RunSandboxError::StageFailed { step, .. } if step.contains("Landlock") => Some(
+                "boot a kernel with Landlock enabled, or run bubblewrap alone with `-c linux_sandbox.landlock_layer=false`"
+                    .to_string(),
+            ),
+            RunSandboxError::StageFailed { .. } => None,
             RunSandboxError::MountPoint { .. } => Some(
                 "another process changed the directory while the sandbox was being prepared; retry"
                     .to_string(),

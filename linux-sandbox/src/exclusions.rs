@@ -11,6 +11,7 @@
 
 use std::collections::BTreeSet;
 use std::io;
+use std::os::unix::fs::FileTypeExt;
 use std::path::{Path, PathBuf};
 
 /// Read grants that leave the excluded files unreadable.
@@ -54,6 +55,13 @@ pub(crate) fn exclude(readable: &[PathBuf], excluded: &[PathBuf]) -> io::Result<
             for entry in std::fs::read_dir(directory)? {
                 let entry = entry?;
                 let path = entry.path();
+                // Symlinks are resolved at access time and checked at their target (a grant
+                // on today's target would be wrong tomorrow, and `/dev/stdin` names a pipe
+                // Landlock cannot take a rule for); sockets have no read right to grant.
+                let file_type = entry.file_type()?;
+                if file_type.is_symlink() || file_type.is_socket() {
+                    continue;
+                }
                 if !way.contains(&path) {
                     grants.full.push(path);
                 }

@@ -109,10 +109,31 @@ pub fn helper_main() -> ExitCode {
         Ok(plan) => plan,
         Err(error) => return report(&error.to_string(), error.hint(), 1),
     };
-    match crate::run(plan) {
+    match run_forwarding_signals(plan) {
         Ok(status) => ExitCode::from(exit_code(status)),
         Err(error) => report(&error.to_string(), error.hint(), error.exit_code()),
     }
+}
+
+/// Run `plan`; in spawn mode signals sent to the helper reach the command (in exec mode bwrap
+/// itself gets them).
+#[cfg(target_os = "linux")]
+fn run_forwarding_signals(
+    plan: crate::LinuxPlan,
+) -> Result<std::process::ExitStatus, crate::RunSandboxError> {
+    let control = codex_sandbox_process::CancelHandle::new().ok();
+    let _forwarding = match (&control, plan.replaces_process()) {
+        (Some(control), false) => codex_sandbox_process::SignalForwarder::install(control).ok(),
+        _ => None,
+    };
+    crate::run(plan, control.as_ref())
+}
+
+#[cfg(not(target_os = "linux"))]
+fn run_forwarding_signals(
+    plan: crate::LinuxPlan,
+) -> Result<std::process::ExitStatus, crate::RunSandboxError> {
+    crate::run(plan)
 }
 
 /// The command's code, or 128+signal.
@@ -187,6 +208,7 @@ mod tests {
                 bwrap_path: Some(PathBuf::from("/opt/bwrap")),
                 max_processes: None,
                 landlock_layer: false,
+                stage_executable: None,
             }
         );
     }

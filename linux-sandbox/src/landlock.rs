@@ -26,20 +26,40 @@ use landlock::{
     RulesetCreatedAttr, Scope, path_beneath_rules,
 };
 
+use std::ffi::OsString;
+
 use crate::error::{PlanSandboxError, RunSandboxError};
 use crate::planner::Common;
-use crate::request::{LandlockDetails, LandlockRuleset, LinuxPlan, PlanDetails, SandboxRequest};
+use crate::request::{
+    LandlockDetails, LandlockRuleset, LinuxPlan, PlanDetails, SECCOMP_FD, STAGE_STATUS_FD,
+    SandboxRequest,
+};
 use crate::seccomp::{self, MetadataRules, NetworkRules, ProgramKind};
+use crate::stage::StageArgs;
 
-/// Device files a command needs read-write even without write access to `/dev`.
+/// Device files a command needs read-write even without write access to `/dev` (Landlock
+/// backend). Not `/dev/pts`: there it is the host's, holding every other terminal; the command's
+/// own terminal is granted through its descriptors, and `/dev/pts` is hidden from reading.
 const DEVICES: &[&str] = &[
     "/dev/null",
     "/dev/zero",
     "/dev/full",
     "/dev/tty",
     "/dev/ptmx",
-    "/dev/pts",
 ];
+
+/// Device files inside bubblewrap's private `/dev`.
+const BUBBLEWRAP_DEVICES: &[&str] = &[
+    "/dev/null",
+    "/dev/zero",
+    "/dev/full",
+    "/dev/random",
+    "/dev/urandom",
+    "/dev/tty",
+];
+
+/// The host's terminals (Landlock backend): never readable, only the command's own.
+const HOST_TERMINALS: &str = "/dev/pts";
 
 /// The running kernel's Landlock ABI version (<= 0: unavailable).
 pub(crate) fn kernel_abi() -> i32 {
@@ -60,15 +80,72 @@ pub(crate) fn plan(
     request: &SandboxRequest<'_>,
     common: Common,
 ) -> Result<LinuxPlan, PlanSandboxError> {
-    let details = details(request.policy, kernel_abi())?;
+    let mut details = details(request.policy, kernel_abi())?;
+    details.command = request.command[0].clone();
+    let stage_executable = crate::planner::stage_executable(request.options)?;
+    let stage = StageArgs {
+        landlock: details.ruleset.clone(),
+        grant_terminals: details.ruleset.is_some(),
+        max_processes: request.options.max_processes,
+        status_fd: Some(STAGE_STATUS_FD),
+        // SAFETY: getpid has no preconditions.
+        reaper: Some(unsafe { libc::getpid() }),
+        seccomp_fd: details.seccomp.as_ref().map(|_| SECCOMP_FD),
+        drop_capabilities: details.ruleset.is_some(),
+        command: request.command.to_vec(),
+        ..StageArgs::default()
+    };
+    let mut argv = vec![OsString::from("codex-sandbox-stage")];
+    argv.extend(stage.to_args());
     Ok(LinuxPlan {
-        program: PathBuf::from(&request.command[0]),
-        argv: request.command.to_vec(),
+        program: stage_executable,
+        argv,
         env_changes: common.env_changes,
         cwd: common.cwd,
         env: common.env,
         details: PlanDetails::Landlock(details),
     })
+}
+
+/// The ruleset the stage applies inside bubblewrap (the second layer): read everything the
+/// mounts show, write only beneath the writable roots (their protected carve-outs are
+/// bubblewrap's job) and the sandbox's private `/dev/pts` and `/dev/shm`, the usual devices;
+/// TCP (ABI 4) and abstract unix sockets and signals (ABI 6) scoped to the sandbox. `None` for
+/// full access.
+pub(crate) fn second_layer(policy: &SandboxPolicy, abi: i32) -> Option<LandlockRuleset> {
+    if policy.enforcement == Enforcement::FullAccess {
+        return None;
+    }
+    let mut writable: Vec<PathBuf> = policy
+        .writable_roots
+        .iter()
+        .map(|root| std::fs::canonicalize(&root.root).unwrap_or_else(|_| root.root.clone()))
+        .filter(|root| root.exists())
+        .collect();
+    if policy.has_full_write() {
+        writable = vec![PathBuf::from("/")];
+    }
+    writable.extend(["/dev/pts", "/dev/shm"].map(PathBuf::from));
+    writable.sort();
+    writable.dedup();
+    Some(LandlockRuleset {
+        abi,
+        readable: vec![PathBuf::from("/")],
+        listable: Vec::new(),
+        writable,
+        devices: BUBBLEWRAP_DEVICES.iter().map(PathBuf::from).collect(),
+        restrict_tcp: policy.network_restricted() && abi >= 4,
+        scope: abi >= 6,
+        allowed_unix_sockets: None,
+    })
+}
+
+/// Landlock rights a rule on a single file may carry (terminals, standard files), as raw bits.
+pub(crate) fn file_access_bits(abi: i32) -> u64 {
+    let access =
+        (AccessFs::ReadFile | AccessFs::WriteFile | AccessFs::Truncate | AccessFs::IoctlDev)
+            & AccessFs::from_all(ABI::from(abi));
+    access.bits()
 }
 
 fn cannot(reason: String) -> PlanSandboxError {
@@ -183,7 +260,8 @@ pub(crate) fn details(
     let denied = policy
         .denied_paths()
         .map(Path::to_path_buf)
-        .chain(deny_matches.iter().cloned());
+        .chain(deny_matches.iter().cloned())
+        .chain((!full_write).then(|| PathBuf::from(HOST_TERMINALS)));
     let hidden = files_to_hide(denied, &readable, &writable)?;
     let grants = crate::exclusions::exclude(&readable, &hidden).map_err(|error| {
         cannot(format!(
@@ -210,6 +288,7 @@ pub(crate) fn details(
             scope: abi >= 6,
             allowed_unix_sockets: allow_unix.then(|| policy.unix_sockets.clone()),
         }),
+        command: OsString::new(),
         seccomp: Some(seccomp::program(ProgramKind {
             network: rules,
             metadata,
@@ -267,9 +346,9 @@ fn nearest_ancestor_rule(policy: &SandboxPolicy, path: &Path) -> Option<(PathBuf
 
 /// Build the ruleset in the parent; the child only calls `landlock_restrict_self` on the fd.
 pub(crate) fn create_ruleset(ruleset: &LandlockRuleset) -> Result<OwnedFd, RunSandboxError> {
-    let failed = |error: landlock::RulesetError| RunSandboxError::ApplyLandlock {
-        stage: "building the ruleset",
-        source: std::io::Error::other(error.to_string()),
+    let failed = |error: landlock::RulesetError| RunSandboxError::StageFailed {
+        step: "building the Landlock ruleset".into(),
+        reason: error.to_string(),
     };
     // The ABI comes from the kernel at plan time: we decide (and report) exactly what is enforced
     // instead of letting the crate degrade silently, and require all of it.
@@ -319,8 +398,8 @@ pub(crate) fn create_ruleset(ruleset: &LandlockRuleset) -> Result<OwnedFd, RunSa
             .add_rules(path_beneath_rules(sockets, AccessFs::ResolveUnix))
             .map_err(failed)?;
     }
-    Option::<OwnedFd>::from(created).ok_or_else(|| RunSandboxError::ApplyLandlock {
-        stage: "building the ruleset",
-        source: std::io::Error::other("Landlock is not supported by the kernel"),
+    Option::<OwnedFd>::from(created).ok_or_else(|| RunSandboxError::StageFailed {
+        step: "building the Landlock ruleset".into(),
+        reason: "Landlock is not supported by the kernel".into(),
     })
 }

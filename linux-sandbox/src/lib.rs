@@ -23,8 +23,10 @@
 //! - `exclusions`: hiding denied files below readable paths with grant-only rules.
 //! - `capabilities`: dropping every capability (Landlock backend).
 //! - `mount_points`: host mount points for missing protected paths (create, lock, remove).
-//! - `runner`: [`run`]: exec'ing `bwrap` directly, or spawning, signal forwarding, waiting, status
-//!   classification.
+//! - `runner`: [`spawn`] + [`LinuxChild::supervise`] (captured output, timeout, cancellation,
+//!   forwarded signals, cleanup, classification) and [`run`] (the helper's exec mode).
+//! - `stage`: our binary as the last step inside the sandbox (Landlock second layer, process
+//!   limit; the Landlock backend's subreaper): [`stage_main_if_requested`].
 //! - `userns`: whether user namespaces are available (for errors and hints).
 //! - `helper`: [`helper_main`].
 
@@ -41,6 +43,8 @@ mod helper;
 mod paths;
 mod planner;
 mod request;
+#[cfg(target_os = "linux")]
+mod stage;
 mod unix_sockets;
 mod userns;
 
@@ -67,10 +71,16 @@ pub use request::LinuxOptions;
 pub use request::LinuxPlan;
 pub use request::RunMode;
 pub use request::SandboxRequest;
+#[cfg(target_os = "linux")]
+pub use stage::stage_main_if_requested;
 
+#[cfg(target_os = "linux")]
+pub use codex_sandbox_process::{CancelHandle, Captured, Ending, SignalForwarder, Stdio};
 /// Execute `plan` exactly; see [`runner`](crate) docs in `runner.rs`.
 #[cfg(target_os = "linux")]
 pub use runner::run;
+#[cfg(target_os = "linux")]
+pub use runner::{LinuxChild, LinuxOutcome, spawn};
 
 /// On other platforms there is nothing to run.
 #[cfg(not(target_os = "linux"))]

@@ -30,6 +30,16 @@ pub fn plan(request: &SandboxRequest<'_>) -> Result<LinuxPlan, PlanSandboxError>
     }
 }
 
+/// The stage executable: the configured one, or the running binary.
+pub(crate) fn stage_executable(
+    options: &crate::request::LinuxOptions,
+) -> Result<PathBuf, PlanSandboxError> {
+    Ok(options
+        .stage_executable
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("/proc/self/exe")))
+}
+
 /// Results of the checks both backends share.
 pub(crate) struct Common {
     /// The canonical working directory.
@@ -92,10 +102,14 @@ mod linux {
     use super::Common;
     use crate::bwrap::{self, discovery, mounts};
     use crate::error::PlanSandboxError;
+    use std::ffi::OsString;
+
     use crate::request::{
-        BubblewrapDetails, BubblewrapLaunch, LinuxPlan, PlanDetails, RunMode, SandboxRequest,
+        BubblewrapDetails, BubblewrapLaunch, LinuxPlan, PlanDetails, RunMode, STAGE_EXE_FD,
+        STAGE_STATUS_FD, SandboxRequest,
     };
     use crate::seccomp::{self, MetadataRules, NetworkRules, ProgramKind};
+    use crate::stage::StageArgs;
     use crate::userns::UserNamespaceSysctls;
 
     pub(super) fn bubblewrap(
@@ -160,6 +174,27 @@ mod linux {
             .env
             .into_iter()
             .partition(|(name, _)| bwrap::is_loader_variable(name));
+        // The second layer and the process limit are applied by the stage, inside.
+        let landlock = if managed && request.options.landlock_layer {
+            let abi = crate::landlock::kernel_abi();
+            if abi < 1 {
+                return Err(PlanSandboxError::LandlockLayerUnavailable);
+            }
+            crate::landlock::second_layer(policy, abi)
+        } else {
+            None
+        };
+        let stage = StageArgs {
+            grant_terminals: landlock.is_some(),
+            landlock,
+            max_processes: request.options.max_processes,
+            close_fd: Some(STAGE_EXE_FD),
+            status_fd: (launch == BubblewrapLaunch::Spawn).then_some(STAGE_STATUS_FD),
+            command: request.command.to_vec(),
+            ..StageArgs::default()
+        };
+        let mut command = vec![OsString::from(format!("/proc/self/fd/{STAGE_EXE_FD}"))];
+        command.extend(stage.to_args());
         let argv = bwrap::argv(&bwrap::Invocation {
             policy,
             features: bubblewrap.features,
@@ -168,7 +203,7 @@ mod linux {
             status_fd: launch == BubblewrapLaunch::Spawn,
             cwd: &common.cwd,
             loader_env: &loader_env,
-            command: request.command,
+            command: &command,
         });
         let command_path = env
             .iter()
@@ -183,6 +218,7 @@ mod linux {
             env,
             details: PlanDetails::Bubblewrap(BubblewrapDetails {
                 launch,
+                stage_executable: super::stage_executable(request.options)?,
                 seccomp,
                 mount_points: mount_plan.mount_points,
                 command: request.command[0].clone(),

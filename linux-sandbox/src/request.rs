@@ -37,6 +37,10 @@ pub struct LinuxOptions {
     pub max_processes: Option<u64>,
     /// Apply Landlock inside bubblewrap as a second layer.
     pub landlock_layer: bool,
+    /// The program that runs as the sandbox stage (see `stage`): the running binary by default
+    /// (`/proc/self/exe`, whose `main` calls `stage_main_if_requested`). Tests that run the
+    /// library from a test harness name the `codex-linux-sandbox` binary here.
+    pub stage_executable: Option<PathBuf>,
 }
 
 impl Default for LinuxOptions {
@@ -45,6 +49,7 @@ impl Default for LinuxOptions {
             bwrap_path: None,
             max_processes: Some(4096),
             landlock_layer: true,
+            stage_executable: None,
         }
     }
 }
@@ -68,6 +73,10 @@ pub struct SandboxRequest<'a> {
 /// at exactly these numbers in the `bwrap` process.
 pub(crate) const SECCOMP_FD: i32 = 3;
 pub(crate) const STATUS_FD: i32 = 4;
+/// The stage executable inside bubblewrap (executed as `/proc/self/fd/5`).
+pub(crate) const STAGE_EXE_FD: i32 = 5;
+/// Where the stage reports a failure (spawn mode).
+pub(crate) const STAGE_STATUS_FD: i32 = 6;
 
 /// The exact program, argv and environment changes [`run`](crate::run) will execute.
 pub struct LinuxPlan {
@@ -137,6 +146,8 @@ pub(crate) enum BubblewrapLaunch {
 
 pub(crate) struct BubblewrapDetails {
     pub launch: BubblewrapLaunch,
+    /// Opened and placed on [`STAGE_EXE_FD`] for bwrap to execute.
+    pub stage_executable: PathBuf,
     /// The compiled seccomp program (native `sock_filter` layout) fed to `--seccomp 3`.
     pub seccomp: Option<Vec<u8>>,
     /// Host directories to create (and remove afterwards) as mount points for missing protected
@@ -153,6 +164,8 @@ pub(crate) struct LandlockDetails {
     /// `None` = no Landlock ruleset at all (full access without deny rules).
     pub ruleset: Option<LandlockRuleset>,
     pub seccomp: Option<Vec<u8>>,
+    /// `argv[0]` of the user command (to explain a failure to start it).
+    pub command: OsString,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

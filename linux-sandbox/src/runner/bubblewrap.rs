@@ -1,34 +1,51 @@
-//! Running a bubblewrap plan: exec'd directly (`exec.rs`) when the planner chose that, otherwise
-//! spawned and waited for as follows.
+//! Running a bubblewrap plan in spawn mode (exec mode: `exec.rs`).
 //!
-//! `bwrap` gets the seccomp program on fd 3 (a pipe filled before the spawn) and reports through
-//! `--json-status-fd 4`: `{"child-pid": N, …}` once its pid-1 (which also leads the command's
-//! session and process group) exists, and `{"exit-code": N}` only if the command was executed.
-//! No `exit-code` line means the sandbox failed before the command started (or could not exec it).
-//! bwrap runs in its own process group so a terminal's Ctrl-C reaches us, not it; we forward
-//! signals to the sandbox's process group (its pid 1 ignores them, the command gets them).
+//! `bwrap` gets the seccomp program on fd 3 (a pipe filled before the spawn), reports through
+//! `--json-status-fd 4` (`{"child-pid": N, …}` once its pid 1 exists, `{"exit-code": N}` only if
+//! the stage was executed), executes the stage from fd 5, and the stage reports its own failures
+//! on fd 6. bwrap runs in its own process group so a terminal's Ctrl-C reaches the caller, which
+//! forwards it; signals go to the sandbox's process group (its pid 1 ignores them, the command
+//! gets them). Killing the sandbox's pid 1 ends its pid namespace, so a timeout or cancel leaves
+//! nothing behind, whatever the command forked or `setsid`ed.
 
-use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::cell::Cell;
+use std::ffi::OsStr;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::process::ExitStatus;
+use std::time::Instant;
+
+use codex_sandbox_process::{
+    CancelHandle, Hooks, SpawnOptions, SpawnedProcess, Supervision, fill_pipe, high_pipe, pidfd,
+    poll_readable, supervise as supervise_loop,
+};
 
 use crate::error::RunSandboxError;
 use crate::mount_points::{self, MountPointGuard};
-use crate::request::{BubblewrapDetails, BubblewrapLaunch, SECCOMP_FD, STATUS_FD};
-use crate::runner::signals::{self, Signals};
-use crate::runner::{Launch, command_exists, exec, fill_pipe, pipe, prepare, spawn};
+use crate::request::{BubblewrapDetails, SECCOMP_FD, STAGE_EXE_FD, STAGE_STATUS_FD, STATUS_FD};
+use crate::runner::{Kind, Launch, LinuxChild, command_exists, prepare};
 use crate::userns::UserNamespaceSysctls;
 
 /// How long to wait for the sandbox's pid namespace to die after bwrap exited before removing
 /// mount points (if it does not die, they are left in place: a trace, but never a hole).
 const NAMESPACE_EXIT_TIMEOUT_MS: i32 = 5_000;
 
-pub(crate) fn run(
+/// What a spawned bwrap needs until it is reaped.
+pub(crate) struct State {
+    status: OwnedFd,
+    guards: Vec<MountPointGuard>,
+}
+
+/// What bwrap reported.
+#[derive(Debug, Default)]
+pub(crate) struct Report {
+    pub child_pid: Option<i32>,
+    pub exit_code: Option<i32>,
+}
+
+pub(crate) fn spawn(
     launch: &Launch<'_>,
     details: BubblewrapDetails,
-) -> Result<ExitStatus, RunSandboxError> {
-    if details.launch == BubblewrapLaunch::Exec {
-        return exec::exec(launch, &details);
-    }
+) -> Result<LinuxChild, RunSandboxError> {
     let mut guards: Vec<MountPointGuard> = Vec::new();
     for path in &details.mount_points {
         match mount_points::acquire(path) {
@@ -39,98 +56,154 @@ pub(crate) fn run(
             }
         }
     }
-    let result = run_bwrap(launch, &details);
-    let (status, namespace) = match result {
-        Ok((status, namespace)) => (Ok(status), namespace),
-        Err(error) => (Err(error), None),
-    };
-    release(guards, namespace.as_ref());
-    classify(status?, &details)
+    match start(launch, &details) {
+        Ok((process, status, stage_status)) => Ok(LinuxChild {
+            process,
+            kind: Kind::Bubblewrap(State { status, guards }),
+            stage_status,
+            command: details.command,
+            command_path: details.command_path,
+        }),
+        Err(error) => {
+            release(guards, None);
+            Err(error)
+        }
+    }
 }
 
-/// What bwrap reported plus its own status.
-struct Outcome {
-    status: ExitStatus,
-    exit_code: Option<i32>,
-}
-
-fn run_bwrap(
+fn start(
     launch: &Launch<'_>,
     details: &BubblewrapDetails,
-) -> Result<(Outcome, Option<OwnedFd>), RunSandboxError> {
+) -> Result<(SpawnedProcess, OwnedFd, OwnedFd), RunSandboxError> {
+    let pipe_error = |error| prepare("creating a pipe", error);
     let seccomp_read = match &details.seccomp {
-        Some(program) => Some(fill_pipe(program)?),
+        Some(program) => Some(
+            fill_pipe(program).map_err(|error| prepare("passing the seccomp program", error))?,
+        ),
         None => None,
     };
-    let (status_read, status_write) = pipe()?;
-    // SAFETY: sets O_NONBLOCK on a valid descriptor we own.
-    unsafe { libc::fcntl(status_read.as_raw_fd(), libc::F_SETFL, libc::O_NONBLOCK) };
-
-    let signals = Signals::block().map_err(|error| prepare("blocking signals", error))?;
-    let mut mappings = vec![(status_write.as_raw_fd(), STATUS_FD)];
+    let (status_read, status_write) = high_pipe().map_err(pipe_error)?;
+    let (stage_read, stage_write) = high_pipe().map_err(pipe_error)?;
+    let stage_exe = open_stage_executable(&details.stage_executable)?;
+    let mut mappings = vec![
+        (status_write.as_raw_fd(), STATUS_FD),
+        (stage_exe.as_raw_fd(), STAGE_EXE_FD),
+        (stage_write.as_raw_fd(), STAGE_STATUS_FD),
+    ];
     if let Some(fd) = &seccomp_read {
         mappings.push((fd.as_raw_fd(), SECCOMP_FD));
     }
-    let mut child = spawn::spawn(launch, &mappings).map_err(|source| RunSandboxError::Spawn {
+    let process = codex_sandbox_process::spawn(&SpawnOptions {
+        program: launch.program,
+        argv: launch.argv,
+        env: launch.env,
+        cwd: launch.cwd,
+        mappings: &mappings,
+        stdio: launch.stdio,
+        process_group: true,
+    })
+    .map_err(|source| RunSandboxError::Spawn {
         program: launch.program.to_path_buf(),
         source,
     })?;
-    drop(seccomp_read);
-    drop(status_write);
-
-    let bwrap_pid = child.pid();
-    let child_pidfd = signals::pidfd(bwrap_pid);
-    let mut report = StatusReport::new(status_read);
-    let mut namespace: Option<OwnedFd> = None;
-    let status = loop {
-        let mut fds = vec![signals.raw_fd(), report.pollable_fd()];
-        if let Some(fd) = &child_pidfd {
-            fds.push(fd.as_raw_fd());
-        }
-        let timeout = if child_pidfd.is_some() { -1 } else { 50 };
-        let ready = signals::poll_readable(&fds, timeout)
-            .map_err(|source| RunSandboxError::Wait { source })?;
-        if ready[1] {
-            report.read_available();
-            if namespace.is_none()
-                && let Some(pid) = report.child_pid()
-            {
-                namespace = signals::pidfd(pid);
-            }
-        }
-        if ready[0] {
-            for received in signals.take() {
-                let delivered = report
-                    .child_pid()
-                    .is_some_and(|pid| signals::send(-pid, received.signal));
-                if !delivered {
-                    // No sandbox yet: stopping bwrap (which takes its children with it) is all
-                    // that is left.
-                    signals::send(bwrap_pid, received.signal);
-                }
-            }
-        }
-        if let Some(status) = child
-            .try_wait()
-            .map_err(|source| RunSandboxError::Wait { source })?
-        {
-            break status;
-        }
-    };
-    drop(signals);
-    report.read_available();
-    if namespace.is_none()
-        && let Some(pid) = report.child_pid()
-    {
-        namespace = signals::pidfd(pid);
+    // SAFETY: sets O_NONBLOCK on a valid descriptor we own.
+    unsafe {
+        let flags = libc::fcntl(status_read.as_raw_fd(), libc::F_GETFL);
+        libc::fcntl(
+            status_read.as_raw_fd(),
+            libc::F_SETFL,
+            flags | libc::O_NONBLOCK,
+        );
     }
-    Ok((
-        Outcome {
-            status,
-            exit_code: report.exit_code(),
+    Ok((process, status_read, stage_read))
+}
+
+/// The stage executable, opened read-only for bwrap to execute through `/proc/self/fd/5` (the
+/// running binary's own inode when it is `/proc/self/exe`).
+pub(crate) fn open_stage_executable(path: &std::path::Path) -> Result<OwnedFd, RunSandboxError> {
+    use std::os::unix::ffi::OsStrExt;
+    let c_path = std::ffi::CString::new(path.as_os_str().as_bytes()).map_err(|_| {
+        prepare(
+            "opening the stage executable",
+            std::io::ErrorKind::InvalidInput.into(),
+        )
+    })?;
+    // SAFETY: a valid NUL-terminated path; returns a new descriptor or -1.
+    let fd = unsafe { libc::open(c_path.as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC) };
+    if fd < 0 {
+        return Err(prepare(
+            "opening the stage executable",
+            std::io::Error::last_os_error(),
+        ));
+    }
+    // SAFETY: freshly created descriptor owned by nobody else.
+    let low = unsafe { OwnedFd::from_raw_fd(fd) };
+    // Above the numbers it is placed among (3..=6): a low number would be overwritten by
+    // another placement before its own.
+    // SAFETY: duplicates a valid descriptor to one >= 10.
+    let high = unsafe { libc::fcntl(low.as_raw_fd(), libc::F_DUPFD_CLOEXEC, 10) };
+    if high < 0 {
+        return Err(prepare(
+            "opening the stage executable",
+            std::io::Error::last_os_error(),
+        ));
+    }
+    // SAFETY: freshly created descriptor owned by nobody else.
+    Ok(unsafe { OwnedFd::from_raw_fd(high) })
+}
+
+pub(crate) fn supervise(
+    process: &mut SpawnedProcess,
+    state: State,
+    control: &CancelHandle,
+    deadline: Option<Instant>,
+    max_bytes: usize,
+) -> std::io::Result<(Supervision, Report)> {
+    let State { status, guards } = state;
+    let bwrap_pid = process.pid();
+    let mut stream = StatusStream::new(status);
+    let child_pid: Cell<Option<i32>> = Cell::new(None);
+    let mut kill = || {
+        if let Some(pid) = child_pid.get() {
+            // SAFETY: SIGKILL to the sandbox's pid 1 ends its whole pid namespace.
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+        }
+        // SAFETY: our own unreaped child.
+        unsafe { libc::kill(bwrap_pid, libc::SIGKILL) };
+    };
+    let mut forward = |signal: i32| match child_pid.get() {
+        // SAFETY: the sandbox's process group (its pid 1 ignores the signal, the command
+        // gets it).
+        Some(pid) => unsafe {
+            libc::kill(-pid, signal);
         },
-        namespace,
-    ))
+        // No sandbox yet: stopping bwrap (which takes its children with it) is all there is.
+        // SAFETY: our own unreaped child.
+        None => unsafe {
+            libc::kill(bwrap_pid, signal);
+        },
+    };
+    let status_fd = stream.fd.as_raw_fd();
+    let mut on_status = || {
+        let open = stream.read_available();
+        child_pid.set(stream.report.child_pid);
+        open
+    };
+    let supervision = supervise_loop(
+        process,
+        control,
+        deadline,
+        max_bytes,
+        Hooks {
+            kill_tree: &mut kill,
+            forward: &mut forward,
+            extra: Some((status_fd, &mut on_status)),
+        },
+    );
+    stream.read_available();
+    let namespace = stream.report.child_pid.and_then(pidfd);
+    release(guards, namespace.as_ref());
+    Ok((supervision?, stream.report))
 }
 
 /// Remove the mount points once the sandbox's pid namespace is gone (its init's pidfd readable).
@@ -139,8 +212,8 @@ fn release(guards: Vec<MountPointGuard>, namespace: Option<&OwnedFd>) {
         return;
     }
     if let Some(fd) = namespace {
-        let gone = signals::poll_readable(&[fd.as_raw_fd()], NAMESPACE_EXIT_TIMEOUT_MS)
-            .is_ok_and(|ready| ready[0]);
+        let gone =
+            poll_readable(&[fd.as_raw_fd()], NAMESPACE_EXIT_TIMEOUT_MS).is_ok_and(|ready| ready[0]);
         if !gone {
             return;
         }
@@ -150,72 +223,66 @@ fn release(guards: Vec<MountPointGuard>, namespace: Option<&OwnedFd>) {
     }
 }
 
-fn classify(outcome: Outcome, details: &BubblewrapDetails) -> Result<ExitStatus, RunSandboxError> {
-    if outcome.exit_code.is_some() || outcome.status.code().is_none() {
-        return Ok(outcome.status);
-    }
-    if !command_exists(&details.command, details.command_path.as_deref()) {
-        return Err(RunSandboxError::CommandNotFound {
-            program: details.command.to_string_lossy().into_owned(),
-        });
+/// bwrap exited without running the stage: a missing command, or a setup failure (with a user
+/// namespace diagnosis when one applies).
+pub(crate) fn setup_failure(
+    status: ExitStatus,
+    command: &OsStr,
+    command_path: Option<&OsStr>,
+) -> RunSandboxError {
+    if !command_exists(command, command_path) {
+        return RunSandboxError::CommandNotFound {
+            program: command.to_string_lossy().into_owned(),
+        };
     }
     // SAFETY: geteuid has no preconditions.
     let privileged = unsafe { libc::geteuid() } == 0;
-    Err(RunSandboxError::SetupFailed {
-        code: outcome.status.code().unwrap_or(1),
+    RunSandboxError::SetupFailed {
+        code: status.code().unwrap_or(1),
         diagnosis: UserNamespaceSysctls::read().possible_blocker(privileged),
-    })
+    }
 }
 
 /// The `--json-status-fd` stream.
-struct StatusReport {
+struct StatusStream {
     fd: OwnedFd,
     text: Vec<u8>,
     closed: bool,
+    report: Report,
 }
 
-impl StatusReport {
+impl StatusStream {
     fn new(fd: OwnedFd) -> Self {
-        StatusReport {
+        StatusStream {
             fd,
             text: Vec::new(),
             closed: false,
+            report: Report::default(),
         }
     }
 
-    /// The descriptor to poll, or -1 (ignored by poll) once the writer closed it.
-    fn pollable_fd(&self) -> RawFd {
-        if self.closed { -1 } else { self.fd.as_raw_fd() }
-    }
-
-    fn read_available(&mut self) {
+    /// Read what is available; false once the writer closed it.
+    fn read_available(&mut self) -> bool {
+        if self.closed {
+            return false;
+        }
         let mut buffer = [0u8; 1024];
         loop {
+            let fd: RawFd = self.fd.as_raw_fd();
             // SAFETY: reads into a valid buffer from a valid non-blocking descriptor.
-            let read = unsafe {
-                libc::read(
-                    self.fd.as_raw_fd(),
-                    buffer.as_mut_ptr().cast(),
-                    buffer.len(),
-                )
-            };
+            let read = unsafe { libc::read(fd, buffer.as_mut_ptr().cast(), buffer.len()) };
             if read == 0 || self.text.len() > 65_536 {
                 self.closed = true;
-                return;
+                break;
             }
             if read < 0 {
-                return;
+                break;
             }
             self.text.extend_from_slice(&buffer[..read as usize]);
         }
-    }
-
-    fn child_pid(&self) -> Option<i32> {
-        number_after(&self.text, b"\"child-pid\":")
-    }
-
-    fn exit_code(&self) -> Option<i32> {
-        number_after(&self.text, b"\"exit-code\":")
+        self.report.child_pid = number_after(&self.text, b"\"child-pid\":");
+        self.report.exit_code = number_after(&self.text, b"\"exit-code\":");
+        !self.closed
     }
 }
 

@@ -11,14 +11,61 @@
 //! emptied; if `execve` fails, descriptor 3, the working directory, SIGPIPE and the mask are
 //! restored and an error is returned.
 
+use std::ffi::CString;
 use std::io::{self, Write};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::unix::ffi::OsStrExt;
 use std::process::ExitStatus;
 
+use codex_sandbox_process::{cloexec_from, descriptor_limit, fill_pipe};
+
 use crate::error::RunSandboxError;
-use crate::request::{BubblewrapDetails, SECCOMP_FD};
-use crate::runner::spawn::{CLaunch, inheritable_descriptors};
-use crate::runner::{Launch, command_exists, fill_pipe, prepare};
+use crate::request::{BubblewrapDetails, SECCOMP_FD, STAGE_EXE_FD};
+use crate::runner::bubblewrap::open_stage_executable;
+use crate::runner::{Launch, command_exists, prepare};
+
+/// Descriptor numbers exec mode places (and restores if `execve` fails).
+const SLOTS: [RawFd; 2] = [SECCOMP_FD, STAGE_EXE_FD];
+
+/// `launch` as the C strings `execve` takes.
+struct CLaunch {
+    program: CString,
+    cwd: CString,
+    _strings: Vec<CString>,
+    argv: Vec<*const libc::c_char>,
+    envp: Vec<*const libc::c_char>,
+}
+
+impl CLaunch {
+    fn new(launch: &Launch<'_>) -> io::Result<CLaunch> {
+        let invalid = |_| io::Error::from(io::ErrorKind::InvalidInput);
+        let mut strings = Vec::with_capacity(launch.argv.len() + launch.env.len());
+        for arg in launch.argv {
+            strings.push(CString::new(arg.as_bytes()).map_err(invalid)?);
+        }
+        for (name, value) in launch.env {
+            let mut pair = name.as_bytes().to_vec();
+            pair.push(b'=');
+            pair.extend_from_slice(value.as_bytes());
+            strings.push(CString::new(pair).map_err(invalid)?);
+        }
+        let (argv, envp) = strings.split_at(launch.argv.len());
+        let terminated = |list: &[CString]| {
+            list.iter()
+                .map(|string| string.as_ptr())
+                .chain([std::ptr::null()])
+                .collect()
+        };
+        let (argv, envp) = (terminated(argv), terminated(envp));
+        Ok(CLaunch {
+            program: CString::new(launch.program.as_os_str().as_bytes()).map_err(invalid)?,
+            cwd: CString::new(launch.cwd.as_os_str().as_bytes()).map_err(invalid)?,
+            _strings: strings,
+            argv,
+            envp,
+        })
+    }
+}
 
 /// Replace this process with `bwrap`; returns only if that failed (the command did not run).
 pub(crate) fn exec(
@@ -36,13 +83,16 @@ pub(crate) fn exec(
     };
     let c_launch = CLaunch::new(launch).map_err(spawn_error)?;
     let seccomp = match &details.seccomp {
-        Some(program) => Some(fill_pipe(program)?),
+        Some(program) => Some(
+            fill_pipe(program).map_err(|error| prepare("passing the seccomp program", error))?,
+        ),
         None => None,
     };
+    let stage = open_stage_executable(&details.stage_executable)?;
     // Whatever Rust buffered for stdout would be lost by the exec.
     let _ = io::stdout().flush();
-    let saved = SavedState::save(seccomp.is_some())?;
-    let error = match prepare_and_exec(&c_launch, seccomp.as_ref()) {
+    let saved = SavedState::save()?;
+    let error = match prepare_and_exec(&c_launch, seccomp.as_ref(), &stage) {
         Ok(()) => io::Error::last_os_error(),
         Err(error) => error,
     };
@@ -50,21 +100,25 @@ pub(crate) fn exec(
     Err(spawn_error(error))
 }
 
-/// Put the seccomp program on its descriptor, mark the rest close-on-exec, enter the working
-/// directory, reset signals and exec. Returns only on failure (`Ok` with errno set by `execve`).
-fn prepare_and_exec(c_launch: &CLaunch, seccomp: Option<&OwnedFd>) -> io::Result<()> {
-    let first_closed = match seccomp {
-        Some(fd) => {
-            // SAFETY: duplicates a valid descriptor onto SECCOMP_FD (closing what was there; the
+/// Mark every descriptor from 3 on close-on-exec, put the seccomp program and the stage
+/// executable on their numbers, enter the working directory, reset signals and exec. Returns
+/// only on failure (`Ok` with errno set by `execve`).
+fn prepare_and_exec(
+    c_launch: &CLaunch,
+    seccomp: Option<&OwnedFd>,
+    stage: &OwnedFd,
+) -> io::Result<()> {
+    cloexec_from(3, descriptor_limit())?;
+    let placements = [(seccomp, SECCOMP_FD), (Some(stage), STAGE_EXE_FD)];
+    for (fd, target) in placements {
+        if let Some(fd) = fd {
+            // SAFETY: duplicates a valid descriptor onto `target` (closing what was there; the
             // caller saved it). The duplicate does not have close-on-exec.
-            if unsafe { libc::dup2(fd.as_raw_fd(), SECCOMP_FD) } < 0 {
+            if unsafe { libc::dup2(fd.as_raw_fd(), target) } < 0 {
                 return Err(io::Error::last_os_error());
             }
-            SECCOMP_FD + 1
         }
-        None => SECCOMP_FD,
-    };
-    cloexec_all_from(first_closed);
+    }
     // SAFETY: `cwd` is a valid NUL-terminated path.
     if unsafe { libc::chdir(c_launch.cwd.as_ptr()) } != 0 {
         return Err(io::Error::last_os_error());
@@ -82,68 +136,45 @@ fn prepare_and_exec(c_launch: &CLaunch, seccomp: Option<&OwnedFd>) -> io::Result
     unsafe {
         libc::execve(
             c_launch.program.as_ptr(),
-            c_launch.argv.as_ptr().cast(),
-            c_launch.envp.as_ptr().cast(),
+            c_launch.argv.as_ptr(),
+            c_launch.envp.as_ptr(),
         )
     };
     Ok(())
 }
 
-/// Mark every descriptor from `first` on close-on-exec (nothing the caller inherited reaches the
-/// sandbox: a leaked directory descriptor would anchor a path outside every mount).
-fn cloexec_all_from(first: RawFd) {
-    // SAFETY: close_range with CLOSE_RANGE_CLOEXEC only changes descriptor flags.
-    let result = unsafe {
-        libc::syscall(
-            libc::SYS_close_range,
-            first as libc::c_uint,
-            libc::c_uint::MAX,
-            libc::CLOSE_RANGE_CLOEXEC,
-        )
-    };
-    if result == 0 {
-        return;
-    }
-    // Kernels before 5.11: the open descriptors from /proc/self/fd.
-    for fd in inheritable_descriptors() {
-        if fd >= first {
-            // SAFETY: fcntl on a possibly-closed descriptor fails harmlessly with EBADF.
-            unsafe { libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC) };
-        }
-    }
-}
-
 /// What `prepare_and_exec` changes in this process, to undo it when `execve` fails.
 struct SavedState {
-    /// Whether SECCOMP_FD is replaced, and if so a duplicate of what was open there and whether
-    /// it was close-on-exec.
-    replaces_seccomp_slot: bool,
-    seccomp_slot: Option<(OwnedFd, bool)>,
+    /// Each slot's previous descriptor (a duplicate) and whether it was close-on-exec.
+    slots: Vec<(RawFd, Option<(OwnedFd, bool)>)>,
+    /// Every descriptor that was not close-on-exec before the sweep.
+    inheritable: Vec<RawFd>,
     cwd: OwnedFd,
     sigpipe: libc::sighandler_t,
     mask: libc::sigset_t,
 }
 
 impl SavedState {
-    fn save(replaces_seccomp_slot: bool) -> Result<SavedState, RunSandboxError> {
-        let flags = if replaces_seccomp_slot {
+    fn save() -> Result<SavedState, RunSandboxError> {
+        let mut slots = Vec::new();
+        for slot in SLOTS {
             // SAFETY: F_GETFD only reads descriptor flags (EBADF when closed).
-            unsafe { libc::fcntl(SECCOMP_FD, libc::F_GETFD) }
-        } else {
-            -1
-        };
-        let seccomp_slot = if flags >= 0 {
-            // SAFETY: duplicates an open descriptor to a new one >= 10.
-            let duplicate = unsafe { libc::fcntl(SECCOMP_FD, libc::F_DUPFD_CLOEXEC, 10) };
-            if duplicate < 0 {
-                return Err(prepare("saving a descriptor", io::Error::last_os_error()));
-            }
-            // SAFETY: freshly created descriptor owned by nobody else.
-            let duplicate = unsafe { OwnedFd::from_raw_fd(duplicate) };
-            Some((duplicate, flags & libc::FD_CLOEXEC != 0))
-        } else {
-            None
-        };
+            let flags = unsafe { libc::fcntl(slot, libc::F_GETFD) };
+            let saved = if flags >= 0 {
+                // SAFETY: duplicates an open descriptor to a new one >= 10.
+                let duplicate = unsafe { libc::fcntl(slot, libc::F_DUPFD_CLOEXEC, 10) };
+                if duplicate < 0 {
+                    return Err(prepare("saving a descriptor", io::Error::last_os_error()));
+                }
+                // SAFETY: freshly created descriptor owned by nobody else.
+                let duplicate = unsafe { OwnedFd::from_raw_fd(duplicate) };
+                Some((duplicate, flags & libc::FD_CLOEXEC != 0))
+            } else {
+                None
+            };
+            slots.push((slot, saved));
+        }
+        let inheritable = codex_sandbox_process::inheritable_descriptors();
         // SAFETY: a valid NUL-terminated path; returns a new descriptor or -1.
         let cwd = unsafe { libc::open(c".".as_ptr(), libc::O_PATH | libc::O_CLOEXEC) };
         if cwd < 0 {
@@ -163,8 +194,8 @@ impl SavedState {
         // SAFETY: as above.
         unsafe { libc::sigaction(libc::SIGPIPE, std::ptr::null(), &mut action) };
         Ok(SavedState {
-            replaces_seccomp_slot,
-            seccomp_slot,
+            slots,
+            inheritable,
             cwd,
             sigpipe: action.sa_sigaction,
             mask,
@@ -172,17 +203,22 @@ impl SavedState {
     }
 
     fn restore(self) {
-        match &self.seccomp_slot {
-            Some((duplicate, cloexec)) => {
-                let flags = if *cloexec { libc::O_CLOEXEC } else { 0 };
-                // SAFETY: puts the saved descriptor back on its number.
-                unsafe { libc::dup3(duplicate.as_raw_fd(), SECCOMP_FD, flags) };
+        for (slot, saved) in &self.slots {
+            match saved {
+                Some((duplicate, cloexec)) => {
+                    let flags = if *cloexec { libc::O_CLOEXEC } else { 0 };
+                    // SAFETY: puts the saved descriptor back on its number.
+                    unsafe { libc::dup3(duplicate.as_raw_fd(), *slot, flags) };
+                }
+                None => {
+                    // SAFETY: closes what we placed there (nothing else was open there).
+                    unsafe { libc::close(*slot) };
+                }
             }
-            None if self.replaces_seccomp_slot => {
-                // SAFETY: closes the seccomp pipe we placed there (nothing else was open there).
-                unsafe { libc::close(SECCOMP_FD) };
-            }
-            None => {}
+        }
+        for fd in &self.inheritable {
+            // SAFETY: clears close-on-exec again on a descriptor that had it cleared.
+            unsafe { libc::fcntl(*fd, libc::F_SETFD, 0) };
         }
         // SAFETY: valid descriptor, set and handler values saved in `save`.
         unsafe {

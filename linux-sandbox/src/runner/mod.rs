@@ -1,34 +1,55 @@
-//! [`run`]: execute a plan exactly: either replace the calling process with `bwrap` (exec mode,
-//! `exec.rs`), or spawn it, forward SIGHUP/SIGINT/SIGQUIT/SIGTERM to the command, wait, clean up
-//! what was created, and return the status.
+//! Executing a plan: [`spawn`] it (on the spawner thread) and [`LinuxChild::supervise`] it
+//! (captured output, timeout, cancellation, forwarded signals, cleanup, classification), or, for
+//! the `codex-linux-sandbox` helper, [`run`] it in exec mode when the planner chose that.
 
 mod bubblewrap;
 mod exec;
 mod landlock;
-mod signals;
-mod spawn;
 
 use std::ffi::{OsStr, OsString};
 use std::io;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::ExitStatus;
+use std::time::{Duration, Instant};
+
+use codex_sandbox_process::{CancelHandle, Captured, Ending, SpawnedProcess, Stdio};
 
 use crate::error::RunSandboxError;
 use crate::request::{LinuxPlan, PlanDetails};
 
-/// Execute exactly `plan` and return the command's status.
-///
-/// When [`LinuxPlan::replaces_process`] is true (`RunMode::ExecWhenPossible` and nothing to do
-/// afterwards), this process becomes `bwrap` and the function returns only on error.
-///
-/// Bubblewrap reports a command killed by signal N as exit code 128+N (it cannot pass the signal
-/// through), so for that backend the status holds that code; for Landlock it holds the signal.
-/// Errors mean the command did not run (or the sandbox could not be set up); it never runs
-/// unsandboxed.
-pub fn run(plan: LinuxPlan) -> Result<ExitStatus, RunSandboxError> {
+/// A started sandbox.
+pub struct LinuxChild {
+    process: SpawnedProcess,
+    kind: Kind,
+    /// The stage's failure report (read end).
+    stage_status: OwnedFd,
+    /// `argv[0]` of the user command and the child's `PATH`, to explain a failure to start.
+    command: OsString,
+    command_path: Option<OsString>,
+}
+
+enum Kind {
+    Bubblewrap(bubblewrap::State),
+    Landlock,
+}
+
+/// How a supervised run ended.
+#[derive(Debug)]
+pub struct LinuxOutcome {
+    pub ending: Ending,
+    /// The command's exit code, 128+N when it died of signal N (as a shell reports it).
+    pub exit_code: i32,
+    pub stdout: Captured,
+    pub stderr: Captured,
+    pub aggregated: Captured,
+    pub duration: Duration,
+}
+
+/// Start exactly `plan` (never exec mode).
+pub fn spawn(plan: LinuxPlan, stdio: Stdio) -> Result<LinuxChild, RunSandboxError> {
     let LinuxPlan {
         program,
         argv,
@@ -42,11 +63,109 @@ pub fn run(plan: LinuxPlan) -> Result<ExitStatus, RunSandboxError> {
         argv: &argv,
         cwd: &cwd,
         env: &env,
+        stdio,
     };
     match details {
-        PlanDetails::Bubblewrap(details) => bubblewrap::run(&launch, details),
-        PlanDetails::Landlock(details) => landlock::run(&launch, details),
+        PlanDetails::Bubblewrap(details) => bubblewrap::spawn(&launch, details),
+        PlanDetails::Landlock(details) => landlock::spawn(&launch, details),
     }
+}
+
+impl LinuxChild {
+    pub fn pid(&self) -> i32 {
+        self.process.pid()
+    }
+
+    /// Wait for the run while serving `control` (cancel, forwarded signals) and the deadline;
+    /// then clean up and classify. A timeout or cancel kills every process of the sandbox
+    /// before this returns.
+    pub fn supervise(
+        self,
+        control: &CancelHandle,
+        deadline: Option<Instant>,
+        max_bytes: usize,
+    ) -> Result<LinuxOutcome, RunSandboxError> {
+        let LinuxChild {
+            mut process,
+            kind,
+            stage_status,
+            command,
+            command_path,
+        } = self;
+        let wait_error = |source| RunSandboxError::Wait { source };
+        let (supervision, bubblewrap_report) = match kind {
+            Kind::Bubblewrap(state) => {
+                let (supervision, report) =
+                    bubblewrap::supervise(&mut process, state, control, deadline, max_bytes)
+                        .map_err(wait_error)?;
+                (supervision, Some(report))
+            }
+            Kind::Landlock => (
+                landlock::supervise(&mut process, control, deadline, max_bytes)
+                    .map_err(wait_error)?,
+                None,
+            ),
+        };
+        let status = supervision.ending.status();
+        let stage_failure = read_stage_status(&stage_status);
+        let killed = !matches!(supervision.ending, Ending::Exited(_));
+        if !killed {
+            if let Some(failure) = stage_failure {
+                return Err(failure.into_error(&command));
+            }
+            if let Some(report) = &bubblewrap_report
+                && report.exit_code.is_none()
+                && status.code().is_some()
+            {
+                return Err(bubblewrap::setup_failure(
+                    status,
+                    &command,
+                    command_path.as_deref(),
+                ));
+            }
+        }
+        let exit_code = bubblewrap_report
+            .and_then(|report| report.exit_code)
+            .unwrap_or_else(|| shell_code(status));
+        Ok(LinuxOutcome {
+            ending: supervision.ending,
+            exit_code,
+            stdout: supervision.stdout,
+            stderr: supervision.stderr,
+            aggregated: supervision.aggregated,
+            duration: supervision.duration,
+        })
+    }
+}
+
+/// Execute `plan` with inherited stdio and return the command's status: in exec mode this
+/// process becomes `bwrap` and this returns only on error; otherwise the sandbox is spawned and
+/// supervised; `control` (when given) cancels it or forwards signals to it.
+pub fn run(plan: LinuxPlan, control: Option<&CancelHandle>) -> Result<ExitStatus, RunSandboxError> {
+    use std::os::unix::process::ExitStatusExt;
+    if plan.replaces_process()
+        && let PlanDetails::Bubblewrap(details) = &plan.details
+    {
+        let launch = Launch {
+            program: &plan.program,
+            argv: &plan.argv,
+            cwd: &plan.cwd,
+            env: &plan.env,
+            stdio: Stdio::Inherit,
+        };
+        return exec::exec(&launch, details);
+    }
+    let own;
+    let control = match control {
+        Some(control) => control,
+        None => {
+            own = CancelHandle::new().map_err(|error| prepare("creating a pipe", error))?;
+            &own
+        }
+    };
+    let child = spawn(plan, Stdio::Inherit)?;
+    let outcome = child.supervise(control, None, 0)?;
+    Ok(ExitStatus::from_raw((outcome.exit_code & 0xff) << 8))
 }
 
 /// The process to start.
@@ -55,115 +174,75 @@ pub(crate) struct Launch<'a> {
     pub argv: &'a [OsString],
     pub cwd: &'a Path,
     pub env: &'a [(OsString, OsString)],
-}
-
-impl Launch<'_> {
-    fn command(&self) -> std::process::Command {
-        use std::os::unix::process::CommandExt;
-        let mut command = std::process::Command::new(self.program);
-        if let Some((first, rest)) = self.argv.split_first() {
-            command.arg0(first).args(rest);
-        }
-        command
-            .env_clear()
-            .envs(self.env.iter().map(|(name, value)| (name, value)))
-            .current_dir(self.cwd);
-        command
-    }
-}
-
-/// A pipe whose ends are close-on-exec and numbered >= 10 (so `dup2` onto 3/4 never clobbers
-/// them).
-pub(crate) fn pipe() -> Result<(OwnedFd, OwnedFd), RunSandboxError> {
-    let mut fds = [0; 2];
-    // SAFETY: `fds` is valid storage for two descriptors.
-    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
-        return Err(prepare("creating a pipe", io::Error::last_os_error()));
-    }
-    // SAFETY: freshly created descriptors owned by nobody else.
-    let (read, write) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
-    Ok((high(read)?, high(write)?))
-}
-
-fn high(fd: OwnedFd) -> Result<OwnedFd, RunSandboxError> {
-    // SAFETY: duplicates a valid descriptor; returns a new one or -1.
-    let duplicate = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_DUPFD_CLOEXEC, 10) };
-    if duplicate < 0 {
-        return Err(prepare(
-            "duplicating a descriptor",
-            io::Error::last_os_error(),
-        ));
-    }
-    // SAFETY: freshly created descriptor owned by nobody else.
-    Ok(unsafe { OwnedFd::from_raw_fd(duplicate) })
-}
-
-/// A close-on-exec pipe already holding `bytes` (the write end is closed).
-pub(crate) fn fill_pipe(bytes: &[u8]) -> Result<OwnedFd, RunSandboxError> {
-    let (read, write) = pipe()?;
-    if bytes.len() > 65_536 {
-        return Err(prepare(
-            "passing the seccomp program",
-            io::Error::other("program larger than a pipe buffer"),
-        ));
-    }
-    let mut written = 0;
-    while written < bytes.len() {
-        // SAFETY: writes from a valid buffer range into a valid descriptor.
-        let result = unsafe {
-            libc::write(
-                write.as_raw_fd(),
-                bytes[written..].as_ptr().cast(),
-                bytes.len() - written,
-            )
-        };
-        if result < 0 {
-            let error = io::Error::last_os_error();
-            if error.kind() == io::ErrorKind::Interrupted {
-                continue;
-            }
-            return Err(prepare("passing the seccomp program", error));
-        }
-        written += result as usize;
-    }
-    Ok(read)
+    pub stdio: Stdio,
 }
 
 pub(crate) fn prepare(context: &'static str, source: io::Error) -> RunSandboxError {
     RunSandboxError::Prepare { context, source }
 }
 
-/// The highest descriptor number to mark close-on-exec when `close_range` is unavailable.
-pub(crate) fn descriptor_limit() -> RawFd {
-    // SAFETY: an all-zero rlimit is valid storage.
-    let mut limit: libc::rlimit = unsafe { std::mem::zeroed() };
-    // SAFETY: `limit` is a valid out-pointer.
-    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } != 0 {
-        return 1024;
+/// 128+N for a death by signal N, else the exit code.
+fn shell_code(status: ExitStatus) -> i32 {
+    use std::os::unix::process::ExitStatusExt;
+    match (status.code(), status.signal()) {
+        (Some(code), _) => code,
+        (None, Some(signal)) => 128 + signal,
+        (None, None) => 1,
     }
-    RawFd::try_from(limit.rlim_cur.min(65_536)).unwrap_or(65_536)
 }
 
-/// Mark every descriptor from `first` on close-on-exec, so nothing the caller inherited (a
-/// directory fd anchoring the host root, a socket, …) reaches the sandbox. Async-signal-safe.
-pub(crate) fn cloexec_from(first: RawFd, limit: RawFd) -> io::Result<()> {
-    // SAFETY: close_range with CLOSE_RANGE_CLOEXEC only changes descriptor flags.
-    let result = unsafe {
-        libc::syscall(
-            libc::SYS_close_range,
-            first as libc::c_uint,
-            libc::c_uint::MAX,
-            libc::CLOSE_RANGE_CLOEXEC,
-        )
-    };
-    if result == 0 {
-        return Ok(());
+/// What the stage reported before it failed.
+struct StageFailure {
+    step: String,
+    reason: String,
+}
+
+impl StageFailure {
+    fn into_error(self, command: &OsStr) -> RunSandboxError {
+        let program = command.to_string_lossy().into_owned();
+        if self.step == "exec" {
+            let errno: i32 = self.reason.trim().parse().unwrap_or(0);
+            return if errno == libc::ENOENT || errno == libc::ENOTDIR {
+                RunSandboxError::CommandNotFound { program }
+            } else {
+                RunSandboxError::CommandNotExecutable {
+                    program,
+                    source: io::Error::from_raw_os_error(errno),
+                }
+            };
+        }
+        RunSandboxError::StageFailed {
+            step: self.step,
+            reason: self.reason,
+        }
     }
-    for fd in first..=limit {
-        // SAFETY: fcntl on a possibly-closed descriptor fails harmlessly with EBADF.
-        unsafe { libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC) };
+}
+
+/// The first `<step>: <reason>` line the stage wrote, if any (the write ends are closed: the
+/// stage exec'd the command, or exited).
+fn read_stage_status(fd: &OwnedFd) -> Option<StageFailure> {
+    // SAFETY: sets O_NONBLOCK on a descriptor we own (a stray holder must not block us).
+    unsafe {
+        let flags = libc::fcntl(fd.as_raw_fd(), libc::F_GETFL);
+        libc::fcntl(fd.as_raw_fd(), libc::F_SETFL, flags | libc::O_NONBLOCK);
     }
-    Ok(())
+    let mut text = Vec::new();
+    let mut chunk = [0u8; 1024];
+    while text.len() < 16 * 1024 {
+        // SAFETY: reads into a valid buffer from a valid descriptor.
+        let read = unsafe { libc::read(fd.as_raw_fd(), chunk.as_mut_ptr().cast(), chunk.len()) };
+        if read <= 0 {
+            break;
+        }
+        text.extend_from_slice(&chunk[..read as usize]);
+    }
+    let text = String::from_utf8_lossy(&text);
+    let line = text.lines().next()?;
+    let (step, reason) = line.split_once(": ").unwrap_or((line, ""));
+    Some(StageFailure {
+        step: step.to_string(),
+        reason: reason.to_string(),
+    })
 }
 
 /// Whether `program` resolves to an executable file, looked up on `path` like `execvp` does.

@@ -399,6 +399,24 @@ const ATTACKS: &[Attack] = &[
         control: Control::Required,
         bubblewrap_only: false,
     },
+    Attack {
+        name: "write into a host FIFO (a read-only mount does not stop it)",
+        script: r#"echo pwned > "$HOST_FIFO""#,
+        control: Control::Required,
+        bubblewrap_only: false,
+    },
+    Attack {
+        name: "write to another terminal of the user (/dev/pts)",
+        script: r#"echo pwned > "$HOST_PTY""#,
+        control: Control::Required,
+        bubblewrap_only: false,
+    },
+    Attack {
+        name: "read another terminal of the user (/dev/pts)",
+        script: r#"timeout 1 head -c1 "$HOST_PTY" >/dev/null"#,
+        control: Control::Skip,
+        bubblewrap_only: false,
+    },
 ];
 
 const TIOCSTI_PROBE_LOW: &str = py!(
@@ -659,4 +677,57 @@ fn landlock_refuses_policies_with_carve_outs_and_says_what() {
             fixture.work.display()
         )
     );
+}
+
+/// The two layers each matter: a read-only bind mount does not stop writing into a host FIFO
+/// (bubblewrap alone lets it through: `--no-landlock-layer`), the Landlock layer inside does.
+#[test]
+fn the_landlock_layer_stops_what_bubblewrap_alone_lets_through() {
+    if !is_root() {
+        panic!("the attack matrix needs root (to also run as uid 65534)");
+    }
+    for user in [User::Root, User::Nobody] {
+        let fixture = Fixture::new(user);
+        let services = HostServices::start(&fixture);
+        let policy = fixture.workspace_policy(NetworkAccess::Restricted);
+        let script = format!("echo {STARTED}; echo pwned > \"$HOST_FIFO\"");
+        let helper = env!("CARGO_BIN_EXE_codex-linux-sandbox");
+        let run = |layer: bool| {
+            let mut args: Vec<std::ffi::OsString> = vec![
+                "--policy".into(),
+                policy.to_json().into(),
+                "--cwd".into(),
+                fixture.work.clone().into(),
+            ];
+            if !layer {
+                args.push("--no-landlock-layer".into());
+            }
+            args.extend([
+                "--".into(),
+                "/bin/sh".into(),
+                "-c".into(),
+                script.clone().into(),
+            ]);
+            let mut command = fixture.as_user(helper, &args);
+            command.envs(fixture.env()).envs(services.env());
+            command.output().unwrap()
+        };
+        let alone = run(false);
+        assert!(
+            alone.status.success(),
+            "{user:?}: bubblewrap alone let the write through"
+        );
+        assert_eq!(services.saw_traffic(), vec!["fifo"], "{user:?}");
+        let layered = run(true);
+        assert!(
+            String::from_utf8_lossy(&layered.stdout).contains(STARTED),
+            "{user:?}: {}",
+            String::from_utf8_lossy(&layered.stderr)
+        );
+        assert!(
+            !layered.status.success(),
+            "{user:?}: the second layer did not stop it"
+        );
+        assert!(services.saw_traffic().is_empty(), "{user:?}");
+    }
 }

@@ -345,6 +345,12 @@ pub struct HostServices {
     pub abstract_listener: UnixListener,
     pub abstract_name: String,
     pub victim: Child,
+    /// A FIFO outside the writable area with a reader on the host.
+    pub fifo_path: PathBuf,
+    pub fifo_reader: std::fs::File,
+    /// Another terminal of the user (a pty the host holds the master of).
+    pub pty_master: std::fs::File,
+    pub pty_path: PathBuf,
 }
 
 impl HostServices {
@@ -388,7 +394,25 @@ impl HostServices {
             }
             std::thread::sleep(std::time::Duration::from_millis(10));
         }
+        let fifo_path = fixture.root.join("host.fifo");
+        let c_path = std::ffi::CString::new(fifo_path.as_os_str().as_encoded_bytes()).unwrap();
+        // SAFETY: a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o666) }, 0);
+        std::fs::set_permissions(&fifo_path, std::fs::Permissions::from_mode(0o666)).unwrap();
+        let fifo_reader = {
+            use std::os::unix::fs::OpenOptionsExt;
+            std::fs::OpenOptions::new()
+                .read(true)
+                .custom_flags(libc::O_NONBLOCK)
+                .open(&fifo_path)
+                .unwrap()
+        };
+        let (pty_master, pty_path) = open_pty(fixture.user);
         HostServices {
+            fifo_path,
+            fifo_reader,
+            pty_master,
+            pty_path,
             tcp4,
             tcp6,
             udp,
@@ -428,6 +452,11 @@ impl HostServices {
             ),
             ("ABSTRACT_NAME".to_string(), self.abstract_name.clone()),
             ("VICTIM_PID".to_string(), self.victim.id().to_string()),
+            (
+                "HOST_FIFO".to_string(),
+                self.fifo_path.display().to_string(),
+            ),
+            ("HOST_PTY".to_string(), self.pty_path.display().to_string()),
         ];
         if let Some(tcp6) = &self.tcp6 {
             env.push((
@@ -463,6 +492,12 @@ impl HostServices {
         if pending(self.abstract_listener.accept().map(drop)) {
             seen.push("abstract");
         }
+        if std::io::Read::read(&mut &self.fifo_reader, &mut buffer).is_ok_and(|read| read > 0) {
+            seen.push("fifo");
+        }
+        if std::io::Read::read(&mut &self.pty_master, &mut buffer).is_ok_and(|read| read > 0) {
+            seen.push("another terminal");
+        }
         seen
     }
 
@@ -472,6 +507,35 @@ impl HostServices {
 
     pub fn victim_alive(&mut self) -> bool {
         self.victim.try_wait().unwrap().is_none()
+    }
+}
+
+/// A pty pair: the master (non-blocking, kept by the host) and the slave's path, owned by `user`
+/// (a terminal of theirs that the sandboxed command must not reach).
+fn open_pty(user: User) -> (std::fs::File, PathBuf) {
+    use std::os::fd::FromRawFd;
+    // SAFETY: posix_openpt/grantpt/unlockpt/ptsname_r on a fresh master descriptor.
+    unsafe {
+        let master = libc::posix_openpt(libc::O_RDWR | libc::O_NOCTTY | libc::O_NONBLOCK);
+        assert!(master >= 0);
+        assert_eq!(libc::grantpt(master), 0);
+        assert_eq!(libc::unlockpt(master), 0);
+        let mut name = [0 as libc::c_char; 128];
+        assert_eq!(libc::ptsname_r(master, name.as_mut_ptr(), name.len()), 0);
+        let path = PathBuf::from(
+            std::ffi::CStr::from_ptr(name.as_ptr())
+                .to_string_lossy()
+                .into_owned(),
+        );
+        if user == User::Nobody {
+            std::os::unix::fs::chown(&path, Some(NOBODY), Some(NOBODY)).unwrap();
+        }
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o620)).unwrap();
+        // Keep the slave open on the host side too, as a shell on it would.
+        let slave = libc::open(name.as_ptr(), libc::O_RDWR | libc::O_NOCTTY);
+        assert!(slave >= 0);
+        std::mem::forget(std::fs::File::from_raw_fd(slave));
+        (std::fs::File::from_raw_fd(master), path)
     }
 }
 

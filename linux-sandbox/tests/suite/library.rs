@@ -22,6 +22,15 @@ fn sh(script: &str) -> Vec<OsString> {
     vec!["/bin/sh".into(), "-c".into(), script.into()]
 }
 
+/// The library runs the stage from the `codex-linux-sandbox` binary (this test harness's own
+/// `main` is not one that calls `stage_main_if_requested`).
+fn options() -> LinuxOptions {
+    LinuxOptions {
+        stage_executable: Some(env!("CARGO_BIN_EXE_codex-linux-sandbox").into()),
+        ..LinuxOptions::default()
+    }
+}
+
 #[test]
 fn plan_then_run_enforces_the_workspace_policy() {
     let fixture = Fixture::new(User::Root);
@@ -37,7 +46,7 @@ fn plan_then_run_enforces_the_workspace_policy() {
         env: &env,
         backend: LinuxBackend::Bubblewrap,
         run_mode: RunMode::SpawnAndWait,
-        options: &LinuxOptions::default(),
+        options: &options(),
     };
     let plan = plan(&request).unwrap();
     assert_eq!(plan.backend_name(), "bubblewrap");
@@ -50,7 +59,7 @@ fn plan_then_run_enforces_the_workspace_policy() {
             "1".to_string()
         )]
     );
-    let status = run(plan).unwrap();
+    let status = run(plan, None).unwrap();
     assert_eq!(status.code(), Some(7));
     assert_eq!(
         std::fs::read_to_string(fixture.work.join("result")).unwrap(),
@@ -60,7 +69,7 @@ fn plan_then_run_enforces_the_workspace_policy() {
 }
 
 #[test]
-fn landlock_plan_is_the_command_itself() {
+fn landlock_plan_runs_the_command_through_the_reaping_stage() {
     let fixture = Fixture::new(User::Root);
     let policy = fixture.read_only_policy(NetworkAccess::Enabled);
     let env = env(&fixture);
@@ -73,13 +82,16 @@ fn landlock_plan_is_the_command_itself() {
         env: &env,
         backend: LinuxBackend::Landlock,
         run_mode: RunMode::SpawnAndWait,
-        options: &LinuxOptions::default(),
+        options: &options(),
     };
     let plan = plan(&request).unwrap();
     assert_eq!(plan.backend_name(), "landlock");
-    assert_eq!(plan.argv, command);
+    // The stage runs the command (after `--`) as a subreaper that restricts it.
+    assert_eq!(plan.argv[1], "--codex-sandbox-stage");
+    assert!(plan.argv.ends_with(&command));
+    assert!(plan.argv.iter().any(|arg| arg == "--reaper"));
     assert!(plan.env_changes.is_empty(), "network enabled: no marker");
-    assert_eq!(run(plan).unwrap().code(), Some(3));
+    assert_eq!(run(plan, None).unwrap().code(), Some(3));
     assert!(!fixture.work.join("result").exists(), "read-only policy");
     assert!(!fixture.outside.join("new").exists());
 }
@@ -98,12 +110,12 @@ fn loader_variables_reach_the_command_through_setenv() {
         env: &env,
         backend: LinuxBackend::Bubblewrap,
         run_mode: RunMode::SpawnAndWait,
-        options: &LinuxOptions::default(),
+        options: &options(),
     };
     let plan = plan(&request).unwrap();
     let position = plan.argv.iter().position(|arg| arg == "--setenv").unwrap();
     assert_eq!(plan.argv[position + 1], "LD_CODEX_TEST");
-    assert!(run(plan).unwrap().success());
+    assert!(run(plan, None).unwrap().success());
     assert_eq!(
         std::fs::read_to_string(fixture.work.join("result")).unwrap(),
         "through-setenv"
@@ -226,7 +238,7 @@ fn the_plan_execs_bwrap_only_when_nothing_happens_afterwards() {
             env: &env,
             backend: LinuxBackend::Bubblewrap,
             run_mode,
-            options: &LinuxOptions::default(),
+            options: &options(),
         };
         let plan = plan(&request).unwrap();
         assert_eq!(plan.replaces_process(), exec, "{run_mode:?}");
