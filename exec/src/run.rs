@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use codex_config::{Config, LoaderOptions, RequirementsMode};
 use codex_core::{
-    HelperRunner, ReadGuard, RolloutMode, Session, SessionSettings, TurnOutcome, git_root, is_uuid,
+    ReadGuard, RolloutMode, SandboxRunner, Session, SessionSettings, TurnOutcome, git_root, is_uuid,
 };
 use codex_login::{AuthEnvironment, AuthManager, AuthSettings};
 use codex_model_client::{ClientOptions, ContentItem, ModelClient};
@@ -314,8 +314,7 @@ fn run(args: ExecArgs, root: RootOptions) -> Result<u8, Failure> {
         .create_env_without_secrets(std::env::vars_os(), &env_key);
     let codex_exe = std::env::current_exe()
         .map_err(|error| Failure::new(format!("cannot find the codex executable: {error}")))?;
-    let runner = Arc::new(HelperRunner::new(
-        codex_exe.clone(),
+    let runner = Arc::new(SandboxRunner::new(
         &config.sandbox_policy,
         &config.linux_sandbox,
     ));
