@@ -152,10 +152,8 @@ fn run(args: ExecArgs, root: RootOptions) -> Result<u8, Failure> {
     // Which session, and which positional is the prompt.
     let (resume, prompt_argument) = match &args.command {
         Some(ExecCommand::Resume(resume)) => {
-            if resume.last
-                && resume.session_id.as_deref().is_some_and(is_uuid)
-                && resume.prompt.is_some()
-            {
+            // `--last` with one positional takes it as the prompt, unless it is a session id.
+            if resume.last && resume.session_id.as_deref().is_some_and(is_uuid) {
                 return Err(Failure {
                     message: "error: the argument '--last' cannot be used with '[SESSION_ID]'"
                         .into(),
