@@ -17,7 +17,7 @@
 
 use std::path::{Path, PathBuf};
 
-use codex_sandboxing::{Enforcement, PROTECTED_METADATA_NAMES, SandboxPolicy};
+use codex_sandbox_policy::{Enforcement, PROTECTED_METADATA_NAMES, SandboxPolicy};
 
 use crate::paths::{LastComponent, resolve};
 
@@ -111,7 +111,7 @@ impl WriteGuard {
                 reason,
             })
         };
-        let path = codex_sandboxing::normalize(path);
+        let path = codex_sandbox_policy::normalize(path);
         let spellings = [policy.as_ref(), resolved.as_ref()];
         if spellings
             .iter()
@@ -171,7 +171,7 @@ fn resolve_policy(policy: &SandboxPolicy) -> SandboxPolicy {
 
 fn real(path: &Path) -> PathBuf {
     resolve(Path::new("/"), path, LastComponent::Follow)
-        .unwrap_or_else(|_| codex_sandboxing::normalize(path))
+        .unwrap_or_else(|_| codex_sandbox_policy::normalize(path))
 }
 
 /// The directory a glob's matches lie below, as written and resolved: everything before the
@@ -184,14 +184,14 @@ fn glob_bases(pattern: &str) -> Vec<PathBuf> {
         }
         base.push(part);
     }
-    let base = codex_sandboxing::normalize(&base);
+    let base = codex_sandbox_policy::normalize(&base);
     vec![real(&base), base]
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use codex_sandboxing::{Access, Enforcement, NetworkAccess, PathRule, writable_root};
+    use codex_sandbox_policy::{Access, Enforcement, NetworkAccess, PathRule, writable_root};
 
     fn policy(root: &Path, rules: &[(&Path, Access)]) -> SandboxPolicy {
         let rules: Vec<PathRule> = rules

@@ -72,7 +72,7 @@ impl ApplyPatchInvocation {
     /// The directory the patch's paths are relative to: `workdir` against `cwd`.
     pub fn cwd(&self, cwd: &Path) -> PathBuf {
         match &self.workdir {
-            Some(workdir) => codex_sandboxing::normalize(&cwd.join(workdir)),
+            Some(workdir) => codex_sandbox_policy::normalize(&cwd.join(workdir)),
             None => cwd.to_path_buf(),
         }
     }

@@ -21,7 +21,7 @@ pub(crate) enum LastComponent {
 
 /// The absolute, lexically normalised spelling of `path` against `cwd` (for messages).
 pub(crate) fn display_path(cwd: &Path, path: &Path) -> PathBuf {
-    codex_sandboxing::normalize(&cwd.join(path))
+    codex_sandbox_policy::normalize(&cwd.join(path))
 }
 
 /// The real location of `path` (relative paths against `cwd`, which must be absolute): every

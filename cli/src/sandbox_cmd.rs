@@ -11,7 +11,10 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::Subcommand;
 use codex_config::{Config, LoaderOptions, PermissionSyntax, RequirementsMode};
-use codex_sandboxing::SandboxPolicy;
+use codex_sandboxing::{
+    CommandRequest, RunCommandError, SandboxBackend, SandboxPlan, SandboxPolicy, SandboxSettings,
+    SignalForwarder, StdioPolicy,
+};
 
 use crate::exit::CliError;
 use crate::options::SharedOptions;
@@ -210,13 +213,46 @@ fn run(
     let env = config
         .shell_environment_policy
         .create_env(std::env::vars_os());
-    let command = resolve_command(&options.command, &env, &config.cwd)?;
-
+    let mut settings = SandboxSettings::from_config(&config);
     match platform {
-        Platform::Linux => run_linux(&config, &policy, &command, &env, options.dry_run),
-        Platform::Macos => run_macos(&config, &policy, &command, &env, &options),
-        Platform::Windows => Err(windows_unavailable()),
+        // `linux` keeps the configured Linux backend; off Linux the planner refuses.
+        Platform::Linux if settings.backend == SandboxBackend::Seatbelt => {
+            settings.backend = SandboxBackend::Bubblewrap;
+        }
+        Platform::Linux => {}
+        Platform::Macos => settings.backend = SandboxBackend::Seatbelt,
+        Platform::Windows => return Err(windows_unavailable()),
     }
+    settings.seatbelt_log_denials = options.log_denials;
+    let request = CommandRequest {
+        policy: &policy,
+        command: options.command.clone(),
+        cwd: config.cwd.clone(),
+        env,
+        stdio: StdioPolicy::Inherit,
+        timeout: None,
+        settings: &settings,
+    };
+    if options.dry_run {
+        let plan = codex_sandboxing::plan(&request).map_err(sandbox_error)?;
+        print_plan(&plan);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let running = codex_sandboxing::spawn(&request).map_err(sandbox_error)?;
+    // Signals sent to `codex` reach the command (`trap … TERM` runs).
+    let _forwarding = SignalForwarder::install(&running.cancel_handle())
+        .context("cannot install signal handlers")?;
+    let outcome = running.wait().map_err(sandbox_error)?;
+    Ok(ExitCode::from(
+        u8::try_from(outcome.exit_code & 0xff).unwrap_or(1),
+    ))
+}
+
+/// The library's error as the CLI prints it (message, hint, exit code).
+fn sandbox_error(error: RunCommandError) -> anyhow::Error {
+    let mut cli_error = CliError::new(error.to_string()).with_code(error.exit_code());
+    cli_error.hint = error.hint();
+    cli_error.into()
 }
 
 /// The Windows restricted-token backend is not built yet; it is refused before any
@@ -324,209 +360,29 @@ fn add_unix_sockets(policy: &mut SandboxPolicy, sockets: &[PathBuf]) -> anyhow::
     Ok(())
 }
 
-/// Find the program on the child's PATH before building a sandbox for it: a command that does
-/// not exist exits 127 with one line, as a shell would.
-fn resolve_command(
-    command: &[OsString],
-    env: &[(OsString, OsString)],
-    cwd: &Path,
-) -> anyhow::Result<Vec<OsString>> {
-    let Some(program) = command.first() else {
-        return Err(CliError::new("sandbox command must not be empty").into());
-    };
-    let found = if program.as_encoded_bytes().contains(&b'/') {
-        is_executable(&cwd.join(program))
-    } else {
-        let path = env
-            .iter()
-            .find(|(key, _)| key == "PATH")
-            .map(|(_, value)| value.clone())
-            .unwrap_or_default();
-        std::env::split_paths(&path).any(|dir| is_executable(&cwd.join(dir).join(program)))
-    };
-    if found {
-        Ok(command.to_vec())
-    } else {
-        Err(CliError::new(format!(
-            "command not found: `{}`",
-            program.to_string_lossy()
-        ))
-        .with_code(127)
-        .into())
-    }
-}
-
-fn is_executable(path: &Path) -> bool {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::metadata(path)
-        .is_ok_and(|meta| meta.is_file() && meta.permissions().mode() & 0o111 != 0)
-}
-
-#[cfg(target_os = "linux")]
-fn run_linux(
-    config: &Config,
-    policy: &SandboxPolicy,
-    command: &[OsString],
-    env: &[(OsString, OsString)],
-    dry_run: bool,
-) -> anyhow::Result<ExitCode> {
-    use codex_config::LinuxSandboxBackend;
-    use codex_linux_sandbox::{LinuxBackend, LinuxOptions, RunMode, SandboxRequest};
-    let settings = &config.linux_sandbox;
-    let backend = match settings.backend {
-        LinuxSandboxBackend::Landlock => LinuxBackend::Landlock,
-        LinuxSandboxBackend::Bubblewrap => LinuxBackend::Bubblewrap,
-    };
-    let options = LinuxOptions {
-        bwrap_path: settings.bwrap_path.clone(),
-        max_processes: settings.max_processes,
-        landlock_layer: settings.landlock_layer,
-        stage_executable: None,
-    };
-    let request = SandboxRequest {
-        policy,
-        command,
-        cwd: &config.cwd,
-        env,
-        backend,
-        // Not `ExecWhenPossible`: replacing this process with `bwrap` saves about half a
-        // millisecond, but then a signal sent to `codex` kills bwrap and the command only gets
-        // SIGKILL (from `--die-with-parent`). Waiting lets us forward the signal itself.
-        run_mode: RunMode::SpawnAndWait,
-        options: &options,
-    };
-    let plan = codex_linux_sandbox::plan(&request).map_err(|error| {
-        let hint = error.hint();
-        let mut cli_error = CliError::new(format!("cannot build the sandbox: {error}"));
-        cli_error.hint = hint;
-        cli_error
-    })?;
-    if dry_run {
-        print_plan(
-            plan.backend_name(),
-            &plan.program,
-            &plan.argv,
-            &plan.env_changes,
-            policy,
-        );
-        return Ok(ExitCode::SUCCESS);
-    }
-    // Signals sent to `codex` reach the command (`trap … TERM` runs).
-    let control = codex_linux_sandbox::CancelHandle::new().context("cannot create a pipe")?;
-    let _forwarding = codex_linux_sandbox::SignalForwarder::install(&control)
-        .context("cannot install signal handlers")?;
-    let status = codex_linux_sandbox::run(plan, Some(&control)).map_err(|error| {
-        let mut cli_error =
-            CliError::new(format!("the sandbox failed: {error}")).with_code(error.exit_code());
-        cli_error.hint = error.hint();
-        cli_error
-    })?;
-    Ok(exit_code_of(status))
-}
-
-#[cfg(not(target_os = "linux"))]
-fn run_linux(
-    _config: &Config,
-    _policy: &SandboxPolicy,
-    _command: &[OsString],
-    _env: &[(OsString, OsString)],
-    _dry_run: bool,
-) -> anyhow::Result<ExitCode> {
-    Err(CliError::new("the Linux sandbox is only available on Linux").into())
-}
-
-fn run_macos(
-    config: &Config,
-    policy: &SandboxPolicy,
-    command: &[OsString],
-    env: &[(OsString, OsString)],
-    options: &SandboxOptions,
-) -> anyhow::Result<ExitCode> {
-    use codex_sandboxing::seatbelt;
-    let seatbelt_options = seatbelt::SeatbeltOptions {
-        // `--allow-unix-socket` paths are already part of `policy.unix_sockets`.
-        extra_unix_sockets: Vec::new(),
-        darwin_user_cache_dir: seatbelt::darwin_user_cache_dir(),
-        env: env.to_vec(),
-        cwd: config.cwd.clone(),
-    };
-    let plan = seatbelt::plan(policy, command, &seatbelt_options).map_err(|error| {
-        let mut cli_error = CliError::new(format!("cannot build the Seatbelt profile: {error}"));
-        cli_error.hint = error.hint();
-        cli_error
-    })?;
-    if options.dry_run {
-        print_plan(
-            "seatbelt",
-            &plan.program,
-            &plan.argv,
-            &plan.env_changes,
-            policy,
-        );
-        return Ok(ExitCode::SUCCESS);
-    }
-    run_seatbelt(plan, options.log_denials)
-}
-
-#[cfg(target_os = "macos")]
-fn run_seatbelt(
-    plan: codex_sandboxing::seatbelt::SeatbeltPlan,
-    log_denials: bool,
-) -> anyhow::Result<ExitCode> {
-    let status = codex_sandboxing::seatbelt::run(plan, log_denials)
-        .map_err(|error| CliError::new(format!("the Seatbelt sandbox failed: {error}")))?;
-    Ok(exit_code_of(status))
-}
-
-#[cfg(not(target_os = "macos"))]
-fn run_seatbelt(
-    _plan: codex_sandboxing::seatbelt::SeatbeltPlan,
-    _log_denials: bool,
-) -> anyhow::Result<ExitCode> {
-    Err(CliError::new("Seatbelt sandbox is only available on macOS")
-        .with_hint("`codex sandbox macos --dry-run …` prints the plan on any OS")
-        .into())
-}
-
 /// The `--dry-run` JSON object: one line on stdout.
-fn print_plan(
-    backend: &str,
-    program: &Path,
-    argv: &[OsString],
-    env_changes: &[(String, String)],
-    policy: &SandboxPolicy,
-) {
-    let env: serde_json::Map<String, serde_json::Value> = env_changes
+fn print_plan(plan: &SandboxPlan) {
+    let env: serde_json::Map<String, serde_json::Value> = plan
+        .env_changes
         .iter()
         .map(|(key, value)| (key.clone(), serde_json::Value::String(value.clone())))
         .collect();
-    let plan = serde_json::json!({
-        "backend": backend,
-        "program": program.to_string_lossy(),
-        "argv": argv.iter().map(|arg| lossy(arg)).collect::<Vec<_>>(),
+    let json = serde_json::json!({
+        "backend": plan.backend,
+        "program": plan.program.to_string_lossy(),
+        "argv": plan.argv.iter().map(|arg| lossy(arg)).collect::<Vec<_>>(),
         "env": env,
-        "summary": codex_utils_sandbox_summary::summarize(policy),
+        "summary": plan.summary,
     });
     #[expect(
         clippy::print_stdout,
         reason = "the dry-run plan is the command's output"
     )]
     {
-        println!("{plan}");
+        println!("{json}");
     }
 }
 
 fn lossy(value: &OsStr) -> String {
     value.to_string_lossy().into_owned()
-}
-
-/// The child's exit code, or 128+signal when it was killed.
-fn exit_code_of(status: std::process::ExitStatus) -> ExitCode {
-    use std::os::unix::process::ExitStatusExt;
-    let code = match (status.code(), status.signal()) {
-        (Some(code), _) => code,
-        (None, Some(signal)) => 128 + signal,
-        (None, None) => 1,
-    };
-    ExitCode::from(u8::try_from(code).unwrap_or(1))
 }

@@ -1,4 +1,4 @@
-use codex_sandboxing::{ProtectedKind, WritableRoot};
+use codex_sandbox_policy::{ProtectedKind, WritableRoot};
 
 use super::*;
 use crate::permissions::resolve_profile;
@@ -193,7 +193,7 @@ fn builtin_workspace_profile() {
         policy.writable_roots[0],
         WritableRoot {
             root: repo.clone(),
-            protected: codex_sandboxing::protected_paths(&repo, &repo),
+            protected: codex_sandbox_policy::protected_paths(&repo, &repo),
         }
     );
     assert_eq!(policy.access_for(&repo.join(".codex/x")), Access::Read);

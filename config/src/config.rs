@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use codex_sandboxing::SandboxPolicy;
+use codex_sandbox_policy::SandboxPolicy;
 use toml::Table;
 
 use crate::features::Features;

@@ -6,7 +6,7 @@
 //! project root down to the cwd), `-c` overrides, and the legacy
 //! `<system dir>/managed_config.toml`. Tables merge deeply; other values replace. Then the
 //! permission profile (or legacy `sandbox_mode`) is compiled into a
-//! [`codex_sandboxing::SandboxPolicy`] and administrator requirements
+//! [`codex_sandbox_policy::SandboxPolicy`] and administrator requirements
 //! (`<system dir>/requirements.toml`, plus `managed_config.toml` read as constraints) are
 //! applied.
 //!
@@ -18,7 +18,7 @@
 //! # Security properties and known limits
 //!
 //! - **Requirement `deny_read` is final.** A plain path is applied with
-//!   [`codex_sandboxing::SandboxPolicy::force_deny`]: every rule, writable root and unix socket
+//!   [`codex_sandbox_policy::SandboxPolicy::force_deny`]: every rule, writable root and unix socket
 //!   at or below it is removed, so no more specific allow (nor a cwd inside it) reopens it.
 //!   Glob entries become `deny_globs`, which backends apply after everything else.
 //! - **`~` in requirements** is the account's home directory from the password database, plus

@@ -245,7 +245,7 @@ impl<'a> Loader<'a> {
     /// The layers below the project layers.
     fn read(options: &'a LoaderOptions) -> Result<Loader<'a>, LoadConfigError> {
         let schema = config_schema();
-        let cwd = codex_sandboxing::normalize(&options.cwd);
+        let cwd = codex_sandbox_policy::normalize(&options.cwd);
         if let Some(name) = &options.profile
             && !valid_profile_name(name)
         {

@@ -1,6 +1,6 @@
 use std::path::Path;
 
-use codex_sandboxing::{Access, Enforcement, NetworkAccess};
+use codex_sandbox_policy::{Access, Enforcement, NetworkAccess};
 
 use crate::test_support::Env;
 use crate::types::PermissionSyntax;

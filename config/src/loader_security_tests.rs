@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use codex_sandboxing::{Access, Enforcement, ProtectedKind};
+use codex_sandbox_policy::{Access, Enforcement, ProtectedKind};
 
 use crate::test_support::Env;
 use crate::{LoadConfigError, load_config};

@@ -1,6 +1,6 @@
 use std::path::Path;
 
-use codex_sandboxing::Access;
+use codex_sandbox_policy::Access;
 
 use super::*;
 use crate::test_support::Env;

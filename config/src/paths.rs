@@ -2,7 +2,7 @@
 
 use std::path::{Component, Path, PathBuf};
 
-use codex_sandboxing::normalize;
+use codex_sandbox_policy::normalize;
 
 use crate::home::{account_home_dir, home_dir};
 

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use toml::{Table, Value};
 
-use codex_sandboxing::normalize;
+use codex_sandbox_policy::normalize;
 
 use crate::diagnostics::{SpanPart, parse_file};
 use crate::error::LoadConfigError;

@@ -1,6 +1,6 @@
 use std::path::Path;
 
-use codex_sandboxing::{Access, Enforcement};
+use codex_sandbox_policy::{Access, Enforcement};
 
 use super::*;
 use crate::test_support::Env;
@@ -291,7 +291,7 @@ deny_read = [
     if let Some(account) = crate::home::account_home_dir() {
         assert_eq!(
             crate::paths::requirement_home_dirs().first(),
-            Some(&codex_sandboxing::normalize(&account))
+            Some(&codex_sandbox_policy::normalize(&account))
         );
     }
 }

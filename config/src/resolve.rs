@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use codex_sandboxing::{Enforcement, SandboxPolicy};
+use codex_sandbox_policy::{Enforcement, SandboxPolicy};
 use toml::{Table, Value};
 
 use crate::compile::{

@@ -11,7 +11,7 @@ const LEGACY_HINT: &str =
     "or opt into the legacy Landlock backend with `-c use_legacy_landlock=true`";
 
 /// How a path is enforced (in [`PlanSandboxError::CrossesWritableSymlink`]).
-pub use codex_sandboxing::PathRole;
+pub use codex_sandbox_policy::PathRole;
 
 /// Building a [`LinuxPlan`](crate::LinuxPlan) failed: nothing was started.
 #[derive(Debug, thiserror::Error)]

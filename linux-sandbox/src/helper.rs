@@ -13,7 +13,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use codex_sandboxing::SandboxPolicy;
+use codex_sandbox_policy::SandboxPolicy;
 
 use crate::request::{LinuxBackend, LinuxOptions, RunMode, SandboxRequest};
 
@@ -137,13 +137,14 @@ fn run_forwarding_signals(
 }
 
 /// The command's code, or 128+signal.
+#[cfg(target_os = "linux")]
 pub(crate) fn exit_code(status: std::process::ExitStatus) -> u8 {
-    use std::os::unix::process::ExitStatusExt;
-    match (status.code(), status.signal()) {
-        (Some(code), _) => u8::try_from(code & 0xff).unwrap_or(1),
-        (None, Some(signal)) => u8::try_from(128 + signal).unwrap_or(1),
-        (None, None) => 1,
-    }
+    u8::try_from(codex_sandbox_process::shell_exit_code(status) & 0xff).unwrap_or(1)
+}
+
+#[cfg(not(target_os = "linux"))]
+pub(crate) fn exit_code(status: std::process::ExitStatus) -> u8 {
+    u8::try_from(status.code().unwrap_or(1) & 0xff).unwrap_or(1)
 }
 
 fn report(message: &str, hint: Option<String>, code: u8) -> ExitCode {

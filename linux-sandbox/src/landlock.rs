@@ -20,7 +20,7 @@
 use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
 
-use codex_sandboxing::{Access, Enforcement, SandboxPolicy};
+use codex_sandbox_policy::{Access, Enforcement, SandboxPolicy};
 use landlock::{
     ABI, Access as _, AccessFs, AccessNet, CompatLevel, Compatible, Ruleset, RulesetAttr,
     RulesetCreatedAttr, Scope, path_beneath_rules,
@@ -31,8 +31,8 @@ use std::ffi::OsString;
 use crate::error::{PlanSandboxError, RunSandboxError};
 use crate::planner::Common;
 use crate::request::{
-    LandlockDetails, LandlockRuleset, LinuxPlan, PlanDetails, SECCOMP_FD, STAGE_STATUS_FD,
-    SandboxRequest,
+    LandlockDetails, LandlockRuleset, LinuxEnforcement, LinuxPlan, PlanDetails, SECCOMP_FD,
+    STAGE_STATUS_FD, SandboxRequest,
 };
 use crate::seccomp::{self, MetadataRules, NetworkRules, ProgramKind};
 use crate::stage::StageArgs;
@@ -97,10 +97,23 @@ pub(crate) fn plan(
     };
     let mut argv = vec![OsString::from("codex-sandbox-stage")];
     argv.extend(stage.to_args());
+    let enforcement = LinuxEnforcement {
+        backend: "landlock",
+        seccomp: details.seccomp.is_some(),
+        landlock_abi: details.ruleset.as_ref().map(|ruleset| ruleset.abi),
+        landlock_scoped: details
+            .ruleset
+            .as_ref()
+            .is_some_and(|ruleset| ruleset.scope),
+        max_processes: request.options.max_processes,
+        full_access: request.policy.enforcement == Enforcement::FullAccess,
+        ..LinuxEnforcement::default()
+    };
     Ok(LinuxPlan {
         program: stage_executable,
         argv,
         env_changes: common.env_changes,
+        enforcement,
         cwd: common.cwd,
         env: common.env,
         details: PlanDetails::Landlock(details),

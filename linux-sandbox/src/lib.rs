@@ -1,4 +1,4 @@
-//! Linux enforcement of a [`SandboxPolicy`](codex_sandboxing::SandboxPolicy).
+//! Linux enforcement of a [`SandboxPolicy`](codex_sandbox_policy::SandboxPolicy).
 //!
 //! Two backends run a command under the policy:
 //! - **bubblewrap** (default): the system `bwrap` builds the filesystem view in fresh user, pid,
@@ -67,6 +67,7 @@ pub use error::RunSandboxError;
 pub use helper::helper_main;
 pub use planner::plan;
 pub use request::LinuxBackend;
+pub use request::LinuxEnforcement;
 pub use request::LinuxOptions;
 pub use request::LinuxPlan;
 pub use request::RunMode;

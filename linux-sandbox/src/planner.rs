@@ -3,7 +3,7 @@
 use std::ffi::OsString;
 use std::path::PathBuf;
 
-use codex_sandboxing::Enforcement;
+use codex_sandbox_policy::Enforcement;
 
 use crate::error::PlanSandboxError;
 use crate::request::{LinuxPlan, SandboxRequest};
@@ -97,7 +97,7 @@ impl Common {
 
 #[cfg(target_os = "linux")]
 mod linux {
-    use codex_sandboxing::Enforcement;
+    use codex_sandbox_policy::Enforcement;
 
     use super::Common;
     use crate::bwrap::{self, discovery, mounts};
@@ -105,8 +105,8 @@ mod linux {
     use std::ffi::OsString;
 
     use crate::request::{
-        BubblewrapDetails, BubblewrapLaunch, LinuxPlan, PlanDetails, RunMode, STAGE_EXE_FD,
-        STAGE_STATUS_FD, SandboxRequest,
+        BubblewrapDetails, BubblewrapLaunch, LinuxEnforcement, LinuxPlan, PlanDetails, RunMode,
+        STAGE_EXE_FD, STAGE_STATUS_FD, SandboxRequest,
     };
     use crate::seccomp::{self, MetadataRules, NetworkRules, ProgramKind};
     use crate::stage::StageArgs;
@@ -184,6 +184,16 @@ mod linux {
         } else {
             None
         };
+        let enforcement = LinuxEnforcement {
+            backend: "bubblewrap",
+            namespaces: true,
+            network_namespace: policy.network_restricted(),
+            seccomp: seccomp.is_some(),
+            landlock_abi: landlock.as_ref().map(|ruleset| ruleset.abi),
+            landlock_scoped: landlock.as_ref().is_some_and(|ruleset| ruleset.scope),
+            max_processes: request.options.max_processes,
+            full_access: !managed,
+        };
         let stage = StageArgs {
             grant_terminals: landlock.is_some(),
             landlock,
@@ -214,6 +224,7 @@ mod linux {
             program: bubblewrap.path,
             argv,
             env_changes: common.env_changes,
+            enforcement,
             cwd: common.cwd,
             env,
             details: PlanDetails::Bubblewrap(BubblewrapDetails {

@@ -3,7 +3,7 @@
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
-use codex_sandboxing::SandboxPolicy;
+use codex_sandbox_policy::SandboxPolicy;
 
 /// Which Linux mechanism enforces the policy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,6 +78,26 @@ pub(crate) const STAGE_EXE_FD: i32 = 5;
 /// Where the stage reports a failure (spawn mode).
 pub(crate) const STAGE_STATUS_FD: i32 = 6;
 
+/// How strongly a plan enforces its policy: what running it applies, for callers that report it
+/// (modelled on rust-landlock's `RestrictionStatus`: a value, not a log line).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct LinuxEnforcement {
+    /// `"bubblewrap"` or `"landlock"`.
+    pub backend: &'static str,
+    /// New user, pid, ipc and UTS namespaces and a private mount view (bubblewrap).
+    pub namespaces: bool,
+    /// A private network namespace (network restricted under bubblewrap).
+    pub network_namespace: bool,
+    pub seccomp: bool,
+    /// Landlock applied with this ABI (the second layer under bubblewrap, or the backend).
+    pub landlock_abi: Option<i32>,
+    /// Landlock's signal and abstract-socket scoping (ABI >= 6).
+    pub landlock_scoped: bool,
+    pub max_processes: Option<u64>,
+    /// `:danger-full-access`: only the credential masks.
+    pub full_access: bool,
+}
+
 /// The exact program, argv and environment changes [`run`](crate::run) will execute.
 pub struct LinuxPlan {
     /// The program that is executed (`bwrap`, or the command itself for Landlock).
@@ -86,6 +106,7 @@ pub struct LinuxPlan {
     pub argv: Vec<OsString>,
     /// Only the variables the sandbox adds or changes (e.g. `CODEX_SANDBOX_NETWORK_DISABLED=1`).
     pub env_changes: Vec<(String, String)>,
+    pub enforcement: LinuxEnforcement,
     /// Working directory for the spawned program.
     pub(crate) cwd: PathBuf,
     /// The environment of the spawned program.

@@ -5,6 +5,7 @@
 //!   view in arrival order.
 //! - `control`: [`CancelHandle`], the thread-safe way to cancel a run or forward a signal to it.
 //! - `fds`: pipes above the standard descriptors, close-on-exec sweeps.
+//! - `lookup`: `PATH` lookup like `execvp`, the shell's exit-code convention.
 //! - `spawn`: `posix_spawn` with exact descriptor placement, run on one long-lived spawner
 //!   thread, so a parent-death signal (`PR_SET_PDEATHSIG`, which fires when the *thread* that
 //!   forked exits) means "this process died", whichever thread asked.
@@ -20,6 +21,7 @@
 mod capture;
 mod control;
 mod fds;
+mod lookup;
 #[cfg(target_os = "linux")]
 mod reap;
 #[cfg(target_os = "linux")]
@@ -38,6 +40,9 @@ pub use fds::descriptor_limit;
 pub use fds::fill_pipe;
 pub use fds::high_pipe;
 pub use fds::inheritable_descriptors;
+pub use lookup::find_program;
+pub use lookup::path_of;
+pub use lookup::shell_exit_code;
 #[cfg(target_os = "linux")]
 pub use reap::kill_all_children;
 #[cfg(target_os = "linux")]

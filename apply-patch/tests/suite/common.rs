@@ -5,7 +5,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use codex_apply_patch::{ApplyPatchError, WriteGuard, apply_patch};
-use codex_sandboxing::{
+use codex_sandbox_policy::{
     Access, Enforcement, NetworkAccess, PathRule, SandboxPolicy, writable_root,
 };
 

@@ -4,7 +4,7 @@
 use std::os::unix::fs::symlink;
 
 use codex_apply_patch::{ApplyPatchError, RefusalReason, WriteGuard};
-use codex_sandboxing::{Access, PathRule};
+use codex_sandbox_policy::{Access, PathRule};
 
 use super::common::{Tree, patch, workspace_policy};
 

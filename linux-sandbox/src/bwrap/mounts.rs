@@ -25,7 +25,7 @@ use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
-use codex_sandboxing::{Access, Enforcement, SandboxPolicy};
+use codex_sandbox_policy::{Access, Enforcement, SandboxPolicy};
 
 use crate::error::{PathRole, PlanSandboxError};
 use crate::paths::{check_writable_symlinks, depth, resolve};

@@ -9,8 +9,6 @@ mod landlock;
 use std::ffi::{OsStr, OsString};
 use std::io;
 use std::os::fd::{AsRawFd, OwnedFd};
-use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::ExitStatus;
 use std::time::{Duration, Instant};
@@ -126,7 +124,7 @@ impl LinuxChild {
         }
         let exit_code = bubblewrap_report
             .and_then(|report| report.exit_code)
-            .unwrap_or_else(|| shell_code(status));
+            .unwrap_or_else(|| codex_sandbox_process::shell_exit_code(status));
         Ok(LinuxOutcome {
             ending: supervision.ending,
             exit_code,
@@ -179,16 +177,6 @@ pub(crate) struct Launch<'a> {
 
 pub(crate) fn prepare(context: &'static str, source: io::Error) -> RunSandboxError {
     RunSandboxError::Prepare { context, source }
-}
-
-/// 128+N for a death by signal N, else the exit code.
-fn shell_code(status: ExitStatus) -> i32 {
-    use std::os::unix::process::ExitStatusExt;
-    match (status.code(), status.signal()) {
-        (Some(code), _) => code,
-        (None, Some(signal)) => 128 + signal,
-        (None, None) => 1,
-    }
 }
 
 /// What the stage reported before it failed.
@@ -245,18 +233,11 @@ fn read_stage_status(fd: &OwnedFd) -> Option<StageFailure> {
     })
 }
 
-/// Whether `program` resolves to an executable file, looked up on `path` like `execvp` does.
+/// Whether `program` resolves to an executable file on `path` (the one lookup, as `execvp` does;
+/// relative names are checked from `/` as the command's own working directory is inside the
+/// sandbox).
 pub(crate) fn command_exists(program: &OsStr, path: Option<&OsStr>) -> bool {
-    let executable = |candidate: &Path| {
-        std::fs::metadata(candidate)
-            .is_ok_and(|metadata| metadata.is_file() && metadata.permissions().mode() & 0o111 != 0)
-    };
-    if program.as_bytes().contains(&b'/') {
-        return executable(Path::new(program));
-    }
-    let default_path = OsStr::new("/bin:/usr/bin");
-    std::env::split_paths(path.unwrap_or(default_path))
-        .any(|directory| executable(&directory.join(program)))
+    codex_sandbox_process::find_program(program, path, Path::new("/")).is_some()
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@
 use std::os::fd::AsRawFd;
 use std::os::unix::process::CommandExt;
 
-use codex_sandboxing::NetworkAccess;
+use codex_sandbox_policy::NetworkAccess;
 
 use super::harness::{Backend, Fixture, HostServices, User, is_root};
 

@@ -6,7 +6,7 @@ use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 
 use codex_linux_sandbox::{LinuxBackend, LinuxOptions, RunMode, SandboxRequest, plan, run};
-use codex_sandboxing::NetworkAccess;
+use codex_sandbox_policy::NetworkAccess;
 
 use super::harness::{Backend, Fixture, User};
 

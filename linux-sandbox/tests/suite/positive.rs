@@ -1,6 +1,6 @@
 //! What must keep working inside the sandbox, for both backends and both users.
 
-use codex_sandboxing::NetworkAccess;
+use codex_sandbox_policy::NetworkAccess;
 
 use super::harness::{Backend, Fixture, HostServices, User, is_root};
 

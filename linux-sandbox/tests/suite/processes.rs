@@ -8,7 +8,7 @@ use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use codex_sandboxing::NetworkAccess;
+use codex_sandbox_policy::NetworkAccess;
 
 use super::harness::{Backend, Fixture, User, is_root};
 

@@ -2,7 +2,7 @@
 //! outside: sysctls check the uid, not capabilities) or as another user, for both backends.
 //! The control shows the walk finds writable entries without the sandbox.
 
-use codex_sandboxing::NetworkAccess;
+use codex_sandbox_policy::NetworkAccess;
 
 use super::harness::{Backend, Fixture, User, is_root};
 

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use super::canonical::fake::FakeFileSystem;
 use super::test_support::PolicyBuilder;
 use super::{SANDBOX_EXEC_PATH, SeatbeltOptions, SeatbeltPlan, SeatbeltPlanError, plan_with};
-use crate::policy::{ProtectedKind, SandboxPolicy};
+use codex_sandbox_policy::{ProtectedKind, SandboxPolicy};
 
 fn command() -> Vec<OsString> {
     ["/bin/sh", "-c", "echo hi > out.txt"]

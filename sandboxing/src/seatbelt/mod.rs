@@ -45,7 +45,7 @@ use std::path::PathBuf;
 
 use thiserror::Error;
 
-use crate::policy::SandboxPolicy;
+use codex_sandbox_policy::SandboxPolicy;
 
 use canonical::{Canonicalize, FileSystem};
 
@@ -284,6 +284,6 @@ pub(crate) fn plan_with(
         argv,
         env_changes,
         env,
-        cwd: crate::policy::normalize(&options.cwd),
+        cwd: codex_sandbox_policy::normalize(&options.cwd),
     })
 }

@@ -25,7 +25,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::policy::{ProtectedKind, SandboxPolicy};
+use codex_sandbox_policy::{ProtectedKind, SandboxPolicy};
 
 use super::canonical::{Canonicalize, resolve};
 use super::{SeatbeltPlanError, glob};

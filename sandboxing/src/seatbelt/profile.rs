@@ -16,7 +16,7 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use crate::policy::{Enforcement, SandboxPolicy};
+use codex_sandbox_policy::{Enforcement, SandboxPolicy};
 
 use super::canonical::{Canonicalize, resolve};
 use super::rules::{self, AccessPlan, AllowedRoot, DeniedPath, ReadAccess, WritableArea};
@@ -64,7 +64,7 @@ pub(crate) fn render(
                 policy.network_restricted(),
                 options.darwin_user_cache_dir.as_deref(),
             ) {
-                symlinks::check_cache_dir(&crate::policy::normalize(path), canonicalizer)?;
+                symlinks::check_cache_dir(&codex_sandbox_policy::normalize(path), canonicalizer)?;
             }
             let metadata = nested_metadata::regexes(policy, &area.subtrees(), canonicalizer)?;
             // Carve-outs: everything excluded from a write root, every denied path, and the
@@ -173,7 +173,7 @@ fn canonical_cache_dir(
     }
     Ok(Some(resolve(
         canonicalizer,
-        &crate::policy::normalize(path),
+        &codex_sandbox_policy::normalize(path),
     )))
 }
 
@@ -185,7 +185,7 @@ fn glob_prefix_spellings(policy: &SandboxPolicy, canonicalizer: &dyn Canonicaliz
         if prefix.is_empty() {
             continue;
         }
-        let lexical = crate::policy::normalize(Path::new(prefix));
+        let lexical = codex_sandbox_policy::normalize(Path::new(prefix));
         spellings.push(resolve(canonicalizer, &lexical));
         spellings.push(lexical);
     }
@@ -269,7 +269,7 @@ fn render_unix_sockets(
         if !path.is_absolute() {
             return Err(SeatbeltPlanError::RelativePath { path: path.clone() });
         }
-        let resolved = resolve(canonicalizer, &crate::policy::normalize(path));
+        let resolved = resolve(canonicalizer, &codex_sandbox_policy::normalize(path));
         if !sockets.contains(&resolved) {
             sockets.push(resolved);
         }
@@ -371,7 +371,10 @@ fn render_deny_globs(
         };
         let mut regexes = vec![glob::to_regex(prefix, rest).map_err(unsupported)?];
         if !prefix.is_empty() {
-            let canonical = resolve(canonicalizer, &crate::policy::normalize(Path::new(prefix)));
+            let canonical = resolve(
+                canonicalizer,
+                &codex_sandbox_policy::normalize(Path::new(prefix)),
+            );
             let canonical =
                 canonical
                     .to_str()

@@ -18,7 +18,7 @@ use super::canonical::{Canonicalize, carve_out_spellings, resolve};
 use super::sbpl_evaluator::{Sbpl, parameters};
 use super::test_support::PolicyBuilder;
 use super::{SeatbeltOptions, SeatbeltPlanError, plan_with};
-use crate::policy::{Access, SandboxPolicy};
+use codex_sandbox_policy::{Access, SandboxPolicy};
 
 fn options() -> SeatbeltOptions {
     SeatbeltOptions {

@@ -18,7 +18,7 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use crate::policy::{Access, Enforcement, PathRule, SandboxPolicy};
+use codex_sandbox_policy::{Access, Enforcement, PathRule, SandboxPolicy};
 
 use super::SeatbeltPlanError;
 use super::canonical::{Canonicalize, carve_out_spellings, resolve};

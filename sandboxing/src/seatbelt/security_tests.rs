@@ -11,7 +11,7 @@ use super::canonical::fake::FakeFileSystem;
 use super::sbpl_evaluator::{Sbpl, parameters};
 use super::test_support::PolicyBuilder;
 use super::{PathRole, SeatbeltOptions, SeatbeltPlan, SeatbeltPlanError, plan, plan_with};
-use crate::policy::SandboxPolicy;
+use codex_sandbox_policy::SandboxPolicy;
 
 fn command() -> Vec<OsString> {
     vec![OsString::from("/bin/sh")]
@@ -273,7 +273,7 @@ fn finding_11_protected_and_denied_paths_behind_a_writable_symlink_are_refused()
         .protect_as(
             "/repo",
             "/repo/link/.git/worktrees/wt",
-            crate::policy::ProtectedKind::GitDirTarget,
+            codex_sandbox_policy::ProtectedKind::GitDirTarget,
         )
         .build();
     assert_eq!(

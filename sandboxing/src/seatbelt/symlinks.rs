@@ -35,7 +35,7 @@
 
 use std::path::{Component, Path, PathBuf};
 
-use crate::policy::{Access, SandboxPolicy};
+use codex_sandbox_policy::{Access, SandboxPolicy};
 
 use super::canonical::Canonicalize;
 use super::rules::WritableArea;
@@ -120,7 +120,7 @@ fn enforced_paths(policy: &SandboxPolicy) -> Vec<(PathBuf, PathRole)> {
         let (prefix, _) = glob::split_static_prefix(glob::trim_trailing_slashes(pattern));
         if !prefix.is_empty() {
             paths.push((
-                crate::policy::normalize(Path::new(prefix)),
+                codex_sandbox_policy::normalize(Path::new(prefix)),
                 PathRole::DenyRead,
             ));
         }

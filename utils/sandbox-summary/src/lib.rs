@@ -22,7 +22,7 @@
 
 use std::path::{Path, PathBuf};
 
-use codex_sandboxing::{Access, Enforcement, NetworkAccess, SandboxPolicy};
+use codex_sandbox_policy::{Access, Enforcement, NetworkAccess, SandboxPolicy};
 
 /// Directories that paths are shown relative to (besides the policy's own `cwd`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -230,10 +230,10 @@ impl Names {
     fn new(policy: &SandboxPolicy, environment: &SummaryEnvironment) -> Self {
         let mut anchors = vec![(policy.cwd.clone(), "cwd")];
         if let Some(tmpdir) = &environment.tmpdir {
-            anchors.push((codex_sandboxing::normalize(tmpdir), "$TMPDIR"));
+            anchors.push((codex_sandbox_policy::normalize(tmpdir), "$TMPDIR"));
         }
         if let Some(home) = &environment.home {
-            anchors.push((codex_sandboxing::normalize(home), "~"));
+            anchors.push((codex_sandbox_policy::normalize(home), "~"));
         }
         // `/` would turn every path into an anchor-relative one; keep absolute paths instead.
         anchors.retain(|(anchor, _)| anchor.parent().is_some());
@@ -260,7 +260,7 @@ impl Names {
 
 #[cfg(test)]
 mod tests {
-    use codex_sandboxing::{PathRule, WritableRoot};
+    use codex_sandbox_policy::{PathRule, WritableRoot};
 
     use super::*;
 

@@ -1,0 +1,24 @@
+//! The resolved sandbox policy: plain data with absolute paths that `codex-config` produces and
+//! every backend (bubblewrap, Landlock, Seatbelt, …) consumes, plus the rules about it that must
+//! exist once: protected metadata paths, lexical normalisation.
+//!
+//! - `policy`: [`SandboxPolicy`] and its parts.
+//! - `protected`: the read-only carve-outs of a writable root (`.git`, `.codex`, `.agents`, the
+//!   `.git` of submodules and linked worktrees).
+
+mod policy;
+mod protected;
+
+pub use policy::Access;
+pub use policy::Enforcement;
+pub use policy::NetworkAccess;
+pub use policy::PathRole;
+pub use policy::PathRule;
+pub use policy::ProtectedKind;
+pub use policy::ProtectedPath;
+pub use policy::SandboxPolicy;
+pub use policy::WritableRoot;
+pub use policy::normalize;
+pub use protected::PROTECTED_METADATA_NAMES;
+pub use protected::protected_paths;
+pub use protected::writable_root;
