@@ -27,8 +27,6 @@ mod clock;
 mod context;
 mod events;
 mod interrupt;
-#[cfg(target_os = "linux")]
-mod process_tree;
 mod rollout;
 mod runner;
 mod safe_read;

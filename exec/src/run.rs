@@ -314,7 +314,7 @@ fn run(args: ExecArgs, root: RootOptions) -> Result<u8, Failure> {
         .map_err(|error| Failure::new(format!("cannot find the codex executable: {error}")))?;
     let runner = Arc::new(SandboxRunner::new(
         &config.sandbox_policy,
-        &config.linux_sandbox,
+        codex_sandboxing::SandboxSettings::from_config(&config),
     ));
     let header = Header {
         version: env!("CARGO_PKG_VERSION").to_string(),

@@ -253,7 +253,7 @@ fn sigterm_exits_143_and_kills_the_sandbox() {
 /// held by an orphaned inner process.
 #[test]
 fn interrupt_during_sandbox_startup_leaves_nothing() {
-    for attempt in 0..3 {
+    for attempt in 0..6 {
         let marker = format!("3000.{}9{attempt}", std::process::id());
         let env = ExecEnv::new(
             Script::new()
