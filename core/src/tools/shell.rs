@@ -192,15 +192,16 @@ fn denial_hint(
     network_disabled: bool,
     cwd: &Path,
 ) -> Option<String> {
-    if output.exit_code == 0 {
-        return None;
-    }
     let lower = text.to_ascii_lowercase();
+    // A blocked write is worth saying even when a later command made the script succeed.
     if lower.contains("read-only file system") {
         return Some(format!(
             "Sandbox: this looks like a sandbox denial: writing outside the writable roots is blocked (the working directory is `{}`); do not retry, write inside a writable root instead",
             cwd.display()
         ));
+    }
+    if output.exit_code == 0 {
+        return None;
     }
     let network_markers = [
         "network is unreachable",
@@ -259,7 +260,8 @@ mod tests {
     #[test]
     fn hints_for_denials() {
         let cwd = Path::new("/w");
-        assert!(denial_hint(&outcome(0), "Read-only file system", true, cwd).is_none());
+        assert!(denial_hint(&outcome(0), "Read-only file system", true, cwd).is_some());
+        assert!(denial_hint(&outcome(0), "Permission denied", true, cwd).is_none());
         assert!(
             denial_hint(&outcome(1), "bash: x: Read-only file system", true, cwd)
                 .unwrap()
