@@ -55,6 +55,10 @@ enum Command {
     /// Apply a patch in the `*** Begin Patch` format (also runs as `apply_patch`).
     ApplyPatch(apply_patch_cmd::ApplyPatchArgs),
 
+    /// Run the agent without a user interface: one task, then exit.
+    #[command(visible_alias = "e")]
+    Exec(codex_exec::ExecArgs),
+
     /// Print a shell completion script.
     Completion(completion_cmd::CompletionArgs),
 
@@ -83,6 +87,18 @@ fn main() -> ExitCode {
         Command::Config(args) => config_cmd::run_config(cli.shared, args),
         Command::Features(args) => config_cmd::run_features(cli.shared, args),
         Command::ApplyPatch(args) => apply_patch_cmd::run_apply_patch(args),
+        Command::Exec(args) => cli
+            .shared
+            .raw_overrides()
+            .map(|raw_overrides| {
+                let root = codex_exec::RootOptions {
+                    raw_overrides,
+                    profile: cli.shared.profile.clone(),
+                    strict_config: cli.shared.strict_config,
+                };
+                ExitCode::from(codex_exec::run_exec(args, root))
+            })
+            .map_err(anyhow::Error::from),
         Command::Completion(args) => completion_cmd::run(args, Cli::command()),
     };
     match result {

@@ -168,6 +168,13 @@ pub(crate) fn config_schema() -> Node {
             approval_policy().describe("When the agent asks before running a command."),
         ),
         (
+            "project_doc_max_bytes",
+            integer(Some(0)).describe(
+                "Bytes of AGENTS.md text the agent sends to the model (default 32768; 0 \
+                 disables AGENTS.md).",
+            ),
+        ),
+        (
             "default_permissions",
             string()
                 .describe("The active permission profile (a `[permissions]` name or built-in)."),

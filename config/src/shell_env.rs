@@ -18,13 +18,17 @@ pub enum EnvironmentInherit {
 const CORE_VARIABLES: &[&str] = &[
     "HOME", "LOGNAME", "PATH", "SHELL", "USER", "USERNAME", "TMPDIR", "TEMP", "TMP",
 ];
-const DEFAULT_EXCLUDES: &[&str] = &["*KEY*", "*SECRET*", "*TOKEN*"];
+const DEFAULT_EXCLUDES: &[&str] = &["*KEY*", "*SECRET*", "*TOKEN*", "*PASSWORD*"];
+/// Credentials the agent itself uses; never passed by default whatever their name looks like.
+const CREDENTIAL_VARIABLES: &[&str] = &["OPENAI_API_KEY", "CODEX_API_KEY", "CODEX_ACCESS_TOKEN"];
 
 /// The resolved policy. Patterns are case-insensitive globs (`*`, `?`, `[…]`).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ShellEnvironmentPolicy {
     pub inherit: EnvironmentInherit,
-    /// Keep variables matching `*KEY*`, `*SECRET*`, `*TOKEN*` (dropped by default).
+    /// Keep secret-looking variables (dropped by default): names matching `*KEY*`,
+    /// `*SECRET*`, `*TOKEN*` or `*PASSWORD*` (case-insensitive), `OPENAI_API_KEY`,
+    /// `CODEX_API_KEY`, `CODEX_ACCESS_TOKEN` and the model provider's `env_key`.
     pub ignore_default_excludes: bool,
     pub exclude: Vec<String>,
     pub include_only: Vec<String>,
@@ -76,15 +80,45 @@ impl ShellEnvironmentPolicy {
 
     /// The child's environment from the parent's `vars`: inherit, drop default excludes,
     /// drop `exclude`, apply `set`, then keep only `include_only` (when non-empty). Sorted by
-    /// name.
+    /// name. Same as [`ShellEnvironmentPolicy::create_env_without_secrets`] with no extra
+    /// secret names.
     pub fn create_env(
         &self,
         vars: impl IntoIterator<Item = (OsString, OsString)>,
     ) -> Vec<(OsString, OsString)> {
+        self.create_env_without_secrets(vars, &[])
+    }
+
+    /// [`ShellEnvironmentPolicy::create_env`], also treating `secret_names` (the model
+    /// provider's `env_key`) as secrets. A secret (a default exclude, a credential variable or
+    /// one of `secret_names`) is passed only when `ignore_default_excludes` is set, `set`
+    /// gives it a value, or an `include_only` entry names it exactly (no wildcards): a pattern
+    /// such as `*` never lets one through.
+    pub fn create_env_without_secrets(
+        &self,
+        vars: impl IntoIterator<Item = (OsString, OsString)>,
+        secret_names: &[&str],
+    ) -> Vec<(OsString, OsString)> {
         let default_excludes = if self.ignore_default_excludes {
             Vec::new()
         } else {
-            Pattern::compile(DEFAULT_EXCLUDES)
+            let mut patterns = Pattern::compile(DEFAULT_EXCLUDES);
+            patterns.extend(
+                CREDENTIAL_VARIABLES
+                    .iter()
+                    .chain(secret_names)
+                    .filter(|name| !name.is_empty())
+                    .map(|name| Pattern::new(name)),
+            );
+            patterns
+        };
+        let named_exactly = |name: &OsString| {
+            self.include_only.iter().any(|entry| {
+                !entry.contains(['*', '?', '['])
+                    && name
+                        .to_str()
+                        .is_some_and(|name| name.eq_ignore_ascii_case(entry))
+            })
         };
         let exclude = Pattern::compile(&self.exclude);
         let include_only = Pattern::compile(&self.include_only);
@@ -101,7 +135,7 @@ impl ShellEnvironmentPolicy {
                 EnvironmentInherit::Core => CORE_VARIABLES.iter().any(|core| name == core),
                 EnvironmentInherit::None => false,
             })
-            .filter(|(name, _)| !matches_any(name, &default_excludes))
+            .filter(|(name, _)| !matches_any(name, &default_excludes) || named_exactly(name))
             .filter(|(name, _)| !matches_any(name, &exclude))
             .collect();
         for (name, value) in &self.set {
@@ -341,6 +375,43 @@ mod tests {
                 ("LANG", "C"),
                 ("PATH", "/bin")
             ])
+        );
+    }
+
+    #[test]
+    fn secrets_are_dropped_unless_named_set_or_allowed() {
+        let parent = vars(&[
+            ("PATH", "/bin"),
+            ("DB_PASSWORD", "p"),
+            ("MOCK_AUTH", "m"),
+            ("CODEX_API_KEY", "c"),
+            ("CODEX_ACCESS_TOKEN", "t"),
+        ]);
+        assert_eq!(
+            policy("").create_env_without_secrets(parent.clone(), &["MOCK_AUTH"]),
+            vars(&[("PATH", "/bin")])
+        );
+        assert_eq!(
+            policy("include_only = ['*']")
+                .create_env_without_secrets(parent.clone(), &["MOCK_AUTH"]),
+            vars(&[("PATH", "/bin")]),
+            "a wildcard never admits a secret"
+        );
+        assert_eq!(
+            policy("include_only = ['PATH', 'mock_auth', 'DB_PASSWORD']")
+                .create_env_without_secrets(parent.clone(), &["MOCK_AUTH"]),
+            vars(&[("DB_PASSWORD", "p"), ("MOCK_AUTH", "m"), ("PATH", "/bin")])
+        );
+        assert_eq!(
+            policy("set = { CODEX_API_KEY = 'given' }")
+                .create_env_without_secrets(parent.clone(), &["MOCK_AUTH"]),
+            vars(&[("CODEX_API_KEY", "given"), ("PATH", "/bin")])
+        );
+        assert_eq!(
+            policy("ignore_default_excludes = true")
+                .create_env_without_secrets(parent.clone(), &["MOCK_AUTH"])
+                .len(),
+            parent.len()
         );
     }
 

@@ -164,9 +164,23 @@ pub(crate) fn supervise(
     let mut stream = StatusStream::new(status);
     let child_pid: Cell<Option<i32>> = Cell::new(None);
     let mut kill = || {
-        if let Some(pid) = child_pid.get() {
+        match child_pid.get() {
             // SAFETY: SIGKILL to the sandbox's pid 1 ends its whole pid namespace.
-            unsafe { libc::kill(pid, libc::SIGKILL) };
+            Some(pid) => unsafe {
+                libc::kill(pid, libc::SIGKILL);
+            },
+            // Not reported yet, but bwrap may already have created it (in its own session, its
+            // parent-death signal not armed yet): killing bwrap alone would orphan it. Stop
+            // bwrap first (a stopped process cannot finish creating another), then kill every
+            // child it has.
+            None => {
+                // SAFETY: our own unreaped child.
+                unsafe { libc::kill(bwrap_pid, libc::SIGSTOP) };
+                for pid in children_of(bwrap_pid) {
+                    // SAFETY: a child of our unreaped (stopped) child: its pid cannot be reused.
+                    unsafe { libc::kill(pid, libc::SIGKILL) };
+                }
+            }
         }
         // SAFETY: our own unreaped child.
         unsafe { libc::kill(bwrap_pid, libc::SIGKILL) };
@@ -204,6 +218,15 @@ pub(crate) fn supervise(
     let namespace = stream.report.child_pid.and_then(pidfd);
     release(guards, namespace.as_ref());
     Ok((supervision?, stream.report))
+}
+
+/// The children of `pid` (`/proc/<pid>/task/<pid>/children`; bwrap has one thread).
+fn children_of(pid: i32) -> Vec<i32> {
+    std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
+        .unwrap_or_default()
+        .split_whitespace()
+        .filter_map(|child| child.parse().ok())
+        .collect()
 }
 
 /// Remove the mount points once the sandbox's pid namespace is gone (its init's pidfd readable).

@@ -1,0 +1,1 @@
+mod turn_loop;
