@@ -124,19 +124,10 @@ impl WriteGuard {
         if nested_metadata || spellings.iter().any(|policy| policy.is_protected(&path)) {
             return refuse(RefusalReason::Protected);
         }
-        for pattern in &policy.deny_globs {
-            // The real path, and the same path spelled through the pattern's base as written
-            // (the base may be a symlink: `/tmp/x` → `/private/tmp/x`).
-            let real_base = real(pattern.base());
-            let respelled = path
-                .strip_prefix(&real_base)
-                .ok()
-                .map(|rest| pattern.base().join(rest));
-            if pattern.denies(&path) || respelled.is_some_and(|spelled| pattern.denies(&spelled)) {
-                return refuse(RefusalReason::DenyGlob {
-                    pattern: pattern.as_str().to_string(),
-                });
-            }
+        if let Some(pattern) = policy.denying_glob(&path) {
+            return refuse(RefusalReason::DenyGlob {
+                pattern: pattern.as_str().to_string(),
+            });
         }
         if resolved.access_for(&path).can_write() {
             return Ok(());

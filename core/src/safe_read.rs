@@ -4,15 +4,15 @@
 //! the sandbox.
 //!
 //! The rule: resolve the path completely, refuse it when the real location is inside
-//! `$CODEX_HOME`, below `/proc`, `/sys` or `/dev`, denied by the policy (a `Deny` rule, or below
-//! the base directory of a deny glob) or outside what the policy lets a sandboxed command read;
+//! `$CODEX_HOME`, below `/proc`, `/sys` or `/dev`, denied by the policy (a `Deny` rule, or a
+//! match of a deny glob) or outside what the policy lets a sandboxed command read;
 //! then open the real path without following a final link, check that the opened descriptor is
 //! that path (`/proc/self/fd`, on Linux), that it is a regular file, and read at most a bound.
 
 use std::fs::File;
 use std::io::Read;
 use std::os::unix::fs::OpenOptionsExt;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 use codex_sandboxing::SandboxPolicy;
 
@@ -78,13 +78,8 @@ impl ReadGuard {
         if !self.policy.access_for(real).can_read() {
             return Some("outside what the sandbox may read");
         }
-        if self
-            .policy
-            .deny_globs
-            .iter()
-            .any(|glob| real.starts_with(glob_base(glob)))
-        {
-            return Some("below a denied glob");
+        if self.policy.denying_glob(real).is_some() {
+            return Some("matched by a deny glob");
         }
         None
     }
@@ -150,20 +145,6 @@ fn opened_path(file: &File) -> Option<PathBuf> {
 #[cfg(not(target_os = "linux"))]
 fn opened_path(_file: &File) -> Option<PathBuf> {
     None
-}
-
-/// Everything before the first component holding glob syntax.
-fn glob_base(glob: &str) -> PathBuf {
-    let mut base = PathBuf::new();
-    for component in Path::new(glob).components() {
-        if let Component::Normal(name) = component
-            && name.to_string_lossy().contains(['*', '?', '[', '{'])
-        {
-            break;
-        }
-        base.push(component);
-    }
-    base
 }
 
 #[cfg(test)]
@@ -244,7 +225,9 @@ mod tests {
         std::fs::write(root.join("env/a.env"), "x").unwrap();
         std::fs::write(root.join("ok"), "x").unwrap();
         let mut read_root = policy(vec![(&root, Access::Read)]);
-        read_root.deny_globs = vec![format!("{}/env/**/*.env", root.display())];
+        read_root.deny_globs = vec![
+            codex_sandboxing::DenyGlob::parse(&format!("{}/env/**/*.env", root.display())).unwrap(),
+        ];
         let guard = ReadGuard::new(&read_root, Path::new("/nonexistent-codex-home"));
         assert!(guard.read(Path::new("ok"), &root, 10).is_ok());
         assert!(guard.read(Path::new("env/a.env"), &root, 10).is_err());

@@ -105,8 +105,8 @@ mod linux {
     use std::ffi::OsString;
 
     use crate::request::{
-        BubblewrapDetails, BubblewrapLaunch, LinuxEnforcement, LinuxPlan, PlanDetails, RunMode,
-        STAGE_EXE_FD, STAGE_STATUS_FD, SandboxRequest,
+        BubblewrapDetails, BubblewrapLaunch, LIFELINE_FD, LinuxEnforcement, LinuxPlan, PlanDetails,
+        RunMode, STAGE_EXE_FD, STAGE_STATUS_FD, SandboxRequest,
     };
     use crate::seccomp::{self, MetadataRules, NetworkRules, ProgramKind};
     use crate::stage::StageArgs;
@@ -200,6 +200,7 @@ mod linux {
             max_processes: request.options.max_processes,
             close_fd: Some(STAGE_EXE_FD),
             status_fd: (launch == BubblewrapLaunch::Spawn).then_some(STAGE_STATUS_FD),
+            lifeline_fd: (launch == BubblewrapLaunch::Spawn).then_some(LIFELINE_FD),
             command: request.command.to_vec(),
             ..StageArgs::default()
         };

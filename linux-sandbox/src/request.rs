@@ -77,6 +77,8 @@ pub(crate) const STATUS_FD: i32 = 4;
 pub(crate) const STAGE_EXE_FD: i32 = 5;
 /// Where the stage reports a failure (spawn mode).
 pub(crate) const STAGE_STATUS_FD: i32 = 6;
+/// The supervisor's lifeline inside bubblewrap (spawn mode).
+pub(crate) const LIFELINE_FD: i32 = 7;
 
 /// How strongly a plan enforces its policy: what running it applies, for callers that report it
 /// (modelled on rust-landlock's `RestrictionStatus`: a value, not a log line).

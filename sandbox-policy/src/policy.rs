@@ -256,9 +256,21 @@ impl SandboxPolicy {
     }
 
     /// The deny glob that makes `path` unreadable, if any (`path` or an ancestor matches).
+    /// `path` is matched as given and, when it lies below the real location of a glob's base
+    /// (the base may be spelled through a symlink, `/tmp` → `/private/tmp`), re-spelled through
+    /// the base as written: a caller holding a canonical path gets the same answer.
     pub fn denying_glob(&self, path: &Path) -> Option<&DenyGlob> {
         let path = normalize(path);
-        self.deny_globs.iter().find(|glob| glob.denies(&path))
+        self.deny_globs.iter().find(|glob| {
+            if glob.denies(&path) {
+                return true;
+            }
+            let Ok(real_base) = std::fs::canonicalize(glob.base()) else {
+                return false;
+            };
+            path.strip_prefix(&real_base)
+                .is_ok_and(|rest| glob.denies(&glob.base().join(rest)))
+        })
     }
 
     pub fn network_restricted(&self) -> bool {

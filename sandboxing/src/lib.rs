@@ -36,6 +36,7 @@ pub use settings::SandboxBackend;
 pub use settings::SandboxSettings;
 
 pub use codex_sandbox_policy::Access;
+pub use codex_sandbox_policy::DenyGlob;
 pub use codex_sandbox_policy::Enforcement;
 pub use codex_sandbox_policy::NetworkAccess;
 pub use codex_sandbox_policy::PROTECTED_METADATA_NAMES;

@@ -21,7 +21,9 @@ use codex_sandbox_process::{
 
 use crate::error::RunSandboxError;
 use crate::mount_points::{self, MountPointGuard};
-use crate::request::{BubblewrapDetails, SECCOMP_FD, STAGE_EXE_FD, STAGE_STATUS_FD, STATUS_FD};
+use crate::request::{
+    BubblewrapDetails, LIFELINE_FD, SECCOMP_FD, STAGE_EXE_FD, STAGE_STATUS_FD, STATUS_FD,
+};
 use crate::runner::{Kind, Launch, LinuxChild, command_exists, prepare};
 use crate::userns::UserNamespaceSysctls;
 
@@ -33,6 +35,8 @@ const NAMESPACE_EXIT_TIMEOUT_MS: i32 = 5_000;
 pub(crate) struct State {
     status: OwnedFd,
     guards: Vec<MountPointGuard>,
+    /// Held open for the whole run: the stage refuses to start the command once it is closed.
+    _lifeline: OwnedFd,
 }
 
 /// What bwrap reported.
@@ -57,9 +61,13 @@ pub(crate) fn spawn(
         }
     }
     match start(launch, &details) {
-        Ok((process, status, stage_status)) => Ok(LinuxChild {
+        Ok((process, status, stage_status, lifeline)) => Ok(LinuxChild {
             process,
-            kind: Kind::Bubblewrap(State { status, guards }),
+            kind: Kind::Bubblewrap(State {
+                status,
+                guards,
+                _lifeline: lifeline,
+            }),
             stage_status,
             command: details.command,
             command_path: details.command_path,
@@ -74,7 +82,7 @@ pub(crate) fn spawn(
 fn start(
     launch: &Launch<'_>,
     details: &BubblewrapDetails,
-) -> Result<(SpawnedProcess, OwnedFd, OwnedFd), RunSandboxError> {
+) -> Result<(SpawnedProcess, OwnedFd, OwnedFd, OwnedFd), RunSandboxError> {
     let pipe_error = |error| prepare("creating a pipe", error);
     let seccomp_read = match &details.seccomp {
         Some(program) => Some(
@@ -84,11 +92,13 @@ fn start(
     };
     let (status_read, status_write) = high_pipe().map_err(pipe_error)?;
     let (stage_read, stage_write) = high_pipe().map_err(pipe_error)?;
+    let (lifeline_read, lifeline_write) = high_pipe().map_err(pipe_error)?;
     let stage_exe = open_stage_executable(&details.stage_executable)?;
     let mut mappings = vec![
         (status_write.as_raw_fd(), STATUS_FD),
         (stage_exe.as_raw_fd(), STAGE_EXE_FD),
         (stage_write.as_raw_fd(), STAGE_STATUS_FD),
+        (lifeline_read.as_raw_fd(), LIFELINE_FD),
     ];
     if let Some(fd) = &seccomp_read {
         mappings.push((fd.as_raw_fd(), SECCOMP_FD));
@@ -115,7 +125,7 @@ fn start(
             flags | libc::O_NONBLOCK,
         );
     }
-    Ok((process, status_read, stage_read))
+    Ok((process, status_read, stage_read, lifeline_write))
 }
 
 /// The stage executable, opened read-only for bwrap to execute through `/proc/self/fd/5` (the
@@ -159,7 +169,11 @@ pub(crate) fn supervise(
     deadline: Option<Instant>,
     max_bytes: usize,
 ) -> std::io::Result<(Supervision, Report)> {
-    let State { status, guards } = state;
+    let State {
+        status,
+        guards,
+        _lifeline,
+    } = state;
     let bwrap_pid = process.pid();
     let mut stream = StatusStream::new(status);
     let child_pid: Cell<Option<i32>> = Cell::new(None);

@@ -4,7 +4,8 @@
 //! ```text
 //! <exe> --codex-sandbox-stage [--landlock-abi N] [--read P]… [--list P]… [--write P]…
 //!       [--device P]… [--restrict-tcp] [--scope] [--unix-socket P]… [--grant-terminals]
-//!       [--max-processes N] [--close-fd N] [--status-fd N] [--reaper PID] [--seccomp-fd N]
+//!       [--max-processes N] [--close-fd N] [--status-fd N] [--lifeline-fd N] [--reaper PID]
+//!       [--seccomp-fd N]
 //!       [--drop-capabilities] -- COMMAND…
 //! ```
 
@@ -27,6 +28,10 @@ pub(crate) struct StageArgs {
     pub close_fd: Option<i32>,
     /// Where failures are reported (close-on-exec, so a started command closes it).
     pub status_fd: Option<i32>,
+    /// The read end of a pipe only the supervising codex holds open: at end of file, codex is
+    /// gone and the command must not start (bubblewrap may have been started too early to get
+    /// its parent-death signal armed).
+    pub lifeline_fd: Option<i32>,
     /// Supervise the command as a subreaper; the value is the pid of the codex process (the
     /// stage exits when it dies).
     pub reaper: Option<i32>,
@@ -76,6 +81,10 @@ impl StageArgs {
             ),
             ("--close-fd", self.close_fd.map(|value| value.to_string())),
             ("--status-fd", self.status_fd.map(|value| value.to_string())),
+            (
+                "--lifeline-fd",
+                self.lifeline_fd.map(|value| value.to_string()),
+            ),
             ("--reaper", self.reaper.map(|value| value.to_string())),
             (
                 "--seccomp-fd",
@@ -157,12 +166,13 @@ impl StageArgs {
                     stage.max_processes =
                         Some(u64::try_from(limit).map_err(|error| error.to_string())?);
                 }
-                "--close-fd" | "--status-fd" | "--reaper" | "--seccomp-fd" => {
+                "--close-fd" | "--status-fd" | "--lifeline-fd" | "--reaper" | "--seccomp-fd" => {
                     let parsed = number(value(&mut args, name)?, name)?;
                     let parsed = i32::try_from(parsed).map_err(|error| error.to_string())?;
                     match name {
                         "--close-fd" => stage.close_fd = Some(parsed),
                         "--status-fd" => stage.status_fd = Some(parsed),
+                        "--lifeline-fd" => stage.lifeline_fd = Some(parsed),
                         "--reaper" => stage.reaper = Some(parsed),
                         _ => stage.seccomp_fd = Some(parsed),
                     }
@@ -206,6 +216,7 @@ mod tests {
             max_processes: Some(4096),
             close_fd: Some(5),
             status_fd: Some(6),
+            lifeline_fd: Some(7),
             reaper: Some(1234),
             seccomp_fd: Some(3),
             drop_capabilities: true,

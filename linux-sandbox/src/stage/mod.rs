@@ -74,6 +74,12 @@ fn report(stage: &StageArgs, step: &str, error: &dyn std::fmt::Display) {
 
 /// Apply everything and execute the command; returns only the exit code of a failure.
 fn restrict_and_exec(stage: &StageArgs) -> i32 {
+    if let Some(fd) = stage.lifeline_fd
+        && supervisor_gone(fd)
+    {
+        report(stage, "starting", &"the supervising codex process is gone");
+        return STAGE_FAILED;
+    }
     if let Some(fd) = stage.close_fd {
         // SAFETY: closes the descriptor the stage was executed through; nothing else uses it.
         unsafe { libc::close(fd) };
@@ -131,6 +137,18 @@ fn restrict_and_exec(stage: &StageArgs) -> i32 {
     }
     let _ = codex_sandbox_process::cloexec_from(3, codex_sandbox_process::descriptor_limit());
     exec(stage)
+}
+
+/// Whether the write end of the lifeline pipe is closed (its only holder, codex, died).
+fn supervisor_gone(fd: i32) -> bool {
+    let mut entry = libc::pollfd {
+        fd,
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    // SAFETY: polls one valid pollfd without waiting.
+    let ready = unsafe { libc::poll(&mut entry, 1, 0) };
+    ready != 0 && entry.revents & (libc::POLLHUP | libc::POLLERR | libc::POLLNVAL) != 0
 }
 
 /// `execvp` the command; on failure report `exec: <errno>` and return 127 (not found) or 126.

@@ -241,3 +241,52 @@ fn the_process_limit_holds() {
         );
     }
 }
+
+/// If codex dies before bubblewrap could arm its parent-death signal, the stage still refuses to
+/// start the command: it finds the lifeline pipe (whose write end only codex holds) closed.
+#[test]
+fn the_stage_does_not_start_the_command_once_the_supervisor_is_gone() {
+    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+    use std::os::unix::process::CommandExt;
+    let run = |keep_writer: bool| {
+        let mut fds = [0; 2];
+        // SAFETY: valid storage for two descriptors.
+        assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
+        // SAFETY: fresh descriptors owned here.
+        let (read, write) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+        let writer = keep_writer.then_some(write);
+        let read_fd = read.as_raw_fd();
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_codex-linux-sandbox"));
+        command.args([
+            "--codex-sandbox-stage",
+            "--lifeline-fd",
+            "7",
+            "--",
+            "echo",
+            "started",
+        ]);
+        // SAFETY: dup2 is async-signal-safe; it runs in the child before exec.
+        unsafe {
+            command.pre_exec(move || {
+                if libc::dup2(read_fd, 7) < 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        let output = command.output().unwrap();
+        drop(writer);
+        output
+    };
+    // Control: with the supervisor alive the command starts.
+    let alive = run(true);
+    assert_eq!(String::from_utf8_lossy(&alive.stdout), "started\n");
+    let gone = run(false);
+    assert_eq!(String::from_utf8_lossy(&gone.stdout), "");
+    assert!(!gone.status.success());
+    assert!(
+        String::from_utf8_lossy(&gone.stderr).contains("the supervising codex process is gone"),
+        "{}",
+        String::from_utf8_lossy(&gone.stderr)
+    );
+}

@@ -285,7 +285,14 @@ fn interrupt_during_sandbox_startup_leaves_nothing() {
             std::thread::sleep(Duration::from_millis(10));
         };
         assert_eq!(status.code(), Some(130));
-        let survivors = processes_with(&marker);
+        // Whatever was starting dies with the agent (the parent-death signal, or the stage's
+        // lifeline check): give the kernel a moment to deliver it.
+        let deadline = Instant::now() + Duration::from_secs(3);
+        let mut survivors = processes_with(&marker);
+        while !survivors.is_empty() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+            survivors = processes_with(&marker);
+        }
         assert!(survivors.is_empty(), "left on the host: {survivors:?}");
     }
 }
