@@ -47,7 +47,7 @@ fn layer_json(source: &LayerSource, name: &str, disabled: Option<&String>) -> Va
     })
 }
 
-/// `{"config": {…}, "origins": {"key": "layer"}, "layers": [...], "warnings": [...]}`.
+/// `{"config": {…} (secrets redacted), "origins": {"key": "layer"}, "layers": [...], "warnings": [...]}`.
 pub fn config_show(config: &Config) -> Value {
     let origins: Map<String, Value> = config
         .origins
@@ -66,7 +66,7 @@ pub fn config_show(config: &Config) -> Value {
         })
         .collect();
     json!({
-        "config": toml_to_json(&toml::Value::Table(config.merged.clone())),
+        "config": toml_to_json(&toml::Value::Table(config.merged_for_display())),
         "origins": origins,
         "layers": layers,
         "warnings": config.warnings,

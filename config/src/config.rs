@@ -17,8 +17,9 @@ use crate::show::render_toml;
 use crate::types::{ApprovalPolicy, PermissionSyntax, ProjectTrust};
 
 /// The effective configuration: typed settings every command uses, plus the merged table and
-/// per-key origins for `codex config show`.
-#[derive(Debug, Clone)]
+/// per-key origins for `codex config show`. `Debug` shows the merged table with its secrets
+/// redacted.
+#[derive(Clone)]
 pub struct Config {
     /// The (lexically normalised) working directory.
     pub cwd: PathBuf,
@@ -61,9 +62,41 @@ impl Config {
         )
     }
 
-    /// The merged configuration as TOML; with `origins`, every value carries a
+    /// The merged table with every secret (bearer tokens, header and environment values, keys
+    /// named like a token, secret, password or API key) replaced by [`crate::REDACTED`]: what
+    /// may be printed.
+    pub fn merged_for_display(&self) -> Table {
+        crate::redact::redacted(&self.merged)
+    }
+
+    /// The merged configuration as TOML (secrets redacted); with `origins`, every value carries a
     /// `# from <layer>` comment and the layer stack is listed first.
     pub fn render_toml(&self, origins: bool) -> String {
         render_toml(self, origins)
+    }
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("cwd", &self.cwd)
+            .field("codex_home", &self.codex_home)
+            .field("sandbox_policy", &self.sandbox_policy)
+            .field("permission_syntax", &self.permission_syntax)
+            .field("active_permission_profile", &self.active_permission_profile)
+            .field("approval_policy", &self.approval_policy)
+            .field("features", &self.features)
+            .field("linux_sandbox", &self.linux_sandbox)
+            .field("shell_environment_policy", &self.shell_environment_policy)
+            .field("login", &self.login)
+            .field("model", &self.model)
+            .field("warnings", &self.warnings)
+            .field("project_root", &self.project_root)
+            .field("project_trust", &self.project_trust)
+            .field("layers", &self.layers)
+            .field("merged", &self.merged_for_display())
+            .field("origins", &self.origins)
+            .field("adjustments", &self.adjustments)
+            .finish()
     }
 }

@@ -23,7 +23,12 @@ pub(crate) fn render_toml(config: &Config, with_origins: bool) -> String {
         out.push('\n');
     }
     let origins = with_origins.then_some(config);
-    render_table(&mut out, &config.merged, &mut Vec::new(), origins);
+    render_table(
+        &mut out,
+        &config.merged_for_display(),
+        &mut Vec::new(),
+        origins,
+    );
     out
 }
 

@@ -312,3 +312,44 @@ fn unenforceable_requirement_refuses_to_start() {
         )
     );
 }
+
+/// Bearer tokens, literal header values and MCP environment values never reach the terminal (a
+/// pasted `config show` must not leak them): TOML, `--origins` and `--json` all redact them and
+/// keep which keys are set and where they came from.
+#[test]
+fn config_show_redacts_secrets_in_every_form() {
+    let env = TestEnv::new();
+    env.write(
+        "home/.codex/config.toml",
+        r#"model_provider = "x"
+[model_providers.x]
+name = "x"
+base_url = "http://127.0.0.1:1/v1"
+env_key = "X_API_KEY"
+experimental_bearer_token = "sk-bearer-canary"
+http_headers = { "X-Api" = "sk-header-canary" }
+[mcp_servers.m]
+command = "srv"
+env = { TOKEN = "sk-env-canary" }
+"#,
+    );
+    for args in [
+        &["config", "show"][..],
+        &["config", "show", "--origins"],
+        &["config", "show", "--json"],
+    ] {
+        let (status, out, err) = outcome(&env, args);
+        assert_eq!(status, 0, "{args:?}: {err}");
+        for secret in ["sk-bearer-canary", "sk-header-canary", "sk-env-canary"] {
+            assert!(!out.contains(secret), "{args:?} printed {secret}:\n{out}");
+            assert!(!err.contains(secret), "{args:?} printed {secret}:\n{err}");
+        }
+        assert_eq!(out.matches("<redacted>").count(), 3, "{args:?}:\n{out}");
+        assert!(out.contains("X_API_KEY") && out.contains("X-Api"), "{out}");
+    }
+    let (_, out, _) = outcome(&env, &["config", "show", "--origins"]);
+    assert!(
+        out.contains("experimental_bearer_token = \"<redacted>\"  # from user ([ROOT]/home/.codex/config.toml)"),
+        "{out}"
+    );
+}
