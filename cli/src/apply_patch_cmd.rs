@@ -7,7 +7,7 @@
 //! failure its error line on stderr and exit 1; usage errors exit 2.
 
 use std::ffi::OsString;
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -140,12 +140,8 @@ fn apply_and_report(text: &str) -> ExitCode {
 }
 
 fn write_stdout(text: &str) -> ExitCode {
-    let mut stdout = std::io::stdout().lock();
-    match stdout
-        .write_all(text.as_bytes())
-        .and_then(|()| stdout.flush())
-    {
+    match crate::output::write(text) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(_) => ExitCode::from(1),
+        Err(error) => crate::exit::report(&error),
     }
 }

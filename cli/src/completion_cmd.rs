@@ -3,7 +3,6 @@
 //! scripts ask the binary for the names at completion time (`codex completion --values …`,
 //! hidden), so they follow the configuration of the directory being typed in.
 
-use std::io::Write as _;
 use std::process::ExitCode;
 
 use clap::Command;
@@ -60,9 +59,7 @@ pub fn run(args: CompletionArgs, mut command: Command) -> anyhow::Result<ExitCod
             patch(args.shell, &String::from_utf8_lossy(&script))
         }
     };
-    let mut stdout = std::io::stdout().lock();
-    stdout.write_all(text.as_bytes())?;
-    stdout.flush()?;
+    crate::output::write(&text)?;
     Ok(ExitCode::SUCCESS)
 }
 

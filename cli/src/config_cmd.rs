@@ -1,6 +1,5 @@
 //! `codex config show [--origins]` and `codex features list` (owned by the configuration work).
 
-use std::io::Write as _;
 use std::process::ExitCode;
 
 use codex_config::{Config, LoaderOptions, RequirementsMode};
@@ -79,22 +78,15 @@ fn load(shared: &SharedOptions) -> anyhow::Result<Config> {
     Ok(config)
 }
 
-fn write_stdout(text: &str) -> anyhow::Result<()> {
-    let mut stdout = std::io::stdout().lock();
-    stdout.write_all(text.as_bytes())?;
-    stdout.flush()?;
-    Ok(())
-}
-
 pub fn run_config(root: SharedOptions, args: ConfigArgs) -> anyhow::Result<ExitCode> {
     let shared = root.merge(args.shared);
     match args.command {
         ConfigCommand::Show(show) => {
             let config = load(&shared.merge(show.shared))?;
             if show.json {
-                write_stdout(&format!("{}\n", crate::config_json::config_show(&config)))?;
+                crate::output::line(crate::config_json::config_show(&config))?;
             } else {
-                write_stdout(&config.render_toml(show.origins))?;
+                crate::output::write(&config.render_toml(show.origins))?;
             }
         }
     }
@@ -107,9 +99,9 @@ pub fn run_features(root: SharedOptions, args: FeaturesArgs) -> anyhow::Result<E
         FeaturesCommand::List(list) => {
             let config = load(&shared.merge(list.shared))?;
             if list.json {
-                write_stdout(&format!("{}\n", crate::config_json::features_list(&config)))?;
+                crate::output::line(crate::config_json::features_list(&config))?;
             } else {
-                write_stdout(&features_table(&config))?;
+                crate::output::write(&features_table(&config))?;
             }
         }
     }

@@ -40,15 +40,24 @@ impl std::error::Error for CliError {}
 
 /// Print `error` to stderr in the house format and return the exit code to use.
 pub fn report(error: &anyhow::Error) -> ExitCode {
+    if error
+        .downcast_ref::<crate::output::StdoutClosed>()
+        .is_some()
+    {
+        return ExitCode::from(crate::output::STDOUT_CLOSED_EXIT);
+    }
     let mut text = String::new();
     let (code, hint) = match error.downcast_ref::<CliError>() {
         Some(cli_error) => (cli_error.code, cli_error.hint.clone()),
         None => (1, None),
     };
-    // A message that already carries its own prefix (upstream-compatible texts such as
+    // A message that already carries its own prefix (the upstream-compatible
     // `Error parsing -c overrides: …`) is printed as is.
     let head = error.to_string();
-    if head.starts_with("Error ") {
+    let own_prefix = error
+        .downcast_ref::<codex_config::LoadConfigError>()
+        .is_some_and(codex_config::LoadConfigError::carries_own_prefix);
+    if own_prefix {
         text.push_str(&head);
     } else {
         text.push_str("error: ");

@@ -1,7 +1,6 @@
 //! `codex login status [--json]`: which credentials a command would use and where they are
 //! kept. Text goes to stderr (as upstream); `--json` prints one object on stdout.
 
-use std::io::Write as _;
 use std::process::ExitCode;
 
 use codex_login::{
@@ -84,12 +83,6 @@ fn auth_json(auth: &CodexAuth) -> Value {
     })
 }
 
-fn print_json(value: &Value) {
-    let mut stdout = std::io::stdout().lock();
-    let _ = writeln!(stdout, "{value}");
-    let _ = stdout.flush();
-}
-
 pub fn run(manager: &AuthManager, json: bool) -> ExitCode {
     let mode = manager.settings().store_mode;
     let resolved = manager.resolve(ApiKeyEnv::Disabled);
@@ -129,7 +122,9 @@ pub fn run(manager: &AuthManager, json: bool) -> ExitCode {
             map.insert("store".into(), location_json(mode, location.as_ref()));
             map.insert("error".into(), json!(error));
         }
-        print_json(&value);
+        if crate::output::line(&value).is_err() {
+            return ExitCode::from(crate::output::STDOUT_CLOSED_EXIT);
+        }
     }
     ExitCode::from(code)
 }

@@ -9,6 +9,7 @@ mod exit;
 mod login_cmd;
 mod login_status;
 mod options;
+mod output;
 mod sandbox_cmd;
 
 use std::process::ExitCode;

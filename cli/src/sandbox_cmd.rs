@@ -235,7 +235,7 @@ fn run(
     };
     if options.dry_run {
         let plan = codex_sandboxing::plan(&request).map_err(sandbox_error)?;
-        print_plan(&plan);
+        print_plan(&plan)?;
         return Ok(ExitCode::SUCCESS);
     }
     let running = codex_sandboxing::spawn(&request).map_err(sandbox_error)?;
@@ -361,7 +361,7 @@ fn add_unix_sockets(policy: &mut SandboxPolicy, sockets: &[PathBuf]) -> anyhow::
 }
 
 /// The `--dry-run` JSON object: one line on stdout.
-fn print_plan(plan: &SandboxPlan) {
+fn print_plan(plan: &SandboxPlan) -> anyhow::Result<()> {
     let env: serde_json::Map<String, serde_json::Value> = plan
         .env_changes
         .iter()
@@ -374,13 +374,7 @@ fn print_plan(plan: &SandboxPlan) {
         "env": env,
         "summary": plan.summary,
     });
-    #[expect(
-        clippy::print_stdout,
-        reason = "the dry-run plan is the command's output"
-    )]
-    {
-        println!("{json}");
-    }
+    crate::output::line(json)
 }
 
 fn lossy(value: &OsStr) -> String {

@@ -51,6 +51,14 @@ pub enum LoadConfigError {
     Requirements(#[from] RequirementsError),
 }
 
+impl LoadConfigError {
+    /// Whether the text starts with its own `Error …` prefix (upstream prints it without
+    /// `error: `).
+    pub fn carries_own_prefix(&self) -> bool {
+        matches!(self, LoadConfigError::Overrides(_))
+    }
+}
+
 impl From<OverrideParseError> for LoadConfigError {
     fn from(error: OverrideParseError) -> Self {
         LoadConfigError::Overrides(error)

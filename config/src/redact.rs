@@ -38,9 +38,7 @@ pub(crate) fn redacted(table: &Table) -> Table {
     table
         .iter()
         .map(|(key, value)| {
-            let value = if SECRET_TABLES.contains(&key.as_str()) {
-                redact_all(value)
-            } else if is_secret_key(key) {
+            let value = if SECRET_TABLES.contains(&key.as_str()) || is_secret_key(key) {
                 redact_all(value)
             } else {
                 match value {

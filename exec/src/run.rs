@@ -112,11 +112,10 @@ fn load(args: &ExecArgs, root: &RootOptions, cwd: &Path) -> Result<Config, Failu
         requirements: RequirementsMode::Include,
     };
     codex_config::load_config(&loader).map_err(|error| {
-        let text = error.to_string();
-        if text.starts_with("Error parsing -c overrides") {
-            Failure::new(text)
+        if error.carries_own_prefix() {
+            Failure::new(error.to_string())
         } else {
-            Failure::new(format!("Error loading config.toml:\n{text}"))
+            Failure::new(format!("Error loading config.toml:\n{error}"))
         }
     })
 }

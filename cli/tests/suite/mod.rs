@@ -6,6 +6,7 @@ mod exec;
 mod first_run;
 mod json_output;
 mod login;
+mod output;
 mod sandbox;
 mod secret_service;
 mod security;
