@@ -29,6 +29,7 @@
 //!   limit; the Landlock backend's subreaper): [`stage_main_if_requested`].
 //! - `userns`: whether user namespaces are available (for errors and hints).
 //! - `helper`: [`helper_main`].
+//! - `diagnostics`: what this machine offers the backends (for `codex doctor`).
 
 // Off Linux only the pure planners are compiled (and unit-tested); nothing calls them there.
 #![cfg_attr(
@@ -37,6 +38,7 @@
 )]
 
 mod bwrap;
+mod diagnostics;
 mod error;
 mod globs;
 mod helper;
@@ -61,6 +63,18 @@ mod runner;
 #[cfg(target_os = "linux")]
 mod seccomp;
 
+pub use diagnostics::BubblewrapDiscovery;
+pub use diagnostics::BubblewrapTrust;
+pub use diagnostics::FoundBubblewrap;
+pub use diagnostics::RefusedBubblewrap;
+pub use diagnostics::USER_NAMESPACE_HINT;
+pub use diagnostics::UserNamespaceReport;
+pub use diagnostics::discover_bubblewrap;
+#[cfg(target_os = "linux")]
+pub use diagnostics::landlock_abi;
+#[cfg(target_os = "linux")]
+pub use diagnostics::seccomp_available;
+pub use diagnostics::user_namespaces;
 pub use error::PathRole;
 pub use error::PlanSandboxError;
 pub use error::RunSandboxError;
