@@ -205,16 +205,15 @@ pub fn landlock_abi() -> i32 {
 mod tests {
     use super::*;
 
-    fn read_only() -> SandboxPolicy {
-        SandboxPolicy::from_json(
-            r#"{"profile":":read-only","enforcement":"managed","cwd":"/","rules":[],"network":"restricted"}"#,
-        )
-        .unwrap()
-    }
+    const READ_ONLY: &str = r#"{"profile":":read-only","enforcement":"managed","cwd":"/","rules":[],"network":"restricted"}"#;
 
     #[test]
     fn the_installed_bubblewrap_is_found_with_its_reason_and_version() {
-        let report = discover_bubblewrap(None, &read_only(), Path::new("/"));
+        let report = discover_bubblewrap(
+            None,
+            &SandboxPolicy::from_json(READ_ONLY).unwrap(),
+            Path::new("/"),
+        );
         let found = report.result.expect("bubblewrap is installed");
         assert_eq!(found.trust, BubblewrapTrust::SystemLocation);
         assert!(
@@ -234,7 +233,11 @@ mod tests {
         let planted = root.join("bwrap");
         std::fs::write(&planted, "#!/bin/sh\ntouch ran\n").unwrap();
         std::fs::set_permissions(&planted, std::fs::Permissions::from_mode(0o755)).unwrap();
-        let report = discover_bubblewrap(Some(&planted), &read_only(), &root);
+        let report = discover_bubblewrap(
+            Some(&planted),
+            &SandboxPolicy::from_json(READ_ONLY).unwrap(),
+            &root,
+        );
         let error = report.result.unwrap_err();
         assert!(
             matches!(error, PlanSandboxError::BubblewrapNotTrusted { ref path, .. } if *path == planted),
