@@ -67,6 +67,12 @@ fn from_codex_auth(auth: CodexAuth) -> Result<RequestAuth, ModelError> {
     })
 }
 
+/// Whether requests signed in with `auth` go to the ChatGPT endpoint of the default `openai`
+/// provider (the same decision a request makes).
+pub(crate) fn selects_chatgpt_endpoint(auth: &CodexAuth) -> bool {
+    from_codex_auth(auth.clone()).is_ok_and(|request| request.chatgpt)
+}
+
 /// The credentials for the next request to `provider`.
 pub(crate) fn request_auth(
     provider: &ProviderSettings,

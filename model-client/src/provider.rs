@@ -155,6 +155,14 @@ impl ProviderSettings {
         url
     }
 
+    /// The `/responses` URL a request signed in with `auth` (the resolved sign-in, if any) goes
+    /// to: what `codex doctor` reports.
+    pub fn responses_url_for(&self, auth: Option<&codex_login::CodexAuth>) -> String {
+        let chatgpt =
+            self.uses_openai_auth() && auth.is_some_and(crate::auth::selects_chatgpt_endpoint);
+        self.responses_url(chatgpt)
+    }
+
     /// The base URL as configured (the API-key one for the default `openai` provider).
     pub fn base_url(&self) -> &str {
         match &self.base_url {

@@ -139,3 +139,31 @@ fn project_layer_routing_keys_refuse_credentials() {
         .is_ok()
     );
 }
+
+#[test]
+fn the_endpoint_follows_the_kind_of_sign_in() {
+    let openai = resolve_provider(
+        &ModelSettings::default(),
+        None,
+        &ProviderEnvironment::default(),
+    )
+    .unwrap();
+    let api_key = codex_login::CodexAuth::ApiKey {
+        key: Secret::new("sk-test"),
+        source: codex_login::CredentialSource::Store,
+    };
+    assert_eq!(
+        openai.responses_url_for(None),
+        "https://api.openai.com/v1/responses"
+    );
+    assert_eq!(
+        openai.responses_url_for(Some(&api_key)),
+        "https://api.openai.com/v1/responses"
+    );
+    let env = ProviderEnvironment::from_pairs([("CODEX_OSS_BASE_URL", "http://box:1/v1")]);
+    let local = resolve_provider(&ModelSettings::default(), Some("ollama"), &env).unwrap();
+    assert_eq!(
+        local.responses_url_for(Some(&api_key)),
+        "http://box:1/v1/responses"
+    );
+}
