@@ -70,6 +70,11 @@ pub trait KeyringBackend: Send + Sync {
             .get(service, account)?
             .map(|_| KeyringLocation::Other("the keyring".to_string())))
     }
+
+    /// The keyring a save would write to now.
+    fn destination(&self) -> Result<KeyringLocation, KeyringError> {
+        Ok(KeyringLocation::Other("the keyring".to_string()))
+    }
 }
 
 /// The keyring of this operating system, reached through `environment` (the session bus).
@@ -232,6 +237,21 @@ mod linux {
                         secret_service: Some(reason),
                     }
                 })),
+            }
+        }
+
+        fn destination(&self) -> Result<KeyringLocation, KeyringError> {
+            match self.secret_service()? {
+                Ok(mut secrets) => {
+                    let item = secrets.default_collection().map_err(failed)?;
+                    Ok(KeyringLocation::SecretService {
+                        collection: item.collection,
+                        persistent: item.persistent,
+                    })
+                }
+                Err(reason) => Ok(KeyringLocation::KernelUserKeyring {
+                    secret_service: Some(reason),
+                }),
             }
         }
     }

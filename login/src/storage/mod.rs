@@ -199,6 +199,24 @@ impl AuthStore {
         }
     }
 
+    /// Where the next [`AuthStore::save`] would keep the credentials (`auto`: the keyring when
+    /// it can be reached, else the file).
+    pub fn destination(&self) -> Result<CredentialLocation, AuthStoreError> {
+        match self.mode {
+            CredentialsStoreMode::File => Ok(CredentialLocation::File(self.auth_file())),
+            CredentialsStoreMode::Keyring => self
+                .keyring
+                .destination()
+                .map(CredentialLocation::Keyring)
+                .map_err(AuthStoreError::KeyringLoad),
+            CredentialsStoreMode::Auto => Ok(self.keyring.destination().map_or_else(
+                |_| CredentialLocation::File(self.auth_file()),
+                CredentialLocation::Keyring,
+            )),
+            CredentialsStoreMode::Ephemeral => Ok(CredentialLocation::Memory),
+        }
+    }
+
     pub fn load(&self) -> Result<Option<AuthDotJson>, AuthStoreError> {
         match self.mode {
             CredentialsStoreMode::File => file::load(&self.auth_file()),

@@ -244,18 +244,7 @@ impl SecretService {
         for item in &items {
             self.delete_item(item)?;
         }
-        let reply = self.call(
-            SERVICE_PATH,
-            SERVICE_INTERFACE,
-            "ReadAlias",
-            vec![Value::str("default")],
-        )?;
-        let collection = path_at(&reply, 0)?;
-        if collection == "/" {
-            return Err(SecretServiceError::Failed(
-                "there is no default keyring; create one (e.g. in Seahorse) or set `cli_auth_credentials_store = \"file\"`".into(),
-            ));
-        }
+        let collection = self.default_collection_path()?;
         self.unlock(std::slice::from_ref(&collection))?;
         let label = format!("Codex CLI credentials ({account})");
         let attributes = Value::string_dict(&[
@@ -326,6 +315,35 @@ impl SecretService {
             .rsplit_once('/')
             .map_or(item.as_str(), |(parent, _)| parent)
             .to_string();
+        Ok(Some(self.describe_collection(collection)))
+    }
+
+    /// The collection a new entry is created in (the `default` alias), as [`Self::locate`]
+    /// describes it. Nothing is unlocked or created.
+    pub fn default_collection(&mut self) -> Result<SecretServiceItem, SecretServiceError> {
+        let collection = self.default_collection_path()?;
+        Ok(self.describe_collection(collection))
+    }
+
+    /// The object path of the `default` alias.
+    fn default_collection_path(&mut self) -> Result<String, SecretServiceError> {
+        let reply = self.call(
+            SERVICE_PATH,
+            SERVICE_INTERFACE,
+            "ReadAlias",
+            vec![Value::str("default")],
+        )?;
+        let collection = path_at(&reply, 0)?;
+        if collection == "/" {
+            return Err(SecretServiceError::Failed(
+                "there is no default keyring; create one (e.g. in Seahorse) or set `cli_auth_credentials_store = \"file\"`".into(),
+            ));
+        }
+        Ok(collection)
+    }
+
+    /// The collection's label (its object path when it has none) and whether it is kept on disk.
+    fn describe_collection(&mut self, collection: String) -> SecretServiceItem {
         let reply = self.call(
             &collection,
             PROPERTIES_INTERFACE,
@@ -341,10 +359,10 @@ impl SecretService {
                 .map(str::to_string),
             Err(_) => None,
         };
-        Ok(Some(SecretServiceItem {
+        SecretServiceItem {
             persistent: collection != SESSION_COLLECTION,
             collection: label.unwrap_or(collection),
-        }))
+        }
     }
 }
 
