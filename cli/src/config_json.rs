@@ -22,7 +22,8 @@ fn toml_to_json(value: &toml::Value) -> Value {
     }
 }
 
-fn layer_json(source: &LayerSource, name: &str, disabled: Option<&String>) -> Value {
+/// One layer of `config show --json` (also in `codex doctor --json`).
+pub fn layer_json(source: &LayerSource, name: &str, disabled: Option<&String>) -> Value {
     let (kind, path) = match source {
         LayerSource::Defaults => ("default", None),
         LayerSource::System { file } => ("system", Some(file.clone())),

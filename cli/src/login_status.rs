@@ -10,7 +10,7 @@ use codex_login::{
 use serde_json::{Value, json};
 
 /// Stable names of `cli_auth_credentials_store` values.
-fn mode_name(mode: CredentialsStoreMode) -> &'static str {
+pub fn mode_name(mode: CredentialsStoreMode) -> &'static str {
     match mode {
         CredentialsStoreMode::File => "file",
         CredentialsStoreMode::Keyring => "keyring",
@@ -35,7 +35,8 @@ fn location_line(location: &CredentialLocation) -> String {
     format!("Stored in {location} ({persistence})")
 }
 
-fn location_json(mode: CredentialsStoreMode, location: Option<&CredentialLocation>) -> Value {
+/// The `store` object of `login status --json` (also in `codex doctor --json`).
+pub fn location_json(mode: CredentialsStoreMode, location: Option<&CredentialLocation>) -> Value {
     let (kind, path, keyring) = match location {
         None => (Value::Null, Value::Null, Value::Null),
         Some(CredentialLocation::File(path)) => {

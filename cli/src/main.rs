@@ -5,6 +5,11 @@ mod completion_cmd;
 mod config_cmd;
 mod config_json;
 mod did_you_mean;
+mod doctor_cmd;
+#[cfg(target_os = "linux")]
+mod doctor_linux;
+mod doctor_report;
+mod doctor_sandbox;
 mod exit;
 mod login_cmd;
 mod login_status;
@@ -60,6 +65,9 @@ enum Command {
     #[command(visible_alias = "e")]
     Exec(codex_exec::ExecArgs),
 
+    /// Check whether a sandboxed command can run here and what codex would use.
+    Doctor(doctor_cmd::DoctorArgs),
+
     /// Print a shell completion script.
     Completion(completion_cmd::CompletionArgs),
 
@@ -100,6 +108,7 @@ fn main() -> ExitCode {
                 ExitCode::from(codex_exec::run_exec(args, root))
             })
             .map_err(anyhow::Error::from),
+        Command::Doctor(args) => doctor_cmd::run(cli.shared, args),
         Command::Completion(args) => completion_cmd::run(args, Cli::command()),
     };
     match result {
