@@ -2,6 +2,7 @@ mod apply_patch;
 mod common;
 mod completion;
 mod config;
+mod doctor;
 mod exec;
 mod first_run;
 mod json_output;

@@ -8,7 +8,7 @@ use crate::suite::common::{TestEnv, code, stderr};
 #[test]
 fn a_closed_stdout_ends_each_printing_command_quietly() {
     let env = TestEnv::new();
-    let commands: [&[&str]; 7] = [
+    let commands: [&[&str]; 9] = [
         &["completion", "bash"],
         &["sandbox", "--dry-run", "--", "true"],
         &["sandbox", "-P", ":workspace", "--dry-run", "--", "true"],
@@ -16,6 +16,8 @@ fn a_closed_stdout_ends_each_printing_command_quietly() {
         &["config", "show", "--json", "--origins"],
         &["features", "list"],
         &["login", "status", "--json"],
+        &["doctor"],
+        &["doctor", "--json"],
     ];
     for args in commands {
         let (reader, writer) = std::io::pipe().expect("pipe");
