@@ -232,3 +232,46 @@ fn without_a_secret_service_the_kernel_keyring_is_used_and_named() {
     let output = run(bus.codex(&env, ["-c", STORE, "logout"]));
     assert_eq!(stderr(&output), "Successfully logged out\n");
 }
+
+/// `codex doctor` names the keyring a sign-in would be kept in and whether it survives a
+/// reboot, then the one that holds the credentials.
+#[test]
+fn doctor_names_the_keyring_and_whether_it_persists() {
+    let env = TestEnv::new();
+    let line = |output: &Output| -> String {
+        let out = stdout(output);
+        let mut lines = out.lines().skip_while(|line| !line.contains(" credential store "));
+        let mut text = String::new();
+        if let Some(first) = lines.next() {
+            text.push_str(first);
+            text.push('\n');
+        }
+        for line in lines.take_while(|line| line.starts_with("        ")) {
+            text.push_str(line);
+            text.push('\n');
+        }
+        text
+    };
+    let bus = SessionBus::start(&env, true);
+    let output = run(bus.codex(&env, ["-c", STORE, "doctor"]));
+    insta::assert_snapshot!(line(&output), @"  ok    credential store    keyring: a sign-in would be kept in the Secret Service keyring `Login` (persists across reboots)");
+    let output = with_stdin(
+        bus.codex(&env, ["-c", STORE, "login", "--with-api-key"]),
+        "sk-doctor-keyring-24680",
+    );
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let output = run(bus.codex(&env, ["-c", STORE, "doctor"]));
+    insta::assert_snapshot!(line(&output), @"  ok    credential store    keyring: held in the Secret Service keyring `Login` (persists across reboots)");
+    assert!(!stdout(&output).contains("24680"));
+    let output = run(bus.codex(&env, ["-c", STORE, "logout"]));
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    drop(bus);
+
+    let bus = SessionBus::start(&env, false);
+    let output = run(bus.codex(&env, ["-c", STORE, "doctor"]));
+    insta::assert_snapshot!(line(&output), @r#"
+      warn  credential store    keyring: a sign-in would be kept in the kernel user keyring (lost at reboot)
+                                Secret Service not used: `org.freedesktop.secrets` is not on the session bus
+                                hint: run a Secret Service (e.g. GNOME Keyring) on the session bus, or set `cli_auth_credentials_store = "file"`
+    "#);
+}
