@@ -91,18 +91,26 @@ fn backend_checks(
     env: &[(OsString, OsString)],
 ) {
     let configured = inputs.configured;
-    let mut policies: Vec<(String, &Config)> = vec![(":read-only".to_string(), inputs.read_only)];
+    // (name in the JSON, name in the text, configuration)
+    let mut policies: Vec<(String, String, &Config)> = vec![(
+        ":read-only".to_string(),
+        "`:read-only`".to_string(),
+        inputs.read_only,
+    )];
     if let Some(workspace) = inputs.workspace {
-        policies.push((":workspace".to_string(), workspace));
+        policies.push((
+            ":workspace".to_string(),
+            "`:workspace`".to_string(),
+            workspace,
+        ));
     }
     if !policies
         .iter()
-        .any(|(_, config)| config.sandbox_policy == configured.sandbox_policy)
+        .any(|(_, _, config)| same_rules(&config.sandbox_policy, &configured.sandbox_policy))
     {
-        policies.push((
-            format!("the configured `{}`", configured.sandbox_policy.profile),
-            configured,
-        ));
+        let name = configured.sandbox_policy.profile.clone();
+        let text = format!("`{name}` (configured)");
+        policies.push((name, text, configured));
     }
     let mut entries = Vec::new();
     for backend in backends(settings.backend) {
@@ -113,7 +121,7 @@ fn backend_checks(
         let mut refusals = Vec::new();
         let mut enforcement = None;
         let mut profiles = Vec::new();
-        for (label, config) in &policies {
+        for (name, text, config) in &policies {
             let plan = codex_sandboxing::plan(&request(
                 config,
                 &backend_settings,
@@ -130,13 +138,13 @@ fn backend_checks(
                             .map(str::to_string)
                             .unwrap_or(text)
                     });
-                    runs.push(format!("`{label}`"));
-                    profiles.push(json!({"profile": label, "runs": true, "error": null}));
+                    runs.push(text.clone());
+                    profiles.push(json!({"profile": name, "runs": true, "error": null}));
                 }
                 Err(error) => {
-                    refusals.push(format!("refuses `{label}`: {error}"));
+                    refusals.push(format!("refuses {text}: {error}"));
                     profiles
-                        .push(json!({"profile": label, "runs": false, "error": error.to_string()}));
+                        .push(json!({"profile": name, "runs": false, "error": error.to_string()}));
                 }
             }
         }
@@ -181,6 +189,16 @@ fn backend_checks(
         }));
     }
     report.set(SECTION, "backends", Value::Array(entries));
+}
+
+/// The same rules, whatever the profiles are called.
+fn same_rules(
+    left: &codex_sandboxing::SandboxPolicy,
+    right: &codex_sandboxing::SandboxPolicy,
+) -> bool {
+    let mut renamed = right.clone();
+    renamed.profile.clone_from(&left.profile);
+    *left == renamed
 }
 
 fn backend_hint(backend: SandboxBackend) -> String {

@@ -522,3 +522,27 @@ fn a_broken_configuration_fails_and_says_where() {
     assert_eq!(value["sandbox"]["run"], Value::Null);
     assert_eq!(value["sign_in"]["logged_in"], Value::Null);
 }
+
+#[test]
+fn each_backend_plans_the_configured_profile_too() {
+    let env = TestEnv::new();
+    env.write(
+        "home/.codex/config.toml",
+        "default_permissions = \"dev\"\n[permissions.dev]\nextends = \":workspace\"\n[permissions.dev.filesystem]\n\"~/.ssh\" = \"deny\"\n",
+    );
+    let output = run(env.codex(["doctor"]));
+    let text = report(&env, &output);
+    assert!(
+        text.contains("  ok    bubblewrap backend  selected; enforces namespaces, seccomp, Landlock layer (ABI [MASKED]), at most 4096 processes; runs `:read-only`, `:workspace`, `dev` (configured)\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("\n                            refuses `dev` (configured): cannot build the sandbox: the legacy Landlock backend cannot enforce this policy: "),
+        "{text}"
+    );
+    let value = json_of(&run(env.codex(["doctor", "--json"])));
+    assert_eq!(
+        value["sandbox"]["backends"][0]["profiles"][2],
+        json!({"profile": "dev", "runs": true, "error": null})
+    );
+}

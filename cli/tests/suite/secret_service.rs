@@ -240,7 +240,9 @@ fn doctor_names_the_keyring_and_whether_it_persists() {
     let env = TestEnv::new();
     let line = |output: &Output| -> String {
         let out = stdout(output);
-        let mut lines = out.lines().skip_while(|line| !line.contains(" credential store "));
+        let mut lines = out
+            .lines()
+            .skip_while(|line| !line.contains(" credential store "));
         let mut text = String::new();
         if let Some(first) = lines.next() {
             text.push_str(first);
