@@ -546,3 +546,27 @@ fn each_backend_plans_the_configured_profile_too() {
         json!({"profile": "dev", "runs": true, "error": null})
     );
 }
+
+/// As uid 65534 the same checks pass; only the user-namespace line says who runs.
+#[test]
+fn an_unprivileged_user_passes_too() {
+    use crate::suite::common::{as_nobody, chown_to_nobody, is_root};
+    if !is_root() {
+        panic!("this test needs root (to run as uid 65534)");
+    }
+    let env = TestEnv::new();
+    chown_to_nobody(&env.root());
+    let output = run(as_nobody(&env.codex(["doctor"])));
+    let text = report(&env, &output);
+    assert!(text.starts_with("exit 0\nSandbox\n"), "{text}");
+    assert!(
+        stdout(&output).contains(
+            "  ok    user namespaces     available (bubblewrap created them); running unprivileged"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.ends_with("\nA sandboxed command can run here.\n"),
+        "{text}"
+    );
+}
