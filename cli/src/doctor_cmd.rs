@@ -6,7 +6,7 @@
 
 use std::process::ExitCode;
 
-use codex_config::{Config, LayerSource, LoaderOptions, RequirementsMode};
+use codex_config::{Config, LayerSource};
 use codex_login::{
     ApiKeyEnv, AuthEnvironment, AuthManager, AuthSettings, CodexAuth, CredentialLocation,
     CredentialSource, CredentialsStoreMode,
@@ -42,15 +42,7 @@ fn permissions_override(profile: &str) -> String {
 }
 
 fn load(shared: &SharedOptions) -> anyhow::Result<Loaded> {
-    let options = LoaderOptions {
-        cwd: std::env::current_dir()?,
-        codex_home: codex_config::find_codex_home()?,
-        system_config_dir: codex_config::system_config_dir(),
-        raw_overrides: shared.raw_overrides()?,
-        profile: shared.profile.clone(),
-        strict: shared.strict_config,
-        requirements: RequirementsMode::Include,
-    };
+    let options = shared.loader_options()?;
     // One read of the files for the configuration and its `:read-only` variant.
     let mut configured = None;
     let read_only = codex_config::load_config_reconsidered(&options, |config| {

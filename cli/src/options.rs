@@ -41,6 +41,20 @@ impl SharedOptions {
         self
     }
 
+    /// How to load the configuration for the current directory with these options (managed
+    /// requirements applied).
+    pub fn loader_options(&self) -> anyhow::Result<codex_config::LoaderOptions> {
+        Ok(codex_config::LoaderOptions {
+            cwd: std::env::current_dir()?,
+            codex_home: codex_config::find_codex_home()?,
+            system_config_dir: codex_config::system_config_dir(),
+            raw_overrides: self.raw_overrides()?,
+            profile: self.profile.clone(),
+            strict: self.strict_config,
+            requirements: codex_config::RequirementsMode::Include,
+        })
+    }
+
     /// The raw `-c` strings in application order: every `-c`, then `--enable`/`--disable` as
     /// `features.<name>=true|false`. An unknown feature name is an error.
     pub fn raw_overrides(&self) -> Result<Vec<String>, CliError> {
