@@ -50,7 +50,7 @@ fn load(shared: &SharedOptions) -> anyhow::Result<Loaded> {
         Some(vec![permissions_override(":read-only")])
     });
     let (configured, read_only) = match (configured, read_only) {
-        (Some(configured), read_only) => (configured, read_only.map_err(|e| e.to_string())),
+        (Some(configured), read_only) => (configured, read_only.map_err(|error| error.to_string())),
         (None, Err(error)) => return Err(error.into()),
         (None, Ok(config)) => (config.clone(), Ok(config)),
     };
