@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use codex_config::{Config, LoaderOptions, RequirementsMode};
+use codex_config::Config;
 
 use crate::options::SharedOptions;
 
@@ -62,15 +62,7 @@ pub struct FeaturesListArgs {
 
 /// Load the configuration for the current directory and print its warnings.
 fn load(shared: &SharedOptions) -> anyhow::Result<Config> {
-    let options = LoaderOptions {
-        cwd: std::env::current_dir()?,
-        codex_home: codex_config::find_codex_home()?,
-        system_config_dir: codex_config::system_config_dir(),
-        raw_overrides: shared.raw_overrides()?,
-        profile: shared.profile.clone(),
-        strict: shared.strict_config,
-        requirements: RequirementsMode::Include,
-    };
+    let options = shared.loader_options(std::env::current_dir()?)?;
     let config = codex_config::load_config(&options)?;
     for warning in &config.warnings {
         eprintln!("warning: {warning}");

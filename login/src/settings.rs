@@ -300,6 +300,7 @@ mod tests {
             profile: None,
             strict: false,
             requirements: codex_config::RequirementsMode::Ignore,
+            sandbox: codex_config::SandboxSelection::default(),
         })
         .unwrap();
         let settings = AuthSettings::from_config(&config, AuthEnvironment::default());
