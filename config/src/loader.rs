@@ -512,7 +512,7 @@ impl<'a> Loader<'a> {
         if resolved.approval_is_default {
             merged.insert(
                 "approval_policy".into(),
-                resolved.approval_policy.to_value(),
+                crate::types::approval_to_value(resolved.approval_policy),
             );
             origins.insert(
                 "approval_policy".into(),

@@ -9,7 +9,8 @@ use crate::error::PlanSandboxError;
 use crate::request::{LinuxPlan, SandboxRequest};
 
 /// Set in the child when the network is restricted.
-pub(crate) const NETWORK_DISABLED_VARIABLE: &str = "CODEX_SANDBOX_NETWORK_DISABLED";
+pub(crate) const NETWORK_DISABLED_VARIABLE: &str =
+    codex_sandbox_policy::env_names::CODEX_SANDBOX_NETWORK_DISABLED;
 
 /// Build the exact plan for `request`. Pure apart from reading the filesystem (stat, readlink,
 /// canonicalize, reading `bwrap`'s bytes once, `/proc/net/unix` when socket paths are allowed, and
