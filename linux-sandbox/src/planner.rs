@@ -109,7 +109,7 @@ mod linux {
         BubblewrapDetails, BubblewrapLaunch, LIFELINE_FD, LinuxEnforcement, LinuxPlan, PlanDetails,
         RunMode, STAGE_EXE_FD, STAGE_STATUS_FD, SandboxRequest,
     };
-    use crate::seccomp::{self, MetadataRules, NetworkRules, ProgramKind};
+    use crate::seccomp::{self, MetadataRules, NetworkRules, ProcessRules, ProgramKind};
     use crate::stage::StageArgs;
     use crate::userns::UserNamespaceSysctls;
 
@@ -157,6 +157,7 @@ mod linux {
             Some(seccomp::program(ProgramKind {
                 network: rules,
                 metadata: MetadataRules::Allow,
+                processes: ProcessRules::Namespaced,
             })?)
         } else {
             None
