@@ -74,15 +74,8 @@ fn candidates(kind: CompletionValues) -> Vec<String> {
             let Ok(cwd) = std::env::current_dir() else {
                 return Vec::new();
             };
-            let options = LoaderOptions {
-                cwd,
-                codex_home,
-                system_config_dir: codex_config::system_config_dir(),
-                raw_overrides: Vec::new(),
-                profile: None,
-                strict: false,
-                requirements: RequirementsMode::Ignore,
-            };
+            let mut options = LoaderOptions::new(cwd, codex_home);
+            options.requirements = RequirementsMode::Ignore;
             match codex_config::load_config(&options) {
                 Ok(config) => config.permission_profile_names(),
                 // A configuration that does not load (often because of the very profile being

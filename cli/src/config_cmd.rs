@@ -62,7 +62,8 @@ pub struct FeaturesListArgs {
 
 /// Load the configuration for the current directory and print its warnings.
 fn load(shared: &SharedOptions) -> anyhow::Result<Config> {
-    let config = codex_config::load_config(&shared.loader_options()?)?;
+    let options = shared.loader_options(std::env::current_dir()?)?;
+    let config = codex_config::load_config(&options)?;
     for warning in &config.warnings {
         eprintln!("warning: {warning}");
     }

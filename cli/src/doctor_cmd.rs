@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use codex_config::{Config, LayerSource};
 use codex_login::{
     ApiKeyEnv, AuthEnvironment, AuthManager, AuthSettings, CodexAuth, CredentialLocation,
-    CredentialSource, CredentialsStoreMode,
+    CredentialSource, CredentialsStore,
 };
 use serde_json::{Value, json};
 
@@ -34,34 +34,18 @@ struct Loaded {
     workspace: Option<Config>,
 }
 
-fn permissions_override(profile: &str) -> String {
-    format!(
-        "default_permissions={}",
-        toml::Value::String(profile.to_string())
-    )
-}
-
 fn load(shared: &SharedOptions) -> anyhow::Result<Loaded> {
-    let options = shared.loader_options()?;
-    // One read of the files for the configuration and its `:read-only` variant.
-    let mut configured = None;
-    let read_only = codex_config::load_config_reconsidered(&options, |config| {
-        configured = Some(config.clone());
-        Some(vec![permissions_override(":read-only")])
-    });
-    let (configured, read_only) = match (configured, read_only) {
-        (Some(configured), read_only) => (configured, read_only.map_err(|error| error.to_string())),
-        (None, Err(error)) => return Err(error.into()),
-        (None, Ok(config)) => (config.clone(), Ok(config)),
+    let options = shared.loader_options(std::env::current_dir()?)?;
+    let configured = codex_config::load_config(&options)?;
+    let with_profile = |name: &str| {
+        let mut options = options.clone();
+        options.sandbox.permission_profile = Some(name.to_string());
+        codex_config::load_config(&options)
     };
-    let workspace = codex_config::load_config_reconsidered(&options, |_| {
-        Some(vec![permissions_override(":workspace")])
-    })
-    .ok();
     Ok(Loaded {
+        read_only: with_profile(":read-only").map_err(|error| error.to_string()),
+        workspace: with_profile(":workspace").ok(),
         configured,
-        read_only,
-        workspace,
     })
 }
 
@@ -318,7 +302,7 @@ fn sign_in_checks(report: &mut Report, config: &Config) {
     };
     report.push(match store_check {
         Some((location, summary)) => {
-            let weak = !location.persists_across_reboots() && mode != CredentialsStoreMode::Ephemeral;
+            let weak = !location.persists_across_reboots() && mode != CredentialsStore::Ephemeral;
             let mut check = Check::new(
                 SECTION,
                 "credential_store",

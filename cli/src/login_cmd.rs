@@ -111,22 +111,23 @@ fn auth_settings(
     issuer: Option<String>,
     client_id: Option<String>,
 ) -> Result<AuthSettings, ExitCode> {
-    let raw_overrides = shared
-        .raw_overrides()
-        .map_err(|error| fail(format!("Error parsing -c overrides: {error}")))?;
-    let codex_home = codex_config::find_codex_home()
-        .map_err(|error| fail(format!("Error loading configuration: {error}")))?;
     let cwd = std::env::current_dir()
         .map_err(|error| fail(format!("Error loading configuration: {error}")))?;
-    let options = codex_config::LoaderOptions {
-        cwd,
-        codex_home,
-        system_config_dir: codex_config::system_config_dir(),
-        raw_overrides,
+    // Sign-in reads no `--profile` and never fails on unknown keys (as upstream).
+    let only_overrides = SharedOptions {
+        config: shared.config.clone(),
+        enable: shared.enable.clone(),
+        disable: shared.disable.clone(),
         profile: None,
-        strict: false,
-        requirements: codex_config::RequirementsMode::Include,
+        strict_config: false,
     };
+    let options = only_overrides.loader_options(cwd).map_err(|error| {
+        if error.is::<crate::exit::CliError>() {
+            fail(format!("Error parsing -c overrides: {error}"))
+        } else {
+            fail(format!("Error loading configuration: {error}"))
+        }
+    })?;
     let config = codex_config::load_config(&options).map_err(|error| match error {
         codex_config::LoadConfigError::Overrides(_) => fail(error),
         other => fail(format!("Error loading configuration: {other}")),

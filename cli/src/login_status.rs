@@ -4,18 +4,18 @@
 use std::process::ExitCode;
 
 use codex_login::{
-    ApiKeyEnv, AuthManager, CodexAuth, CredentialLocation, CredentialSource, CredentialsStoreMode,
+    ApiKeyEnv, AuthManager, CodexAuth, CredentialLocation, CredentialSource, CredentialsStore,
     KeyringLocation, LoadAuthError, mask_api_key,
 };
 use serde_json::{Value, json};
 
 /// Stable names of `cli_auth_credentials_store` values.
-pub fn mode_name(mode: CredentialsStoreMode) -> &'static str {
+pub fn mode_name(mode: CredentialsStore) -> &'static str {
     match mode {
-        CredentialsStoreMode::File => "file",
-        CredentialsStoreMode::Keyring => "keyring",
-        CredentialsStoreMode::Auto => "auto",
-        CredentialsStoreMode::Ephemeral => "ephemeral",
+        CredentialsStore::File => "file",
+        CredentialsStore::Keyring => "keyring",
+        CredentialsStore::Auto => "auto",
+        CredentialsStore::Ephemeral => "ephemeral",
     }
 }
 
@@ -36,7 +36,7 @@ fn location_line(location: &CredentialLocation) -> String {
 }
 
 /// The `store` object of `login status --json` (also in `codex doctor --json`).
-pub fn location_json(mode: CredentialsStoreMode, location: Option<&CredentialLocation>) -> Value {
+pub fn location_json(mode: CredentialsStore, location: Option<&CredentialLocation>) -> Value {
     let (kind, path, keyring) = match location {
         None => (Value::Null, Value::Null, Value::Null),
         Some(CredentialLocation::File(path)) => {
@@ -106,7 +106,7 @@ pub fn run(manager: &AuthManager, json: bool) -> ExitCode {
     };
     eprintln!("{text}");
     if let Some(location) = &location
-        && mode != CredentialsStoreMode::File
+        && mode != CredentialsStore::File
         && code == 0
     {
         eprintln!("{}", location_line(location));

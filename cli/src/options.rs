@@ -1,6 +1,10 @@
 //! Options shared by the root command and every subcommand (`-c`, `--enable`, `--disable`,
 //! `-p/--profile`, `--strict-config`). Root values come first, so a subcommand's values win.
 
+use std::path::PathBuf;
+
+use codex_config::LoaderOptions;
+
 use crate::exit::CliError;
 
 #[derive(Debug, Clone, Default, clap::Args)]
@@ -41,20 +45,6 @@ impl SharedOptions {
         self
     }
 
-    /// How to load the configuration for the current directory with these options (managed
-    /// requirements applied).
-    pub fn loader_options(&self) -> anyhow::Result<codex_config::LoaderOptions> {
-        Ok(codex_config::LoaderOptions {
-            cwd: std::env::current_dir()?,
-            codex_home: codex_config::find_codex_home()?,
-            system_config_dir: codex_config::system_config_dir(),
-            raw_overrides: self.raw_overrides()?,
-            profile: self.profile.clone(),
-            strict: self.strict_config,
-            requirements: codex_config::RequirementsMode::Include,
-        })
-    }
-
     /// The raw `-c` strings in application order: every `-c`, then `--enable`/`--disable` as
     /// `features.<name>=true|false`. An unknown feature name is an error.
     pub fn raw_overrides(&self) -> Result<Vec<String>, CliError> {
@@ -76,5 +66,17 @@ impl SharedOptions {
             }
         }
         Ok(raw)
+    }
+
+    /// What every CLI command loads its configuration with: `$CODEX_HOME` found, `-c` /
+    /// `--enable` / `--disable`, `--profile` and `--strict-config` applied, requirements
+    /// included, nothing selected by command flags yet.
+    pub fn loader_options(&self, cwd: PathBuf) -> anyhow::Result<LoaderOptions> {
+        let raw_overrides = self.raw_overrides()?;
+        let mut options = LoaderOptions::new(cwd, codex_config::find_codex_home()?);
+        options.raw_overrides = raw_overrides;
+        options.profile = self.profile.clone();
+        options.strict = self.strict_config;
+        Ok(options)
     }
 }

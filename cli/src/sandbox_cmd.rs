@@ -10,10 +10,10 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Subcommand;
-use codex_config::{Config, LoaderOptions, PermissionSyntax, RequirementsMode};
+use codex_config::{Config, PermissionSyntax, RequirementsMode, SandboxMode, SandboxSelection};
 use codex_sandboxing::{
-    CommandRequest, RunCommandError, SandboxBackend, SandboxPlan, SandboxPolicy, SandboxSettings,
-    SignalForwarder, StdioPolicy,
+    CommandRequest, RunCommandError, SandboxBackend, SandboxPlan, SandboxSettings, SignalForwarder,
+    StdioPolicy,
 };
 
 use crate::exit::CliError;
@@ -208,8 +208,10 @@ fn run(
             config.codex_home.display()
         );
     }
-    let mut policy = config.sandbox_policy.clone();
-    add_unix_sockets(&mut policy, &options.allow_unix_socket)?;
+    for note in &config.notes {
+        eprintln!("note: {note}");
+    }
+    let policy = config.sandbox_policy.clone();
     let env = config
         .shell_environment_policy
         .create_env(std::env::vars_os());
@@ -261,9 +263,9 @@ fn windows_unavailable() -> anyhow::Error {
     CliError::new("Windows sandbox is only available on Windows").into()
 }
 
-/// Upstream §1.3: `-P` injects `default_permissions`; with `-P`, managed requirements are ignored
-/// unless `--include-managed-config`; a legacy (or implicit) configuration runs read-only unless
-/// `-c sandbox_mode=…` is given (`--full-auto`: workspace-write).
+/// Upstream §1.3: `-P` selects the permission profile; with `-P`, managed requirements are
+/// ignored unless `--include-managed-config`; a legacy (or implicit) configuration runs read-only
+/// unless `-c sandbox_mode=…` is given (`--full-auto`: workspace-write).
 fn load_sandbox_config(shared: &SharedOptions, options: &SandboxOptions) -> anyhow::Result<Config> {
     let current_dir = std::env::current_dir().context("cannot read the current directory")?;
     let cwd = match &options.cd {
@@ -276,52 +278,29 @@ fn load_sandbox_config(shared: &SharedOptions, options: &SandboxOptions) -> anyh
             }
             dir
         }
-        None => current_dir,
+        None => current_dir.clone(),
     };
-    let mut raw_overrides = shared.raw_overrides()?;
-    if let Some(name) = &options.permission_profile {
-        raw_overrides.push(format!(
-            "default_permissions={}",
-            toml::Value::String(name.clone())
-        ));
+    let mut loader = shared.loader_options(cwd)?;
+    if options.permission_profile.is_some() && !options.include_managed_config {
+        loader.requirements = RequirementsMode::Ignore;
     }
-    let requirements = if options.permission_profile.is_some() && !options.include_managed_config {
-        RequirementsMode::Ignore
-    } else {
-        RequirementsMode::Include
-    };
-    let codex_home = codex_config::find_codex_home()?;
-    let overrides_sandbox_mode = raw_overrides.iter().any(|raw| {
-        raw.split_once('=')
-            .is_some_and(|(key, _)| key.trim() == "sandbox_mode")
-    });
-    let loader = LoaderOptions {
-        cwd,
-        codex_home,
-        system_config_dir: codex_config::system_config_dir(),
-        raw_overrides,
-        profile: shared.profile.clone(),
-        strict: shared.strict_config,
-        requirements,
-    };
-    // A legacy configuration is resolved again with `sandbox_mode` pinned (the files are read
-    // once).
-    let mut uses_profiles = false;
-    let config = codex_config::load_config_reconsidered(&loader, |config| {
-        uses_profiles = config.permission_syntax == PermissionSyntax::Profiles;
-        if uses_profiles || overrides_sandbox_mode {
-            return None;
-        }
-        let mode = if options.full_auto {
-            eprintln!(
-                "warning: `--full-auto` is deprecated; use `-c sandbox_mode=workspace-write` instead"
-            );
-            "workspace-write"
+    loader.sandbox = SandboxSelection {
+        permission_profile: options.permission_profile.clone(),
+        legacy_fallback: Some(if options.full_auto {
+            SandboxMode::WorkspaceWrite
         } else {
-            "read-only"
-        };
-        Some(vec![format!("sandbox_mode=\"{mode}\"")])
-    })?;
+            SandboxMode::ReadOnly
+        }),
+        // Relative to the directory `codex` was started in, not `--cd`.
+        unix_sockets: options
+            .allow_unix_socket
+            .iter()
+            .map(|socket| current_dir.join(socket))
+            .collect(),
+        ..SandboxSelection::default()
+    };
+    let config = codex_config::load_config(&loader)?;
+    let uses_profiles = config.permission_syntax == PermissionSyntax::Profiles;
     if uses_profiles && options.full_auto {
         return Err(CliError::new(
             "`codex sandbox --full-auto` is only supported for legacy `sandbox_mode` configs; \
@@ -329,35 +308,16 @@ fn load_sandbox_config(shared: &SharedOptions, options: &SandboxOptions) -> anyh
         )
         .into());
     }
-    if !uses_profiles && overrides_sandbox_mode && options.full_auto {
-        eprintln!("warning: `--full-auto` is ignored because `-c sandbox_mode` was given");
-    }
-    Ok(config)
-}
-
-/// `--allow-unix-socket` paths, made absolute against the process working directory. A socket
-/// at a denied path stays unreachable: the allowance never overrides a deny rule.
-fn add_unix_sockets(policy: &mut SandboxPolicy, sockets: &[PathBuf]) -> anyhow::Result<()> {
-    if sockets.is_empty() {
-        return Ok(());
-    }
-    for socket in sockets {
-        let absolute = std::path::absolute(socket).map_err(|error| {
-            CliError::new(format!("invalid path {}: {error}", socket.display()))
-        })?;
-        let absolute = codex_sandboxing::normalize(&absolute);
-        if !policy.unix_sockets.contains(&absolute) {
-            policy.unix_sockets.push(absolute);
+    if options.full_auto {
+        if config.legacy_fallback_applied {
+            eprintln!(
+                "warning: `--full-auto` is deprecated; use `-c sandbox_mode=workspace-write` instead"
+            );
+        } else {
+            eprintln!("warning: `--full-auto` is ignored because `-c sandbox_mode` was given");
         }
     }
-    let reachable: Vec<PathBuf> = policy
-        .unix_sockets
-        .iter()
-        .filter(|socket| policy.access_for(socket) != codex_sandboxing::Access::Deny)
-        .cloned()
-        .collect();
-    policy.unix_sockets = reachable;
-    Ok(())
+    Ok(config)
 }
 
 /// The `--dry-run` JSON object: one line on stdout.

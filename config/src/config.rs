@@ -49,6 +49,12 @@ pub struct Config {
     /// Dotted key → display name of the layer (or requirement) that decided it.
     pub origins: BTreeMap<String, String>,
     pub adjustments: Vec<RequirementAdjustment>,
+    /// Settings in the files that do not apply to this command, and what to do instead: print
+    /// each as `note: …` on stderr.
+    pub notes: Vec<String>,
+    /// `codex sandbox` pinned a legacy configuration's mode
+    /// ([`crate::SandboxSelection::legacy_fallback`]): no `-c sandbox_mode` chose one.
+    pub legacy_fallback_applied: bool,
 }
 
 impl Config {
@@ -97,6 +103,8 @@ impl std::fmt::Debug for Config {
             .field("merged", &self.merged_for_display())
             .field("origins", &self.origins)
             .field("adjustments", &self.adjustments)
+            .field("notes", &self.notes)
+            .field("legacy_fallback_applied", &self.legacy_fallback_applied)
             .finish()
     }
 }

@@ -21,7 +21,9 @@ use crate::requirements::{
 };
 use crate::resolve::resolve;
 use crate::schema::{IssueKind, Node, resolve_paths, validate};
+use crate::selection::SandboxSelection;
 use crate::suggestions::key_suggestion;
+use crate::types::PermissionSyntax;
 
 /// Whether administrator requirements apply.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -49,6 +51,25 @@ pub struct LoaderOptions {
     /// `--strict-config`: unknown keys are errors.
     pub strict: bool,
     pub requirements: RequirementsMode,
+    /// What the command's own flags decide about the sandbox.
+    pub sandbox: SandboxSelection,
+}
+
+impl LoaderOptions {
+    /// The options every command starts from: the system configuration directory, no `-c`, no
+    /// `--profile`, requirements applied, nothing selected by flags.
+    pub fn new(cwd: PathBuf, codex_home: PathBuf) -> LoaderOptions {
+        LoaderOptions {
+            cwd,
+            codex_home,
+            system_config_dir: crate::home::system_config_dir(),
+            raw_overrides: Vec::new(),
+            profile: None,
+            strict: false,
+            requirements: RequirementsMode::Include,
+            sandbox: SandboxSelection::default(),
+        }
+    }
 }
 
 fn defaults_layer() -> ConfigLayer {
@@ -190,30 +211,66 @@ fn base_dir(path: &Path) -> &Path {
     path.parent().unwrap_or(Path::new("/"))
 }
 
-/// Load the effective configuration (see the crate documentation for the layer order).
+/// Load the effective configuration (see the crate documentation for the layer order), with
+/// what the command's flags select ([`LoaderOptions::sandbox`]) on top.
+///
+/// `codex sandbox`'s legacy fallback needs a second resolution once the syntax is known (a
+/// legacy configuration runs read-only there); no file is read twice for it: the project layers
+/// are read again only if the overrides change `project_root_markers` or `[projects]`.
 pub fn load_config(options: &LoaderOptions) -> Result<Config, LoadConfigError> {
-    load_config_reconsidered(options, |_| None)
-}
-
-/// [`load_config`], then, when `reconsider` returns more `-c` overrides after seeing the result,
-/// the configuration again with them appended to `options.raw_overrides` (as if they had been
-/// given last). No file is read twice: the project layers are read again only if the overrides
-/// change `project_root_markers` or `[projects]` (which decide which ones load). For
-/// `codex sandbox`, which pins `sandbox_mode` when the configuration turns out to be legacy.
-pub fn load_config_reconsidered(
-    options: &LoaderOptions,
-    reconsider: impl FnOnce(&Config) -> Option<Vec<String>>,
-) -> Result<Config, LoadConfigError> {
-    let overrides = codex_utils_cli::overrides_table(&options.raw_overrides)?;
+    let selection = &options.sandbox;
+    let mut overrides = codex_utils_cli::overrides_table(&options.raw_overrides)?;
+    selection.apply_to_overrides(&mut overrides);
+    let mode_chosen = overrides.contains_key("sandbox_mode");
     let mut loader = Loader::read(options)?;
-    let config = loader.assemble(overrides)?;
-    let Some(extra) = reconsider(&config) else {
-        return Ok(config);
-    };
-    let mut raw_overrides = options.raw_overrides.clone();
-    raw_overrides.extend(extra);
-    let overrides = codex_utils_cli::overrides_table(&raw_overrides)?;
-    loader.assemble(overrides)
+    let mut config = loader.assemble(overrides.clone())?;
+    match selection.legacy_fallback {
+        Some(fallback)
+            if !mode_chosen && config.permission_syntax != PermissionSyntax::Profiles =>
+        {
+            let configured = config
+                .merged
+                .get("sandbox_mode")
+                .and_then(Value::as_str)
+                .map(str::to_string);
+            let configured_origin = config.origins.get("sandbox_mode").cloned();
+            overrides.insert(
+                "sandbox_mode".into(),
+                Value::String(fallback.as_str().into()),
+            );
+            config = loader.assemble(overrides)?;
+            config.legacy_fallback_applied = true;
+            // A requirement that changed the pinned mode keeps its own explanation.
+            if !config.adjustments.iter().any(|a| a.key == "sandbox_mode") {
+                config.origins.insert(
+                    "sandbox_mode".into(),
+                    format!(
+                        "`codex sandbox` (a legacy `sandbox_mode` configuration runs {fallback} here unless `-c sandbox_mode=…` is given)"
+                    ),
+                );
+            }
+            if let (Some(configured), Some(origin)) = (configured, configured_origin)
+                && configured != fallback.as_str()
+            {
+                config.notes.push(format!(
+                    "`sandbox_mode = \"{configured}\"` from {origin} does not apply to `codex sandbox`, which runs {fallback}; pass `-c sandbox_mode={configured}` or a permission profile with `-P` to choose"
+                ));
+            }
+        }
+        _ => {
+            if !mode_chosen
+                && config.permission_syntax == PermissionSyntax::Legacy
+                && !config.adjustments.iter().any(|a| a.key == "sandbox_mode")
+                && let Some(origin) = config.origins.get_mut("sandbox_mode")
+            {
+                origin.push_str(
+                    "; `codex sandbox` ignores it (runs read-only unless `-c sandbox_mode=…` or `-P`)",
+                );
+            }
+        }
+    }
+    selection.add_unix_sockets(&mut config.sandbox_policy);
+    Ok(config)
 }
 
 /// The project layers for one `project_root_markers` + `[projects]` combination.
@@ -226,7 +283,7 @@ struct ProjectLayers {
     warnings: Vec<String>,
 }
 
-/// What [`load_config_reconsidered`] keeps between resolutions: every file it read.
+/// What [`load_config`] keeps between resolutions: every file it read.
 struct Loader<'a> {
     options: &'a LoaderOptions,
     schema: Node,
@@ -428,7 +485,9 @@ impl<'a> Loader<'a> {
         let requirements = self.requirements.insert(requirements);
         warnings.extend(requirements.warnings.iter().cloned());
 
-        let explicit = merge_layers(layers.iter().skip(1));
+        let mut explicit = merge_layers(layers.iter().skip(1));
+        options.sandbox.extend_writable_roots(&mut explicit);
+        options.sandbox.extend_writable_roots(&mut merged);
         let context = self
             .context
             .get_or_insert_with(|| CompileContext::from_environment(cwd, &options.codex_home));
@@ -453,7 +512,7 @@ impl<'a> Loader<'a> {
         if resolved.approval_is_default {
             merged.insert(
                 "approval_policy".into(),
-                resolved.approval_policy.to_value(),
+                crate::types::approval_to_value(resolved.approval_policy),
             );
             origins.insert(
                 "approval_policy".into(),
@@ -504,6 +563,8 @@ impl<'a> Loader<'a> {
             merged,
             origins,
             adjustments: resolved.adjustments,
+            notes: Vec::new(),
+            legacy_fallback_applied: false,
         })
     }
 }

@@ -1,10 +1,10 @@
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use codex_sandbox_policy::Access;
 
 use super::*;
 use crate::test_support::Env;
-use crate::types::{ApprovalPolicy, PermissionSyntax, ProjectTrust};
+use crate::types::{ApprovalPolicy, PermissionSyntax, ProjectTrust, SandboxMode};
 
 fn text(config: &Config, key: &str) -> Option<String> {
     get_path(&config.merged, &key_path(key)).map(ToString::to_string)
@@ -523,11 +523,11 @@ fn renders_config_with_origins() {
     )));
 }
 
-/// The second resolution equals a fresh load with the extra overrides appended, without reading
-/// the files again (they are deleted in between), unless the overrides change which project
-/// layers load.
+/// A second resolution by the same loader (what `codex sandbox`'s legacy fallback does) equals
+/// a fresh load with the extra overrides appended, without reading the files again (they are
+/// deleted in between), unless the overrides change which project layers load.
 #[test]
-fn reconsidered_load_matches_a_fresh_load_without_rereading_files() {
+fn a_second_resolution_matches_a_fresh_load_without_rereading_files() {
     let env = Env::new();
     env.trust_repo("trusted");
     env.write("repo/.git/HEAD", "ref: refs/heads/main\n");
@@ -539,6 +539,11 @@ fn reconsidered_load_matches_a_fresh_load_without_rereading_files() {
     );
     let extra = "sandbox_mode=\"workspace-write\"".to_string();
     let options = env.options(&["model=flags"]);
+    let with = |more: &str| {
+        let mut raw = options.raw_overrides.clone();
+        raw.push(more.to_string());
+        codex_utils_cli::overrides_table(&raw).unwrap()
+    };
     let mut appended = options.clone();
     appended.raw_overrides.push(extra.clone());
     let fresh = format!("{:?}", load_config(&appended).unwrap());
@@ -553,32 +558,141 @@ fn reconsidered_load_matches_a_fresh_load_without_rereading_files() {
         .iter()
         .map(|file| std::fs::read_to_string(env.base.join(file)).unwrap())
         .collect();
-    let reconsidered = load_config_reconsidered(&options, |first| {
-        assert_eq!(text(first, "model").as_deref(), Some("\"flags\""));
-        for file in files {
-            std::fs::remove_file(env.base.join(file)).unwrap();
-        }
-        Some(vec![extra.clone()])
-    })
-    .unwrap();
-    assert_eq!(format!("{reconsidered:?}"), fresh);
-    assert_eq!(reconsidered.sandbox_policy.profile, "workspace-write");
+    let mut loader = Loader::read(&options).unwrap();
+    let first = loader
+        .assemble(codex_utils_cli::overrides_table(&options.raw_overrides).unwrap())
+        .unwrap();
+    assert_eq!(text(&first, "model").as_deref(), Some("\"flags\""));
+    for file in files {
+        std::fs::remove_file(env.base.join(file)).unwrap();
+    }
+    let second = loader.assemble(with(&extra)).unwrap();
+    assert_eq!(format!("{second:?}"), fresh);
+    assert_eq!(second.sandbox_policy.profile, "workspace-write");
 
     // Overrides that change the project root markers select the project layers anew.
     for (file, text) in files.iter().zip(&saved) {
         std::fs::write(env.base.join(file), text).unwrap();
     }
-    let markers = "project_root_markers=[]".to_string();
+    let markers = "project_root_markers=[]";
     let mut appended = options.clone();
-    appended.raw_overrides.push(markers.clone());
+    appended.raw_overrides.push(markers.to_string());
     let fresh = format!("{:?}", load_config(&appended).unwrap());
-    let reconsidered = load_config_reconsidered(&options, |_| Some(vec![markers.clone()])).unwrap();
-    assert_eq!(format!("{reconsidered:?}"), fresh);
+    let mut loader = Loader::read(&options).unwrap();
+    loader
+        .assemble(codex_utils_cli::overrides_table(&options.raw_overrides).unwrap())
+        .unwrap();
     assert_eq!(
+        format!("{:?}", loader.assemble(with(markers)).unwrap()),
+        fresh
+    );
+}
+
+/// `codex sandbox` runs a legacy configuration read-only (`--full-auto`: workspace-write) unless
+/// `-c sandbox_mode` chose: the pinned value says where it came from, a configured value that
+/// does not apply produces one note, and a profiles configuration is left alone.
+#[test]
+fn the_legacy_fallback_pins_the_mode_and_says_why() {
+    let env = Env::new();
+    let user = env.write(
+        "home/.codex/config.toml",
+        "sandbox_mode = 'workspace-write'\n",
+    );
+    let fallback = |raw: &[&str], mode: SandboxMode| {
+        let mut options = env.options(raw);
+        options.sandbox.legacy_fallback = Some(mode);
+        load_config(&options).unwrap()
+    };
+
+    let config = fallback(&[], SandboxMode::ReadOnly);
+    assert_eq!(config.sandbox_policy.profile, "read-only");
+    assert!(config.legacy_fallback_applied);
+    assert_eq!(
+        config.notes,
+        vec![format!(
+            "`sandbox_mode = \"workspace-write\"` from user ({}) does not apply to `codex sandbox`, which runs read-only; pass `-c sandbox_mode=workspace-write` or a permission profile with `-P` to choose",
+            user.display()
+        )]
+    );
+    assert_eq!(
+        config.origins["sandbox_mode"],
+        "`codex sandbox` (a legacy `sandbox_mode` configuration runs read-only here unless `-c sandbox_mode=…` is given)"
+    );
+
+    // The fallback equal to the configured value needs no note.
+    let config = fallback(&[], SandboxMode::WorkspaceWrite);
+    assert_eq!(config.sandbox_policy.profile, "workspace-write");
+    assert!(config.notes.is_empty());
+
+    // `-c sandbox_mode` decides; nothing pinned.
+    let config = fallback(&["sandbox_mode=workspace-write"], SandboxMode::ReadOnly);
+    assert_eq!(config.sandbox_policy.profile, "workspace-write");
+    assert!(!config.legacy_fallback_applied && config.notes.is_empty());
+
+    // Without the fallback (`config show`, the agent) the files decide, and the origin says
+    // that `codex sandbox` would not follow them.
+    let config = env.load(&[]);
+    assert_eq!(config.sandbox_policy.profile, "workspace-write");
+    assert_eq!(
+        config.origins["sandbox_mode"],
         format!(
-            "{:?}",
-            load_config_reconsidered(&options, |_| None).unwrap()
-        ),
-        format!("{:?}", load_config(&options).unwrap())
+            "user ({}); `codex sandbox` ignores it (runs read-only unless `-c sandbox_mode=…` or `-P`)",
+            user.display()
+        )
+    );
+
+    // Profiles syntax: not a legacy configuration, nothing pinned.
+    env.write(
+        "home/.codex/config.toml",
+        "default_permissions = ':workspace'\n",
+    );
+    let config = fallback(&[], SandboxMode::ReadOnly);
+    assert_eq!(config.permission_syntax, PermissionSyntax::Profiles);
+    assert!(!config.legacy_fallback_applied && config.notes.is_empty());
+}
+
+/// `-P`, `--sandbox` and `--add-dir` arrive typed; `--add-dir` extends the configured writable
+/// roots instead of replacing them; `--allow-unix-socket` never reaches a denied path.
+#[test]
+fn typed_selections_reach_the_policy() {
+    let env = Env::new();
+    env.write(
+        "home/.codex/config.toml",
+        "sandbox_mode = 'workspace-write'\n[sandbox_workspace_write]\nwritable_roots = ['BASE/configured']\n",
+    );
+    let mut options = env.options(&[]);
+    options.sandbox.add_writable_roots = vec![env.base.join("added"), env.base.join("configured")];
+    let config = load_config(&options).unwrap();
+    let roots: Vec<_> = config
+        .sandbox_policy
+        .writable_roots
+        .iter()
+        .map(|root| root.root.clone())
+        .collect();
+    assert!(roots.contains(&env.base.join("configured")), "{roots:?}");
+    assert!(roots.contains(&env.base.join("added")), "{roots:?}");
+
+    let mut options = env.options(&["sandbox_mode=danger-full-access"]);
+    options.sandbox.mode = Some(SandboxMode::ReadOnly);
+    assert_eq!(
+        load_config(&options).unwrap().sandbox_policy.profile,
+        "read-only"
+    );
+
+    let mut options = env.options(&[]);
+    options.sandbox.permission_profile = Some(":read-only".into());
+    let config = load_config(&options).unwrap();
+    assert_eq!(
+        config.active_permission_profile.as_deref(),
+        Some(":read-only")
+    );
+
+    let mut options = env.options(&[]);
+    let denied = env.home().join("agent.sock");
+    options.sandbox.unix_sockets = vec![PathBuf::from("/run/app.sock"), denied];
+    let config = load_config(&options).unwrap();
+    assert_eq!(
+        config.sandbox_policy.unix_sockets,
+        vec![PathBuf::from("/run/app.sock")]
     );
 }

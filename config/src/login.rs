@@ -1,6 +1,6 @@
 //! Sign-in settings after requirements are applied.
 
-use crate::types::{CredentialsStore, ForcedLoginMethod};
+use crate::types::{CredentialsStore, LoginMethod};
 
 /// The default `chatgpt_base_url`.
 pub const DEFAULT_CHATGPT_BASE_URL: &str = "https://chatgpt.com/backend-api/";
@@ -10,7 +10,7 @@ pub const DEFAULT_CHATGPT_BASE_URL: &str = "https://chatgpt.com/backend-api/";
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LoginSettings {
     pub credentials_store: CredentialsStore,
-    pub forced_login_method: Option<ForcedLoginMethod>,
+    pub forced_login_method: Option<LoginMethod>,
     /// Empty when no workspace is forced (a single string in the file becomes one entry).
     pub forced_chatgpt_workspace_id: Vec<String>,
     pub chatgpt_base_url: String,

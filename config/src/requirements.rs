@@ -22,7 +22,7 @@ use crate::paths::{
     deny_glob_pattern, expand_tilde_with, glob_escape, glob_literal, requirement_home_dirs,
 };
 use crate::schema::{IssueKind, validate};
-use crate::types::{ApprovalPolicy, CredentialsStore, ForcedLoginMethod};
+use crate::types::{ApprovalPolicy, CredentialsStore, LoginMethod};
 
 /// Requirements that cannot be satisfied or are malformed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -278,7 +278,7 @@ pub(crate) struct Requirements {
     pub allowed_permissions: Option<Sourced<Vec<String>>>,
     pub deny_read: Vec<Sourced<String>>,
     pub features: BTreeMap<String, Sourced<bool>>,
-    pub forced_login_method: Option<Sourced<ForcedLoginMethod>>,
+    pub forced_login_method: Option<Sourced<LoginMethod>>,
     pub forced_chatgpt_workspace_id: Option<Sourced<Vec<String>>>,
     pub credentials_store: Option<Sourced<CredentialsStore>>,
     pub chatgpt_base_url: Option<Sourced<String>>,
@@ -390,7 +390,7 @@ impl Requirements {
             }
             let policies = items
                 .iter()
-                .filter_map(ApprovalPolicy::from_value)
+                .filter_map(crate::types::approval_from_value)
                 .collect();
             self.approval_policies = Some(with_source(policies, layer));
         }
@@ -458,7 +458,7 @@ impl Requirements {
         if let Some(method) = table
             .get("forced_login_method")
             .and_then(Value::as_str)
-            .and_then(ForcedLoginMethod::parse)
+            .and_then(LoginMethod::parse)
         {
             self.forced_login_method = Some(with_source(method, layer));
         }

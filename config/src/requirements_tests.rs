@@ -135,7 +135,7 @@ fn features_and_login_are_pinned() {
     assert!(config.features.enabled("use_legacy_landlock"));
     assert_eq!(
         config.login.forced_login_method,
-        Some(crate::ForcedLoginMethod::Chatgpt)
+        Some(crate::LoginMethod::Chatgpt)
     );
     assert_eq!(
         config.login.forced_chatgpt_workspace_id,

@@ -20,8 +20,7 @@ use crate::permissions::{
 use crate::requirements::{Requirements, RequirementsError, SandboxClass};
 use crate::shell_env::ShellEnvironmentPolicy;
 use crate::types::{
-    ApprovalPolicy, CredentialsStore, ForcedLoginMethod, PermissionSyntax, ProjectTrust,
-    SandboxMode,
+    ApprovalPolicy, CredentialsStore, LoginMethod, PermissionSyntax, ProjectTrust, SandboxMode,
 };
 
 /// A value requirements changed, for `codex config show --origins`.
@@ -225,7 +224,7 @@ pub(crate) fn resolve(
 
     let configured_approval = merged
         .get("approval_policy")
-        .and_then(ApprovalPolicy::from_value);
+        .and_then(crate::types::approval_from_value);
     let mut approval_policy = configured_approval.unwrap_or(match trust {
         ProjectTrust::Untrusted => ApprovalPolicy::Untrusted,
         ProjectTrust::Trusted | ProjectTrust::Unknown => ApprovalPolicy::OnRequest,
@@ -241,8 +240,8 @@ pub(crate) fn resolve(
         }
         adjustments.push(RequirementAdjustment {
             key: "approval_policy".into(),
-            configured: configured_approval.map(ApprovalPolicy::to_value),
-            effective: first.to_value(),
+            configured: configured_approval.map(crate::types::approval_to_value),
+            effective: crate::types::approval_to_value(*first),
             source: allowed.source.clone(),
         });
         approval_policy = *first;
@@ -300,7 +299,7 @@ fn resolve_login(
     if let Some(store) = text("cli_auth_credentials_store").and_then(CredentialsStore::parse) {
         login.credentials_store = store;
     }
-    login.forced_login_method = text("forced_login_method").and_then(ForcedLoginMethod::parse);
+    login.forced_login_method = text("forced_login_method").and_then(LoginMethod::parse);
     login.forced_chatgpt_workspace_id = match merged.get("forced_chatgpt_workspace_id") {
         Some(Value::String(id)) => vec![id.clone()],
         Some(Value::Array(ids)) => ids

@@ -48,6 +48,7 @@ impl Env {
             profile: None,
             strict: false,
             requirements: RequirementsMode::Include,
+            sandbox: crate::SandboxSelection::default(),
         }
     }
 

@@ -7,84 +7,47 @@ use toml::Value;
 /// Legacy `sandbox_mode` (shared with the approval presets).
 pub use codex_utils_approval_presets::SandboxMode;
 
-/// The `granular` form of `approval_policy`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct GranularApproval {
-    pub sandbox_approval: bool,
-    pub rules: bool,
-    pub mcp_elicitations: bool,
-    pub skill_approval: bool,
-    pub request_permissions: bool,
+/// `approval_policy` (shared with the approval presets and the agent).
+pub use codex_utils_approval_presets::{ApprovalPolicy, GranularApproval};
+
+/// `approval_policy` from a validated TOML value (a name or `{ granular = { … } }`).
+pub(crate) fn approval_from_value(value: &Value) -> Option<ApprovalPolicy> {
+    match value {
+        Value::String(text) => ApprovalPolicy::parse(text),
+        Value::Table(table) => {
+            let granular = table.get("granular")?.as_table()?;
+            let flag = |name: &str| granular.get(name).and_then(Value::as_bool);
+            Some(ApprovalPolicy::Granular(GranularApproval {
+                sandbox_approval: flag("sandbox_approval").unwrap_or(false),
+                rules: flag("rules").unwrap_or(false),
+                mcp_elicitations: flag("mcp_elicitations").unwrap_or(false),
+                skill_approval: flag("skill_approval").unwrap_or(false),
+                request_permissions: flag("request_permissions").unwrap_or(false),
+            }))
+        }
+        _ => None,
+    }
 }
 
-/// When the agent asks before running a command.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum ApprovalPolicy {
-    Untrusted,
-    OnFailure,
-    #[default]
-    OnRequest,
-    Never,
-    Granular(GranularApproval),
-}
-
-impl ApprovalPolicy {
-    /// The kebab-case name (`granular` for the table form).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ApprovalPolicy::Untrusted => "untrusted",
-            ApprovalPolicy::OnFailure => "on-failure",
-            ApprovalPolicy::OnRequest => "on-request",
-            ApprovalPolicy::Never => "never",
-            ApprovalPolicy::Granular(_) => "granular",
-        }
-    }
-
-    /// From a validated TOML value (a name or `{ granular = { … } }`).
-    pub(crate) fn from_value(value: &Value) -> Option<ApprovalPolicy> {
-        match value {
-            Value::String(text) => match text.as_str() {
-                "untrusted" => Some(ApprovalPolicy::Untrusted),
-                "on-failure" => Some(ApprovalPolicy::OnFailure),
-                "on-request" => Some(ApprovalPolicy::OnRequest),
-                "never" => Some(ApprovalPolicy::Never),
-                _ => None,
-            },
-            Value::Table(table) => {
-                let granular = table.get("granular")?.as_table()?;
-                let flag = |name: &str| granular.get(name).and_then(Value::as_bool);
-                Some(ApprovalPolicy::Granular(GranularApproval {
-                    sandbox_approval: flag("sandbox_approval").unwrap_or(false),
-                    rules: flag("rules").unwrap_or(false),
-                    mcp_elicitations: flag("mcp_elicitations").unwrap_or(false),
-                    skill_approval: flag("skill_approval").unwrap_or(false),
-                    request_permissions: flag("request_permissions").unwrap_or(false),
-                }))
+/// The TOML spelling of `policy`, for `codex config show`.
+pub(crate) fn approval_to_value(policy: ApprovalPolicy) -> Value {
+    match policy {
+        ApprovalPolicy::Granular(granular) => {
+            let mut inner = toml::Table::new();
+            for (name, flag) in [
+                ("sandbox_approval", granular.sandbox_approval),
+                ("rules", granular.rules),
+                ("mcp_elicitations", granular.mcp_elicitations),
+                ("skill_approval", granular.skill_approval),
+                ("request_permissions", granular.request_permissions),
+            ] {
+                inner.insert(name.to_string(), Value::Boolean(flag));
             }
-            _ => None,
+            let mut outer = toml::Table::new();
+            outer.insert("granular".to_string(), Value::Table(inner));
+            Value::Table(outer)
         }
-    }
-
-    /// The TOML spelling, for `codex config show`.
-    pub(crate) fn to_value(self) -> Value {
-        match self {
-            ApprovalPolicy::Granular(granular) => {
-                let mut inner = toml::Table::new();
-                for (name, flag) in [
-                    ("sandbox_approval", granular.sandbox_approval),
-                    ("rules", granular.rules),
-                    ("mcp_elicitations", granular.mcp_elicitations),
-                    ("skill_approval", granular.skill_approval),
-                    ("request_permissions", granular.request_permissions),
-                ] {
-                    inner.insert(name.to_string(), Value::Boolean(flag));
-                }
-                let mut outer = toml::Table::new();
-                outer.insert("granular".to_string(), Value::Table(inner));
-                Value::Table(outer)
-            }
-            other => Value::String(other.as_str().to_string()),
-        }
+        other => Value::String(other.as_str().to_string()),
     }
 }
 
@@ -99,13 +62,18 @@ pub enum PermissionSyntax {
     Implicit,
 }
 
-/// Where credentials are stored (`cli_auth_credentials_store`).
+/// Where credentials are kept (`cli_auth_credentials_store`); the one type the sign-in code
+/// uses too.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum CredentialsStore {
+    /// `$CODEX_HOME/auth.json` (the default).
     #[default]
     File,
+    /// The OS keyring only (the file is removed after a successful save).
     Keyring,
+    /// The keyring when it works, else the file.
     Auto,
+    /// Process memory only; nothing touches the disk.
     Ephemeral,
 }
 
@@ -130,25 +98,25 @@ impl CredentialsStore {
     }
 }
 
-/// `forced_login_method`.
+/// A way to sign in, as `forced_login_method` names it; the one type the sign-in code uses too.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ForcedLoginMethod {
+pub enum LoginMethod {
     Chatgpt,
     Api,
 }
 
-impl ForcedLoginMethod {
+impl LoginMethod {
     pub fn as_str(self) -> &'static str {
         match self {
-            ForcedLoginMethod::Chatgpt => "chatgpt",
-            ForcedLoginMethod::Api => "api",
+            LoginMethod::Chatgpt => "chatgpt",
+            LoginMethod::Api => "api",
         }
     }
 
-    pub fn parse(text: &str) -> Option<ForcedLoginMethod> {
+    pub fn parse(text: &str) -> Option<LoginMethod> {
         match text {
-            "chatgpt" => Some(ForcedLoginMethod::Chatgpt),
-            "api" => Some(ForcedLoginMethod::Api),
+            "chatgpt" => Some(LoginMethod::Chatgpt),
+            "api" => Some(LoginMethod::Api),
             _ => None,
         }
     }

@@ -24,11 +24,12 @@ pub enum SandboxModeArg {
 }
 
 impl SandboxModeArg {
-    pub(crate) fn as_str(self) -> &'static str {
+    /// The configuration's one `SandboxMode`.
+    pub(crate) fn mode(self) -> codex_config::SandboxMode {
         match self {
-            SandboxModeArg::ReadOnly => "read-only",
-            SandboxModeArg::WorkspaceWrite => "workspace-write",
-            SandboxModeArg::DangerFullAccess => "danger-full-access",
+            SandboxModeArg::ReadOnly => codex_config::SandboxMode::ReadOnly,
+            SandboxModeArg::WorkspaceWrite => codex_config::SandboxMode::WorkspaceWrite,
+            SandboxModeArg::DangerFullAccess => codex_config::SandboxMode::DangerFullAccess,
         }
     }
 }

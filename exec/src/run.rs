@@ -5,7 +5,7 @@ use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use codex_config::{Config, LoaderOptions, RequirementsMode};
+use codex_config::{Config, LoaderOptions, SandboxMode, SandboxSelection};
 use codex_core::{
     ReadGuard, RolloutMode, SandboxRunner, Session, SessionSettings, TurnOutcome, git_root, is_uuid,
 };
@@ -58,10 +58,6 @@ pub fn run_exec(args: ExecArgs, root: RootOptions) -> u8 {
     }
 }
 
-fn toml_string(text: &str) -> String {
-    toml::Value::String(text.to_string()).to_string()
-}
-
 fn load(args: &ExecArgs, root: &RootOptions, cwd: &Path) -> Result<Config, Failure> {
     let options = &args.options;
     let mut raw = root.raw_overrides.clone();
@@ -75,41 +71,32 @@ fn load(args: &ExecArgs, root: &RootOptions, cwd: &Path) -> Result<Config, Failu
         }
     }
     let mode = if options.yolo {
-        Some("danger-full-access")
+        Some(SandboxMode::DangerFullAccess)
     } else if let Some(mode) = options.sandbox {
-        Some(mode.as_str())
+        Some(mode.mode())
     } else if options.full_auto {
         output::error_line(
             "warning: `--full-auto` is deprecated; use `--sandbox workspace-write` instead.",
         );
-        Some("workspace-write")
+        Some(SandboxMode::WorkspaceWrite)
     } else {
         None
     };
-    if let Some(mode) = mode {
-        raw.push(format!("sandbox_mode={}", toml_string(mode)));
-    }
-    if !options.add_dir.is_empty() {
-        let dirs: Vec<String> = options
-            .add_dir
-            .iter()
-            .map(|dir| toml_string(&codex_sandboxing::normalize(&cwd.join(dir)).to_string_lossy()))
-            .collect();
-        raw.push(format!(
-            "sandbox_workspace_write.writable_roots=[{}]",
-            dirs.join(",")
-        ));
-    }
     let codex_home = codex_config::find_codex_home()
         .map_err(|error| Failure::new(format!("Error finding codex home: {error}")))?;
-    let loader = LoaderOptions {
-        cwd: cwd.to_path_buf(),
-        codex_home,
-        system_config_dir: codex_config::system_config_dir(),
-        raw_overrides: raw,
-        profile: options.profile.clone().or_else(|| root.profile.clone()),
-        strict: options.strict_config || root.strict_config,
-        requirements: RequirementsMode::Include,
+    let mut loader = LoaderOptions::new(cwd.to_path_buf(), codex_home);
+    loader.raw_overrides = raw;
+    loader.profile = options.profile.clone().or_else(|| root.profile.clone());
+    loader.strict = options.strict_config || root.strict_config;
+    loader.sandbox = SandboxSelection {
+        mode,
+        // Added to the configured writable roots (upstream: `--add-dir` extends them).
+        add_writable_roots: options
+            .add_dir
+            .iter()
+            .map(|dir| codex_sandboxing::normalize(&cwd.join(dir)))
+            .collect(),
+        ..SandboxSelection::default()
     };
     codex_config::load_config(&loader).map_err(|error| {
         if error.carries_own_prefix() {

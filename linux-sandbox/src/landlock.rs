@@ -34,7 +34,7 @@ use crate::request::{
     LandlockDetails, LandlockRuleset, LinuxEnforcement, LinuxPlan, PlanDetails, SECCOMP_FD,
     STAGE_STATUS_FD, SandboxRequest,
 };
-use crate::seccomp::{self, MetadataRules, NetworkRules, ProgramKind};
+use crate::seccomp::{self, MetadataRules, NetworkRules, ProcessRules, ProgramKind};
 use crate::stage::StageArgs;
 
 /// Device files a command needs read-write even without write access to `/dev` (Landlock
@@ -305,6 +305,7 @@ pub(crate) fn details(
         seccomp: Some(seccomp::program(ProgramKind {
             network: rules,
             metadata,
+            processes: ProcessRules::Shared,
         })?),
     })
 }

@@ -9,7 +9,8 @@ use crate::error::PlanSandboxError;
 use crate::request::{LinuxPlan, SandboxRequest};
 
 /// Set in the child when the network is restricted.
-pub(crate) const NETWORK_DISABLED_VARIABLE: &str = "CODEX_SANDBOX_NETWORK_DISABLED";
+pub(crate) const NETWORK_DISABLED_VARIABLE: &str =
+    codex_sandbox_policy::env_names::CODEX_SANDBOX_NETWORK_DISABLED;
 
 /// Build the exact plan for `request`. Pure apart from reading the filesystem (stat, readlink,
 /// canonicalize, reading `bwrap`'s bytes once, `/proc/net/unix` when socket paths are allowed, and
@@ -108,7 +109,7 @@ mod linux {
         BubblewrapDetails, BubblewrapLaunch, LIFELINE_FD, LinuxEnforcement, LinuxPlan, PlanDetails,
         RunMode, STAGE_EXE_FD, STAGE_STATUS_FD, SandboxRequest,
     };
-    use crate::seccomp::{self, MetadataRules, NetworkRules, ProgramKind};
+    use crate::seccomp::{self, MetadataRules, NetworkRules, ProcessRules, ProgramKind};
     use crate::stage::StageArgs;
     use crate::userns::UserNamespaceSysctls;
 
@@ -156,6 +157,7 @@ mod linux {
             Some(seccomp::program(ProgramKind {
                 network: rules,
                 metadata: MetadataRules::Allow,
+                processes: ProcessRules::Namespaced,
             })?)
         } else {
             None

@@ -67,11 +67,24 @@ pub(crate) enum MetadataRules {
     DenyChanges,
 }
 
+/// Whether the command shares the host's process and IPC namespaces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ProcessRules {
+    /// Its own pid and IPC namespaces (bubblewrap): no host process or IPC object is visible.
+    Namespaced,
+    /// The host's (Landlock backend): calls that act on another process by pid (`prlimit64`,
+    /// `setpriority`, `sched_set*`, `ioprio_set`, `migrate_pages`, `move_pages`) are allowed
+    /// only on the caller itself, and those that act through a pidfd or on SysV IPC objects are
+    /// denied. Landlock scopes signals and abstract sockets, not these.
+    Shared,
+}
+
 /// Which program to build.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct ProgramKind {
     pub network: NetworkRules,
     pub metadata: MetadataRules,
+    pub processes: ProcessRules,
 }
 
 const TIOCSTI: u64 = 0x5412;
@@ -96,14 +109,7 @@ const ARCH: (TargetArch, u32) = (TargetArch::aarch64, 0xC000_00B7);
 /// The compiled program in native `struct sock_filter` layout (8 bytes per instruction), as
 /// bubblewrap's `--seccomp FD` and `seccomp(SECCOMP_SET_MODE_FILTER)` take it. Cached per kind.
 pub(crate) fn program(kind: ProgramKind) -> Result<Vec<u8>, PlanSandboxError> {
-    static CACHE: [OnceLock<Result<Vec<u8>, String>>; 6] = [
-        OnceLock::new(),
-        OnceLock::new(),
-        OnceLock::new(),
-        OnceLock::new(),
-        OnceLock::new(),
-        OnceLock::new(),
-    ];
+    static CACHE: [OnceLock<Result<Vec<u8>, String>>; 12] = [const { OnceLock::new() }; 12];
     let network = match kind.network {
         NetworkRules::Restricted => 0,
         NetworkRules::AllowUnixSockets => 1,
@@ -113,7 +119,11 @@ pub(crate) fn program(kind: ProgramKind) -> Result<Vec<u8>, PlanSandboxError> {
         MetadataRules::Allow => 0,
         MetadataRules::DenyChanges => 3,
     };
-    CACHE[network + metadata]
+    let processes = match kind.processes {
+        ProcessRules::Namespaced => 0,
+        ProcessRules::Shared => 6,
+    };
+    CACHE[network + metadata + processes]
         .get_or_init(|| compile(kind).map(|instructions| encode(&instructions)))
         .clone()
         .map_err(|reason| PlanSandboxError::Seccomp { reason })
@@ -458,6 +468,10 @@ fn rules(kind: ProgramKind) -> Result<BTreeMap<i64, Vec<SeccompRule>>, seccompil
         }
     }
 
+    if kind.processes == ProcessRules::Shared {
+        shared_process_rules(&mut rules)?;
+    }
+
     let unix = libc::AF_UNIX as u64;
     match kind.network {
         NetworkRules::Restricted => {
@@ -521,6 +535,75 @@ fn rules(kind: ProgramKind) -> Result<BTreeMap<i64, Vec<SeccompRule>>, seccompil
     Ok(rules)
 }
 
+/// [`ProcessRules::Shared`]: a process may change its own limits, priority and scheduling, never
+/// another's (with Landlock alone every process of the user is reachable by pid: a lowered
+/// `RLIMIT_CPU` gets it killed by the kernel).
+fn shared_process_rules(
+    rules: &mut BTreeMap<i64, Vec<SeccompRule>>,
+) -> Result<(), seccompiler::BackendError> {
+    use SeccompCmpArgLen::Dword;
+    let other = |argument: u8| condition(argument, Dword, SeccompCmpOp::Ne, 0);
+    // (system call, the pid argument).
+    for (number, pid) in [
+        (libc::SYS_prlimit64, 0),
+        (libc::SYS_sched_setaffinity, 0),
+        (libc::SYS_sched_setscheduler, 0),
+        (libc::SYS_sched_setparam, 0),
+        (libc::SYS_sched_setattr, 0),
+        (libc::SYS_migrate_pages, 0),
+        (libc::SYS_move_pages, 0),
+    ] {
+        rules.insert(number, vec![rule(vec![other(pid)?])?]);
+    }
+    // `setpriority(which, who, …)`: only `PRIO_PROCESS` of the caller (`PRIO_USER` with `who` 0
+    // is every process of the user).
+    let prio_process = libc::PRIO_PROCESS as u64;
+    rules.insert(
+        libc::SYS_setpriority,
+        vec![
+            rule(vec![condition(0, Dword, SeccompCmpOp::Ne, prio_process)?])?,
+            rule(vec![other(1)?])?,
+        ],
+    );
+    // `ioprio_set(which, who, …)`: only `IOPRIO_WHO_PROCESS` of the caller.
+    const IOPRIO_WHO_PROCESS: u64 = 1;
+    rules.insert(
+        libc::SYS_ioprio_set,
+        vec![
+            rule(vec![condition(
+                0,
+                Dword,
+                SeccompCmpOp::Ne,
+                IOPRIO_WHO_PROCESS,
+            )?])?,
+            rule(vec![other(1)?])?,
+        ],
+    );
+    let mut denied = vec![
+        libc::SYS_process_madvise,
+        libc::SYS_pidfd_getfd,
+        libc::SYS_kcmp,
+        libc::SYS_perf_event_open,
+        libc::SYS_shmget,
+        libc::SYS_shmat,
+        libc::SYS_shmctl,
+        libc::SYS_shmdt,
+        libc::SYS_semget,
+        libc::SYS_semop,
+        libc::SYS_semtimedop,
+        libc::SYS_semctl,
+        libc::SYS_msgget,
+        libc::SYS_msgsnd,
+        libc::SYS_msgrcv,
+        libc::SYS_msgctl,
+    ];
+    denied.sort_unstable();
+    for number in denied {
+        rules.insert(number, Vec::new());
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -539,7 +622,11 @@ mod tests {
 
     const MODES: [ProgramKind; 6] = {
         const fn kind(network: NetworkRules, metadata: MetadataRules) -> ProgramKind {
-            ProgramKind { network, metadata }
+            ProgramKind {
+                network,
+                metadata,
+                processes: ProcessRules::Namespaced,
+            }
         }
         [
             kind(NetworkRules::Restricted, MetadataRules::Allow),
@@ -681,6 +768,60 @@ mod tests {
                 assert_eq!(execute(&program, call).0, expected, "{mode:?} {call:?}");
             }
         }
+    }
+
+    /// Landlock backend: a process acts on itself only; SysV IPC and pidfd reach-ins are denied.
+    #[test]
+    fn shared_process_rules_allow_only_the_caller_itself() {
+        let kind = ProgramKind {
+            processes: ProcessRules::Shared,
+            ..RESTRICTED
+        };
+        let shared = decode(&program(kind).unwrap());
+        let eperm = RET_ERRNO | libc::EPERM as u32;
+        let verdict = |number: i64, args: [u64; 6]| {
+            let call = Call {
+                arch: ARCH.1,
+                number: number as u32,
+                args,
+            };
+            execute(&shared, call).0
+        };
+        assert_eq!(verdict(libc::SYS_prlimit64, [0, 6, 0, 0, 0, 0]), RET_ALLOW);
+        assert_eq!(verdict(libc::SYS_prlimit64, [4242, 0, 0, 0, 0, 0]), eperm);
+        assert_eq!(
+            verdict(libc::SYS_setpriority, [0, 0, 5, 0, 0, 0]),
+            RET_ALLOW
+        );
+        assert_eq!(verdict(libc::SYS_setpriority, [0, 4242, 5, 0, 0, 0]), eperm);
+        // PRIO_USER with who 0: every process of the user.
+        assert_eq!(verdict(libc::SYS_setpriority, [2, 0, 5, 0, 0, 0]), eperm);
+        assert_eq!(verdict(libc::SYS_ioprio_set, [1, 0, 0, 0, 0, 0]), RET_ALLOW);
+        assert_eq!(verdict(libc::SYS_ioprio_set, [3, 0, 0, 0, 0, 0]), eperm);
+        assert_eq!(
+            verdict(libc::SYS_sched_setaffinity, [0, 8, 0, 0, 0, 0]),
+            RET_ALLOW
+        );
+        assert_eq!(
+            verdict(libc::SYS_sched_setaffinity, [77, 8, 0, 0, 0, 0]),
+            eperm
+        );
+        for number in [
+            libc::SYS_shmget,
+            libc::SYS_msgget,
+            libc::SYS_semget,
+            libc::SYS_pidfd_getfd,
+        ] {
+            assert_eq!(verdict(number, [0; 6]), eperm, "{number}");
+        }
+        // Namespaced (bubblewrap): the pid and IPC namespaces already isolate these.
+        let namespaced = decode(&program(RESTRICTED).unwrap());
+        let call = Call {
+            arch: ARCH.1,
+            number: libc::SYS_prlimit64 as u32,
+            args: [4242, 0, 0, 0, 0, 0],
+        };
+        assert_eq!(execute(&namespaced, call).0, RET_ALLOW);
     }
 
     /// What the filter exists for, through the interpreter.

@@ -50,8 +50,8 @@ pub use revoke::RevokeTokenError;
 pub use secret::Secret;
 pub use server::{BrowserLogin, BrowserLoginError};
 pub use settings::{
-    AuthEnvironment, AuthSettings, CredentialsStoreMode, DEFAULT_CHATGPT_BASE_URL,
-    DEFAULT_CLIENT_ID, DEFAULT_ISSUER, LoginMethod, env_names,
+    AuthEnvironment, AuthSettings, CredentialsStore, DEFAULT_CHATGPT_BASE_URL, DEFAULT_CLIENT_ID,
+    DEFAULT_ISSUER, LoginMethod, env_names,
 };
 pub use storage::{
     AuthStore, AuthStoreError, CredentialLocation, KEYRING_SERVICE, KeyringBackend, KeyringError,

@@ -4,12 +4,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use super::*;
-use crate::settings::{AuthEnvironment, CredentialsStoreMode};
+use crate::settings::{AuthEnvironment, CredentialsStore};
 use crate::test_http::TestServer;
 
 fn manager(home: &Path, configure: impl FnOnce(&mut AuthSettings)) -> AuthManager {
     let mut settings = AuthSettings::new(home.to_path_buf(), AuthEnvironment::default());
-    settings.store_mode = CredentialsStoreMode::File;
+    settings.store_mode = CredentialsStore::File;
     configure(&mut settings);
     AuthManager::new(settings)
 }

@@ -11,8 +11,8 @@ use crate::secret::Secret;
 pub const DEFAULT_ISSUER: &str = "https://auth.openai.com";
 /// The OAuth client id of the Codex CLI.
 pub const DEFAULT_CLIENT_ID: &str = "app_EMoamEEZ73f0CkXaXp7hrann";
-/// The default ChatGPT backend base URL.
-pub const DEFAULT_CHATGPT_BASE_URL: &str = "https://chatgpt.com/backend-api";
+/// The default ChatGPT backend base URL (the configuration's default).
+pub use codex_config::DEFAULT_CHATGPT_BASE_URL;
 /// Where personal-access-token metadata lives by default.
 pub const DEFAULT_AUTHAPI_BASE_URL: &str = "https://auth.openai.com/api/accounts";
 /// The default `originator` value.
@@ -41,26 +41,7 @@ pub mod env_names {
     pub const XDG_RUNTIME_DIR: &str = "XDG_RUNTIME_DIR";
 }
 
-/// Where credentials are kept (`cli_auth_credentials_store`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum CredentialsStoreMode {
-    /// `$CODEX_HOME/auth.json` (the default).
-    #[default]
-    File,
-    /// The OS keyring only (the file is removed after a successful save).
-    Keyring,
-    /// The keyring when it works, else the file.
-    Auto,
-    /// Process memory only; nothing touches the disk.
-    Ephemeral,
-}
-
-/// `forced_login_method`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LoginMethod {
-    Chatgpt,
-    Api,
-}
+pub use codex_config::{CredentialsStore, LoginMethod};
 
 /// Values taken from the process environment, trimmed; empty counts as unset.
 #[derive(Debug, Clone, Default)]
@@ -109,7 +90,7 @@ impl AuthEnvironment {
 #[derive(Debug, Clone)]
 pub struct AuthSettings {
     pub codex_home: PathBuf,
-    pub store_mode: CredentialsStoreMode,
+    pub store_mode: CredentialsStore,
     pub forced_login_method: Option<LoginMethod>,
     pub forced_workspace_ids: Vec<String>,
     pub chatgpt_base_url: String,
@@ -125,7 +106,7 @@ impl AuthSettings {
     pub fn new(codex_home: PathBuf, environment: AuthEnvironment) -> AuthSettings {
         AuthSettings {
             codex_home,
-            store_mode: CredentialsStoreMode::File,
+            store_mode: CredentialsStore::File,
             forced_login_method: None,
             forced_workspace_ids: Vec::new(),
             chatgpt_base_url: DEFAULT_CHATGPT_BASE_URL.to_string(),
@@ -202,16 +183,8 @@ impl AuthSettings {
     ) -> AuthSettings {
         let login = &config.login;
         let mut settings = AuthSettings::new(config.codex_home.clone(), environment);
-        settings.store_mode = match login.credentials_store {
-            codex_config::CredentialsStore::File => CredentialsStoreMode::File,
-            codex_config::CredentialsStore::Keyring => CredentialsStoreMode::Keyring,
-            codex_config::CredentialsStore::Auto => CredentialsStoreMode::Auto,
-            codex_config::CredentialsStore::Ephemeral => CredentialsStoreMode::Ephemeral,
-        };
-        settings.forced_login_method = login.forced_login_method.map(|method| match method {
-            codex_config::ForcedLoginMethod::Chatgpt => LoginMethod::Chatgpt,
-            codex_config::ForcedLoginMethod::Api => LoginMethod::Api,
-        });
+        settings.store_mode = login.credentials_store;
+        settings.forced_login_method = login.forced_login_method;
         settings.forced_workspace_ids = login.forced_chatgpt_workspace_id.clone();
         settings.chatgpt_base_url = login.chatgpt_base_url.clone();
         settings
@@ -300,11 +273,12 @@ mod tests {
             profile: None,
             strict: false,
             requirements: codex_config::RequirementsMode::Ignore,
+            sandbox: codex_config::SandboxSelection::default(),
         })
         .unwrap();
         let settings = AuthSettings::from_config(&config, AuthEnvironment::default());
         assert_eq!(settings.codex_home, home);
-        assert_eq!(settings.store_mode, CredentialsStoreMode::Ephemeral);
+        assert_eq!(settings.store_mode, CredentialsStore::Ephemeral);
         assert_eq!(settings.forced_login_method, Some(LoginMethod::Api));
         assert_eq!(settings.forced_workspace_ids, vec!["ws-1".to_string()]);
         assert_eq!(settings.chatgpt_base_url, "https://chat.example/");

@@ -2,11 +2,13 @@
 //! every backend (bubblewrap, Landlock, Seatbelt, …) consumes, plus the rules about it that must
 //! exist once: protected metadata paths, lexical normalisation.
 //!
+//! - [`env_names`]: the `CODEX_SANDBOX*` variables a sandboxed command is given.
 //! - `glob`: [`DenyGlob`], the one deny-glob grammar, parsed once, with its matcher.
 //! - `policy`: [`SandboxPolicy`] and its parts.
 //! - `protected`: the read-only carve-outs of a writable root (`.git`, `.codex`, `.agents`, the
 //!   `.git` of submodules and linked worktrees).
 
+pub mod env_names;
 pub mod glob;
 mod policy;
 mod protected;

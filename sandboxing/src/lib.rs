@@ -46,6 +46,7 @@ pub use codex_sandbox_policy::ProtectedKind;
 pub use codex_sandbox_policy::ProtectedPath;
 pub use codex_sandbox_policy::SandboxPolicy;
 pub use codex_sandbox_policy::WritableRoot;
+pub use codex_sandbox_policy::env_names;
 pub use codex_sandbox_policy::normalize;
 pub use codex_sandbox_policy::protected_paths;
 pub use codex_sandbox_policy::writable_root;

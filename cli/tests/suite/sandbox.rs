@@ -91,6 +91,67 @@ fn legacy_config_runs_read_only_unless_sandbox_mode_is_overridden() {
     assert!(summary(&plan).starts_with("workspace-write"), "{plan}");
 }
 
+/// Why is my sandbox read-only? `codex sandbox` says it once on stderr, with what to do, and
+/// `config show --origins` marks the value that `codex sandbox` does not follow.
+#[test]
+fn an_ignored_legacy_sandbox_mode_is_explained() {
+    let env = TestEnv::new();
+    let user = env.write(
+        "home/.codex/config.toml",
+        "sandbox_mode = \"workspace-write\"\n",
+    );
+    let output = run(env.codex(["sandbox", "--dry-run", "--", "true"]));
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    assert_eq!(
+        stderr(&output),
+        format!(
+            "note: `sandbox_mode = \"workspace-write\"` from user ({}) does not apply to `codex sandbox`, which runs read-only; pass `-c sandbox_mode=workspace-write` or a permission profile with `-P` to choose\n",
+            user.display()
+        )
+    );
+    // Chosen on the command line: nothing to explain.
+    let output = run(env.codex([
+        "sandbox",
+        "-c",
+        "sandbox_mode=workspace-write",
+        "--dry-run",
+        "--",
+        "true",
+    ]));
+    assert_eq!(stderr(&output), "");
+
+    let output = run(env.codex(["config", "show", "--origins"]));
+    assert!(
+        stdout(&output).contains(&format!(
+            "sandbox_mode = \"workspace-write\"  # from user ({}); `codex sandbox` ignores it (runs read-only unless `-c sandbox_mode=…` or `-P`)\n",
+            user.display()
+        )),
+        "{}",
+        stdout(&output)
+    );
+}
+
+#[test]
+fn full_auto_is_ignored_when_sandbox_mode_is_given() {
+    let env = TestEnv::new();
+    let output = run(env.codex([
+        "sandbox",
+        "--full-auto",
+        "-c",
+        "sandbox_mode=read-only",
+        "--dry-run",
+        "--",
+        "true",
+    ]));
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let plan: Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert!(summary(&plan).starts_with("read-only"), "{plan}");
+    assert_eq!(
+        stderr(&output),
+        "warning: `--full-auto` is ignored because `-c sandbox_mode` was given\n"
+    );
+}
+
 #[test]
 fn full_auto_means_workspace_write_for_legacy_configs_and_is_refused_for_profiles() {
     let env = TestEnv::new();

@@ -88,8 +88,9 @@ pub(crate) fn exec_command(
     });
     let mut env = context.env.to_vec();
     if context.runner.network_disabled() {
-        env.retain(|(name, _)| name != "CODEX_SANDBOX_NETWORK_DISABLED");
-        env.push(("CODEX_SANDBOX_NETWORK_DISABLED".into(), "1".into()));
+        let name = codex_sandboxing::env_names::CODEX_SANDBOX_NETWORK_DISABLED;
+        env.retain(|(existing, _)| existing != name);
+        env.push((name.into(), "1".into()));
     }
     let command = ToolCommand {
         argv: argv.iter().map(OsString::from).collect(),

@@ -190,6 +190,20 @@ pub(crate) fn supervise(
             None => {
                 // SAFETY: our own unreaped child.
                 unsafe { libc::kill(bwrap_pid, libc::SIGSTOP) };
+                // The stop is delivered asynchronously: a bwrap inside `clone` stops only when
+                // the call returns, with the new child listed. Wait for the stop (or its exit)
+                // before listing its children, leaving the state to be collected later.
+                // SAFETY: `info` is plain old data written by the kernel; the pid is our own
+                // unreaped child.
+                unsafe {
+                    let mut info: libc::siginfo_t = std::mem::zeroed();
+                    libc::waitid(
+                        libc::P_PID,
+                        bwrap_pid as libc::id_t,
+                        &mut info,
+                        libc::WSTOPPED | libc::WEXITED | libc::WNOWAIT,
+                    );
+                }
                 for pid in children_of(bwrap_pid) {
                     // SAFETY: a child of our unreaped (stopped) child: its pid cannot be reused.
                     unsafe { libc::kill(pid, libc::SIGKILL) };

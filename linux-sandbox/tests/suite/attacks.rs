@@ -276,6 +276,32 @@ const ATTACKS: &[Attack] = &[
         bubblewrap_only: false,
     },
     Attack {
+        name: "lower an outside process's limits (prlimit: RLIMIT_CPU gets it killed)",
+        script: r#"prlimit --pid "$VICTIM_PID" --core=0:0"#,
+        control: Control::Required,
+        bubblewrap_only: false,
+    },
+    Attack {
+        name: "renice an outside process",
+        script: r#"renice -n 19 -p "$VICTIM_PID" >/dev/null"#,
+        control: Control::Required,
+        bubblewrap_only: false,
+    },
+    Attack {
+        name: "pin an outside process to a CPU (sched_setaffinity)",
+        script: r#"taskset -p 1 "$VICTIM_PID" >/dev/null"#,
+        control: Control::Required,
+        bubblewrap_only: false,
+    },
+    Attack {
+        name: "reach a host SysV message queue",
+        script: py!(
+            "import ctypes,os,sys\nlibc=ctypes.CDLL(None,use_errno=True)\nbuf=ctypes.create_string_buffer(256)\nsys.exit(0 if libc.msgctl(int(os.environ[\"HOST_MSQID\"]),2,buf)==0 else 1)"
+        ),
+        control: Control::Required,
+        bubblewrap_only: false,
+    },
+    Attack {
         name: "read /proc/<pid>/environ of an outside process",
         script: r#"grep -q hunter2 "/proc/$VICTIM_PID/environ""#,
         control: Control::Required,

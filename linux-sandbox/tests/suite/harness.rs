@@ -354,6 +354,8 @@ pub struct HostServices {
     /// Another terminal of the user (a pty the host holds the master of).
     pub pty_master: std::fs::File,
     pub pty_path: PathBuf,
+    /// A SysV message queue of the host (readable by everyone).
+    pub msqid: i32,
 }
 
 impl HostServices {
@@ -411,7 +413,11 @@ impl HostServices {
                 .unwrap()
         };
         let (pty_master, pty_path) = open_pty(fixture.user);
+        // SAFETY: creates a new queue; no pointers involved.
+        let msqid = unsafe { libc::msgget(libc::IPC_PRIVATE, libc::IPC_CREAT | 0o644) };
+        assert!(msqid >= 0, "msgget: {}", std::io::Error::last_os_error());
         HostServices {
+            msqid,
             fifo_path,
             fifo_reader,
             pty_master,
@@ -460,6 +466,7 @@ impl HostServices {
                 self.fifo_path.display().to_string(),
             ),
             ("HOST_PTY".to_string(), self.pty_path.display().to_string()),
+            ("HOST_MSQID".to_string(), self.msqid.to_string()),
         ];
         if let Some(tcp6) = &self.tcp6 {
             env.push((
@@ -544,6 +551,8 @@ fn open_pty(user: User) -> (std::fs::File, PathBuf) {
 
 impl Drop for HostServices {
     fn drop(&mut self) {
+        // SAFETY: removes our own queue; a null buffer is allowed for IPC_RMID.
+        unsafe { libc::msgctl(self.msqid, libc::IPC_RMID, std::ptr::null_mut()) };
         let _ = self.victim.kill();
         let _ = self.victim.wait();
     }

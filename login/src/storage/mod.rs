@@ -17,7 +17,7 @@ pub use keyring::{KeyringBackend, KeyringError, KeyringLocation, os_keyring};
 use crate::auth_file::AuthDotJson;
 use crate::fs_atomic::FileLock;
 use crate::log::login_log;
-use crate::settings::CredentialsStoreMode;
+use crate::settings::CredentialsStore;
 
 /// The keyring service name.
 pub const KEYRING_SERVICE: &str = "Codex Auth";
@@ -115,7 +115,7 @@ pub struct StoreLock {
 
 /// The configured credential store for one CODEX_HOME.
 pub struct AuthStore {
-    mode: CredentialsStoreMode,
+    mode: CredentialsStore,
     codex_home: PathBuf,
     keyring: Arc<dyn KeyringBackend>,
 }
@@ -131,14 +131,14 @@ impl std::fmt::Debug for AuthStore {
 
 impl AuthStore {
     /// A store with the OS keyring reached through the process environment.
-    pub fn new(mode: CredentialsStoreMode, codex_home: PathBuf) -> AuthStore {
+    pub fn new(mode: CredentialsStore, codex_home: PathBuf) -> AuthStore {
         let environment = crate::settings::AuthEnvironment::from_process();
         AuthStore::with_keyring(mode, codex_home, Arc::from(os_keyring(&environment)))
     }
 
     /// A store with a specific keyring backend (tests use an in-memory one).
     pub fn with_keyring(
-        mode: CredentialsStoreMode,
+        mode: CredentialsStore,
         codex_home: PathBuf,
         keyring: Arc<dyn KeyringBackend>,
     ) -> AuthStore {
@@ -149,7 +149,7 @@ impl AuthStore {
         }
     }
 
-    pub fn mode(&self) -> CredentialsStoreMode {
+    pub fn mode(&self) -> CredentialsStore {
         self.mode
     }
 
@@ -165,7 +165,7 @@ impl AuthStore {
 
     /// Serialise writers: held across load-modify-save sequences.
     pub fn lock(&self) -> Result<StoreLock, AuthStoreError> {
-        if self.mode == CredentialsStoreMode::Ephemeral {
+        if self.mode == CredentialsStore::Ephemeral {
             return Ok(StoreLock { _lock: None });
         }
         let path = self.codex_home.join(LOCK_FILE_NAME);
@@ -186,13 +186,13 @@ impl AuthStore {
                 .map(|found| found.map(CredentialLocation::Keyring))
         };
         match self.mode {
-            CredentialsStoreMode::File => Ok(file()),
-            CredentialsStoreMode::Keyring => keyring().map_err(AuthStoreError::KeyringLoad),
-            CredentialsStoreMode::Auto => match keyring() {
+            CredentialsStore::File => Ok(file()),
+            CredentialsStore::Keyring => keyring().map_err(AuthStoreError::KeyringLoad),
+            CredentialsStore::Auto => match keyring() {
                 Ok(Some(found)) => Ok(Some(found)),
                 Ok(None) | Err(_) => Ok(file()),
             },
-            CredentialsStoreMode::Ephemeral => Ok(ephemeral(|map| {
+            CredentialsStore::Ephemeral => Ok(ephemeral(|map| {
                 map.contains_key(&self.store_key())
                     .then_some(CredentialLocation::Memory)
             })),
@@ -203,25 +203,25 @@ impl AuthStore {
     /// it can be reached, else the file).
     pub fn destination(&self) -> Result<CredentialLocation, AuthStoreError> {
         match self.mode {
-            CredentialsStoreMode::File => Ok(CredentialLocation::File(self.auth_file())),
-            CredentialsStoreMode::Keyring => self
+            CredentialsStore::File => Ok(CredentialLocation::File(self.auth_file())),
+            CredentialsStore::Keyring => self
                 .keyring
                 .destination()
                 .map(CredentialLocation::Keyring)
                 .map_err(AuthStoreError::KeyringLoad),
-            CredentialsStoreMode::Auto => Ok(self.keyring.destination().map_or_else(
+            CredentialsStore::Auto => Ok(self.keyring.destination().map_or_else(
                 |_| CredentialLocation::File(self.auth_file()),
                 CredentialLocation::Keyring,
             )),
-            CredentialsStoreMode::Ephemeral => Ok(CredentialLocation::Memory),
+            CredentialsStore::Ephemeral => Ok(CredentialLocation::Memory),
         }
     }
 
     pub fn load(&self) -> Result<Option<AuthDotJson>, AuthStoreError> {
         match self.mode {
-            CredentialsStoreMode::File => file::load(&self.auth_file()),
-            CredentialsStoreMode::Keyring => self.load_keyring(),
-            CredentialsStoreMode::Auto => match self.load_keyring() {
+            CredentialsStore::File => file::load(&self.auth_file()),
+            CredentialsStore::Keyring => self.load_keyring(),
+            CredentialsStore::Auto => match self.load_keyring() {
                 Ok(Some(auth)) => Ok(Some(auth)),
                 Ok(None) => file::load(&self.auth_file()),
                 Err(error) => {
@@ -229,24 +229,22 @@ impl AuthStore {
                     file::load(&self.auth_file())
                 }
             },
-            CredentialsStoreMode::Ephemeral => {
-                Ok(ephemeral(|map| map.get(&self.store_key()).cloned()))
-            }
+            CredentialsStore::Ephemeral => Ok(ephemeral(|map| map.get(&self.store_key()).cloned())),
         }
     }
 
     pub fn save(&self, auth: &AuthDotJson, _lock: &StoreLock) -> Result<(), AuthStoreError> {
         match self.mode {
-            CredentialsStoreMode::File => file::save(&self.auth_file(), auth),
-            CredentialsStoreMode::Keyring => self.save_keyring(auth),
-            CredentialsStoreMode::Auto => match self.save_keyring(auth) {
+            CredentialsStore::File => file::save(&self.auth_file(), auth),
+            CredentialsStore::Keyring => self.save_keyring(auth),
+            CredentialsStore::Auto => match self.save_keyring(auth) {
                 Ok(()) => Ok(()),
                 Err(error) => {
                     login_log(format_args!("keyring save failed, using the file: {error}"));
                     file::save(&self.auth_file(), auth)
                 }
             },
-            CredentialsStoreMode::Ephemeral => {
+            CredentialsStore::Ephemeral => {
                 ephemeral(|map| map.insert(self.store_key(), auth.clone()));
                 Ok(())
             }
@@ -257,15 +255,15 @@ impl AuthStore {
     /// fallback file too.
     pub fn delete(&self, _lock: &StoreLock) -> Result<bool, AuthStoreError> {
         match self.mode {
-            CredentialsStoreMode::File => file::delete(&self.auth_file()),
-            CredentialsStoreMode::Keyring => {
+            CredentialsStore::File => file::delete(&self.auth_file()),
+            CredentialsStore::Keyring => {
                 let from_keyring = self
                     .keyring
                     .delete(KEYRING_SERVICE, &self.store_key())
                     .map_err(AuthStoreError::KeyringDelete)?;
                 Ok(file::delete(&self.auth_file())? || from_keyring)
             }
-            CredentialsStoreMode::Auto => {
+            CredentialsStore::Auto => {
                 let from_keyring = match self.keyring.delete(KEYRING_SERVICE, &self.store_key()) {
                     Ok(removed) => removed,
                     Err(error) => {
@@ -275,7 +273,7 @@ impl AuthStore {
                 };
                 Ok(file::delete(&self.auth_file())? || from_keyring)
             }
-            CredentialsStoreMode::Ephemeral => {
+            CredentialsStore::Ephemeral => {
                 Ok(ephemeral(|map| map.remove(&self.store_key())).is_some())
             }
         }
@@ -287,9 +285,9 @@ impl AuthStore {
         let configured = self.delete(lock);
         let mut removed = false;
         for mode in [
-            CredentialsStoreMode::Ephemeral,
-            CredentialsStoreMode::File,
-            CredentialsStoreMode::Auto,
+            CredentialsStore::Ephemeral,
+            CredentialsStore::File,
+            CredentialsStore::Auto,
         ] {
             if mode == self.mode {
                 continue;

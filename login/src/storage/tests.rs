@@ -47,7 +47,7 @@ impl KeyringBackend for MemoryKeyring {
     }
 }
 
-fn store(mode: CredentialsStoreMode, home: &Path, keyring: Arc<MemoryKeyring>) -> AuthStore {
+fn store(mode: CredentialsStore, home: &Path, keyring: Arc<MemoryKeyring>) -> AuthStore {
     AuthStore::with_keyring(mode, home.to_path_buf(), keyring)
 }
 
@@ -63,7 +63,7 @@ fn keyring_auth_storage_compute_store_key_for_home_directory() {
 #[test]
 fn ephemeral_storage_save_load_delete_is_in_memory_only() {
     let home = tempfile::tempdir().unwrap();
-    let store = store(CredentialsStoreMode::Ephemeral, home.path(), Arc::default());
+    let store = store(CredentialsStore::Ephemeral, home.path(), Arc::default());
     let lock = store.lock().unwrap();
     store.save(&key("sk-eph"), &lock).unwrap();
     assert_eq!(store.load().unwrap(), Some(key("sk-eph")));
@@ -76,7 +76,7 @@ fn ephemeral_storage_save_load_delete_is_in_memory_only() {
 fn keyring_auth_storage_save_persists_and_removes_fallback_file() {
     let home = tempfile::tempdir().unwrap();
     let keyring = Arc::new(MemoryKeyring::default());
-    let store = store(CredentialsStoreMode::Keyring, home.path(), keyring.clone());
+    let store = store(CredentialsStore::Keyring, home.path(), keyring.clone());
     std::fs::write(store.auth_file(), "{}").unwrap();
     let lock = store.lock().unwrap();
     store.save(&key("sk-ring"), &lock).unwrap();
@@ -96,7 +96,7 @@ fn keyring_auth_storage_save_persists_and_removes_fallback_file() {
 fn keyring_auth_storage_delete_removes_keyring_and_file() {
     let home = tempfile::tempdir().unwrap();
     let keyring = Arc::new(MemoryKeyring::default());
-    let store = store(CredentialsStoreMode::Keyring, home.path(), keyring.clone());
+    let store = store(CredentialsStore::Keyring, home.path(), keyring.clone());
     let lock = store.lock().unwrap();
     store.save(&key("sk-ring"), &lock).unwrap();
     std::fs::write(store.auth_file(), "{}").unwrap();
@@ -112,7 +112,7 @@ fn keyring_auth_storage_delete_removes_keyring_and_file() {
 fn keyring_errors_are_reported_in_keyring_mode() {
     let home = tempfile::tempdir().unwrap();
     let store = store(
-        CredentialsStoreMode::Keyring,
+        CredentialsStore::Keyring,
         home.path(),
         Arc::new(MemoryKeyring::failing()),
     );
@@ -133,7 +133,7 @@ fn keyring_errors_are_reported_in_keyring_mode() {
 fn keyring_value_that_does_not_parse_is_an_error() {
     let home = tempfile::tempdir().unwrap();
     let keyring = Arc::new(MemoryKeyring::default());
-    let store = store(CredentialsStoreMode::Keyring, home.path(), keyring.clone());
+    let store = store(CredentialsStore::Keyring, home.path(), keyring.clone());
     keyring
         .set(KEYRING_SERVICE, &store.store_key(), "{oops")
         .unwrap();
@@ -148,7 +148,7 @@ fn keyring_value_that_does_not_parse_is_an_error() {
 fn auto_auth_storage_load_prefers_keyring_value() {
     let home = tempfile::tempdir().unwrap();
     let keyring = Arc::new(MemoryKeyring::default());
-    let auto = store(CredentialsStoreMode::Auto, home.path(), keyring.clone());
+    let auto = store(CredentialsStore::Auto, home.path(), keyring.clone());
     keyring
         .set(
             KEYRING_SERVICE,
@@ -172,10 +172,10 @@ fn auto_auth_storage_load_uses_file_when_keyring_empty_or_failing() {
         serde_json::to_string(&key("sk-file")).unwrap(),
     )
     .unwrap();
-    let empty = store(CredentialsStoreMode::Auto, home.path(), Arc::default());
+    let empty = store(CredentialsStore::Auto, home.path(), Arc::default());
     assert_eq!(empty.load().unwrap(), Some(key("sk-file")));
     let failing = store(
-        CredentialsStoreMode::Auto,
+        CredentialsStore::Auto,
         home.path(),
         Arc::new(MemoryKeyring::failing()),
     );
@@ -186,7 +186,7 @@ fn auto_auth_storage_load_uses_file_when_keyring_empty_or_failing() {
 fn auto_auth_storage_save_prefers_keyring_and_falls_back_on_errors() {
     let home = tempfile::tempdir().unwrap();
     let keyring = Arc::new(MemoryKeyring::default());
-    let auto = store(CredentialsStoreMode::Auto, home.path(), keyring.clone());
+    let auto = store(CredentialsStore::Auto, home.path(), keyring.clone());
     std::fs::write(auto.auth_file(), "{}").unwrap();
     let lock = auto.lock().unwrap();
     auto.save(&key("sk-ring"), &lock).unwrap();
@@ -199,7 +199,7 @@ fn auto_auth_storage_save_prefers_keyring_and_falls_back_on_errors() {
     );
 
     let failing = store(
-        CredentialsStoreMode::Auto,
+        CredentialsStore::Auto,
         home.path(),
         Arc::new(MemoryKeyring::failing()),
     );
@@ -212,7 +212,7 @@ fn auto_auth_storage_save_prefers_keyring_and_falls_back_on_errors() {
 fn auto_auth_storage_delete_removes_keyring_and_file() {
     let home = tempfile::tempdir().unwrap();
     let keyring = Arc::new(MemoryKeyring::default());
-    let auto = store(CredentialsStoreMode::Auto, home.path(), keyring.clone());
+    let auto = store(CredentialsStore::Auto, home.path(), keyring.clone());
     let lock = auto.lock().unwrap();
     auto.save(&key("sk-ring"), &lock).unwrap();
     std::fs::write(auto.auth_file(), "{}").unwrap();
@@ -229,10 +229,10 @@ fn auto_auth_storage_delete_removes_keyring_and_file() {
 fn delete_everywhere_clears_stores_other_than_the_configured_one() {
     let home = tempfile::tempdir().unwrap();
     let keyring = Arc::new(MemoryKeyring::default());
-    let in_keyring = store(CredentialsStoreMode::Keyring, home.path(), keyring.clone());
+    let in_keyring = store(CredentialsStore::Keyring, home.path(), keyring.clone());
     let lock = in_keyring.lock().unwrap();
     in_keyring.save(&key("sk-ring"), &lock).unwrap();
-    let file = store(CredentialsStoreMode::File, home.path(), keyring.clone());
+    let file = store(CredentialsStore::File, home.path(), keyring.clone());
     assert!(file.delete_everywhere(&lock).unwrap());
     assert_eq!(in_keyring.load().unwrap(), None);
     assert!(!file.delete_everywhere(&lock).unwrap());
@@ -243,11 +243,11 @@ fn delete_everywhere_clears_stores_other_than_the_configured_one() {
 #[test]
 fn keyring_store_with_the_kernel_keyring() {
     let home = tempfile::tempdir().unwrap();
-    let store = AuthStore::new(CredentialsStoreMode::Keyring, home.path().to_path_buf());
+    let store = AuthStore::new(CredentialsStore::Keyring, home.path().to_path_buf());
     let lock = store.lock().unwrap();
     store.save(&key("sk-kernel"), &lock).unwrap();
     assert!(!store.auth_file().exists());
-    let again = AuthStore::new(CredentialsStoreMode::Keyring, home.path().to_path_buf());
+    let again = AuthStore::new(CredentialsStore::Keyring, home.path().to_path_buf());
     assert_eq!(again.load().unwrap(), Some(key("sk-kernel")));
     assert!(again.delete(&lock).unwrap());
     assert_eq!(store.load().unwrap(), None);
@@ -266,7 +266,7 @@ fn manager_over(store: AuthStore) -> crate::AuthManager {
 fn pre_login_clear_deletes_malformed_keyring_entry() {
     let home = tempfile::tempdir().unwrap();
     let keyring = Arc::new(MemoryKeyring::default());
-    let auto = store(CredentialsStoreMode::Auto, home.path(), keyring.clone());
+    let auto = store(CredentialsStore::Auto, home.path(), keyring.clone());
     let account = auto.store_key();
     keyring.set(KEYRING_SERVICE, &account, "{oops").unwrap();
     let error = manager_over(auto).clear_before_login().unwrap_err();
@@ -287,7 +287,7 @@ fn pre_login_clear_deletes_malformed_auth_json_of_another_store() {
     let home = tempfile::tempdir().unwrap();
     let path = home.path().join("auth.json");
     std::fs::write(&path, "{oops").unwrap();
-    let ephemeral = store(CredentialsStoreMode::Ephemeral, home.path(), Arc::default());
+    let ephemeral = store(CredentialsStore::Ephemeral, home.path(), Arc::default());
     let error = manager_over(ephemeral).clear_before_login().unwrap_err();
     assert!(
         matches!(error, AuthStoreError::Malformed { .. }),
@@ -296,7 +296,7 @@ fn pre_login_clear_deletes_malformed_auth_json_of_another_store() {
     assert_eq!(std::fs::read_to_string(&path).unwrap(), "{oops");
     // Parseable credentials are cleared as before.
     std::fs::write(&path, serde_json::to_string(&key("sk-file")).unwrap()).unwrap();
-    let file = store(CredentialsStoreMode::File, home.path(), Arc::default());
+    let file = store(CredentialsStore::File, home.path(), Arc::default());
     manager_over(file).clear_before_login().unwrap();
     assert!(!path.exists());
 }
@@ -310,7 +310,7 @@ fn store_lock_follows_symlink() {
     std::fs::write(&victim, "keep").unwrap();
     let lock_path = home.path().join("auth.json.lock");
     std::os::unix::fs::symlink(&victim, &lock_path).unwrap();
-    let file = store(CredentialsStoreMode::File, home.path(), Arc::default());
+    let file = store(CredentialsStore::File, home.path(), Arc::default());
     let error = file.lock().err().unwrap();
     assert_eq!(
         error.to_string(),

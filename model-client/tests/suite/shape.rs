@@ -219,6 +219,7 @@ fn configuration_decides_provider_model_and_reasoning() {
         profile: None,
         strict: true,
         requirements: codex_config::RequirementsMode::Ignore,
+        sandbox: codex_config::SandboxSelection::default(),
     })
     .unwrap();
     let client = codex_model_client::ModelClient::from_settings(

@@ -45,7 +45,7 @@ use std::path::PathBuf;
 
 use thiserror::Error;
 
-use codex_sandbox_policy::SandboxPolicy;
+use codex_sandbox_policy::{SandboxPolicy, env_names};
 
 use canonical::{Canonicalize, FileSystem};
 
@@ -262,10 +262,10 @@ pub(crate) fn plan_with(
     argv.push(OsString::from("--"));
     argv.extend(command.iter().cloned());
 
-    let mut env_changes = vec![("CODEX_SANDBOX".to_string(), "seatbelt".to_string())];
+    let mut env_changes = vec![(env_names::CODEX_SANDBOX.to_string(), "seatbelt".to_string())];
     if policy.network_restricted() {
         env_changes.push((
-            "CODEX_SANDBOX_NETWORK_DISABLED".to_string(),
+            env_names::CODEX_SANDBOX_NETWORK_DISABLED.to_string(),
             "1".to_string(),
         ));
     }

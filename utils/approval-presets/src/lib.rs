@@ -2,31 +2,57 @@
 //!
 //! - [`builtin_approval_presets`]: Read Only, Auto, Full Access (in that order).
 //! - [`find_approval_preset`]: look one up by id.
-//! - [`ApprovalPolicy`], [`SandboxMode`]: their values, spelled as in `config.toml`.
+//! - [`ApprovalPolicy`] (with [`GranularApproval`]), [`SandboxMode`]: their values, spelled as in
+//!   `config.toml`; the one definition every crate uses.
 
 use std::fmt;
 
-/// When the agent asks before running a command.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// The `granular` form of `approval_policy`: which kinds of request the agent may ask about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct GranularApproval {
+    pub sandbox_approval: bool,
+    pub rules: bool,
+    pub mcp_elicitations: bool,
+    pub skill_approval: bool,
+    pub request_permissions: bool,
+}
+
+/// When the agent asks before running a command (the one type for every crate).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum ApprovalPolicy {
     /// Ask before anything that is not known to be safe.
     Untrusted,
     /// Run in the sandbox; ask only when a command fails there.
     OnFailure,
     /// Run in the sandbox; the agent asks when it needs more than the sandbox allows.
+    #[default]
     OnRequest,
     /// Never ask.
     Never,
+    /// `{ granular = { … } }`.
+    Granular(GranularApproval),
 }
 
 impl ApprovalPolicy {
-    /// The `approval_policy` value in `config.toml`.
+    /// The `approval_policy` value in `config.toml` (`granular` for the table form).
     pub fn as_str(self) -> &'static str {
         match self {
             ApprovalPolicy::Untrusted => "untrusted",
             ApprovalPolicy::OnFailure => "on-failure",
             ApprovalPolicy::OnRequest => "on-request",
             ApprovalPolicy::Never => "never",
+            ApprovalPolicy::Granular(_) => "granular",
+        }
+    }
+
+    /// A named policy (`untrusted`, `on-failure`, `on-request`, `never`).
+    pub fn parse(text: &str) -> Option<ApprovalPolicy> {
+        match text {
+            "untrusted" => Some(ApprovalPolicy::Untrusted),
+            "on-failure" => Some(ApprovalPolicy::OnFailure),
+            "on-request" => Some(ApprovalPolicy::OnRequest),
+            "never" => Some(ApprovalPolicy::Never),
+            _ => None,
         }
     }
 }
