@@ -132,11 +132,12 @@ fn backend_checks(
                 Ok(plan) => {
                     enforcement.get_or_insert_with(|| {
                         // `describe()` starts with the backend's name, which the line has.
-                        let text = plan.enforcement.describe();
+                        let described = plan.enforcement.describe();
                         let prefix = format!("{}, ", plan.enforcement.backend);
-                        text.strip_prefix(&prefix)
+                        described
+                            .strip_prefix(&prefix)
                             .map(str::to_string)
-                            .unwrap_or(text)
+                            .unwrap_or(described)
                     });
                     runs.push(text.clone());
                     profiles.push(json!({"profile": name, "runs": true, "error": null}));
