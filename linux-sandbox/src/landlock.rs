@@ -37,13 +37,16 @@ use crate::request::{
 use crate::seccomp::{self, MetadataRules, NetworkRules, ProcessRules, ProgramKind};
 use crate::stage::StageArgs;
 
-/// Device files a command needs read-write even without write access to `/dev` (Landlock
-/// backend). Not `/dev/pts`: there it is the host's, holding every other terminal; the command's
-/// own terminal is granted through its descriptors, and `/dev/pts` is hidden from reading.
+/// The only device files a command can open (Landlock backend), read-write. The rest of the
+/// host's `/dev` is hidden: raw disks (every deny rule bypassed by reading the block device as
+/// root), consoles, input devices, and `/dev/pts` with every other terminal (the command's own
+/// terminal is granted through its descriptors).
 const DEVICES: &[&str] = &[
     "/dev/null",
     "/dev/zero",
     "/dev/full",
+    "/dev/random",
+    "/dev/urandom",
     "/dev/tty",
     "/dev/ptmx",
 ];
@@ -58,8 +61,8 @@ const BUBBLEWRAP_DEVICES: &[&str] = &[
     "/dev/tty",
 ];
 
-/// The host's terminals (Landlock backend): never readable, only the command's own.
-const HOST_TERMINALS: &str = "/dev/pts";
+/// The host's devices (Landlock backend): never readable but for [`DEVICES`].
+const HOST_DEVICES: &str = "/dev";
 
 /// The running kernel's Landlock ABI version (<= 0: unavailable).
 pub(crate) fn kernel_abi() -> i32 {
@@ -274,7 +277,7 @@ pub(crate) fn details(
         .denied_paths()
         .map(Path::to_path_buf)
         .chain(deny_matches.iter().cloned())
-        .chain((!full_write).then(|| PathBuf::from(HOST_TERMINALS)));
+        .chain((!full_write).then(|| PathBuf::from(HOST_DEVICES)));
     let hidden = files_to_hide(denied, &readable, &writable)?;
     let grants = crate::exclusions::exclude(&readable, &hidden).map_err(|error| {
         cannot(format!(

@@ -406,6 +406,12 @@ const ATTACKS: &[Attack] = &[
         bubblewrap_only: true,
     },
     Attack {
+        name: "open a host device outside the allowed few (as the raw disks and consoles)",
+        script: py!("import os\nos.close(os.open(\"/dev/cpu_dma_latency\", os.O_RDONLY))"),
+        control: Control::RequiredAsRoot,
+        bubblewrap_only: false,
+    },
+    Attack {
         name: "chmod a host file outside the writable roots",
         script: r#"chmod 600 "$OUTSIDE/target.txt""#,
         control: Control::Required,
