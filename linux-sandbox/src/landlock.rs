@@ -156,12 +156,21 @@ pub(crate) fn second_layer(policy: &SandboxPolicy, abi: i32) -> Option<LandlockR
     })
 }
 
-/// Landlock rights a rule on a single file may carry (terminals, standard files), as raw bits.
-pub(crate) fn file_access_bits(abi: i32) -> u64 {
-    let access =
-        (AccessFs::ReadFile | AccessFs::WriteFile | AccessFs::Truncate | AccessFs::IoctlDev)
-            & AccessFs::from_all(ABI::from(abi));
-    access.bits()
+/// Landlock rights for a rule on the single file behind a standard descriptor opened with
+/// `access_mode` (`O_RDONLY`, `O_WRONLY`, `O_RDWR`) whose file type is `kind` (`S_IF*`), as raw
+/// bits: reading and/or writing as it was opened, device ioctls on character devices only.
+pub(crate) fn file_access_bits(abi: i32, access_mode: i32, kind: libc::mode_t) -> u64 {
+    let mut access = landlock::BitFlags::<AccessFs>::empty();
+    if access_mode == libc::O_RDONLY || access_mode == libc::O_RDWR {
+        access |= AccessFs::ReadFile;
+    }
+    if access_mode == libc::O_WRONLY || access_mode == libc::O_RDWR {
+        access |= AccessFs::WriteFile | AccessFs::Truncate;
+    }
+    if kind == libc::S_IFCHR && !access.is_empty() {
+        access |= AccessFs::IoctlDev;
+    }
+    (access & AccessFs::from_all(ABI::from(abi))).bits()
 }
 
 fn cannot(reason: String) -> PlanSandboxError {

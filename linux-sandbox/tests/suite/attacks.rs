@@ -412,6 +412,12 @@ const ATTACKS: &[Attack] = &[
         bubblewrap_only: false,
     },
     Attack {
+        name: "rewrite a file given read-only on stdin (through /proc/self/fd/0)",
+        script: r#"echo pwned > /proc/self/fd/0"#,
+        control: Control::Required,
+        bubblewrap_only: false,
+    },
+    Attack {
         name: "chmod a host file outside the writable roots",
         script: r#"chmod 600 "$OUTSIDE/target.txt""#,
         control: Control::Required,
@@ -546,6 +552,10 @@ fn run_probe(
     let _keep = name
         .contains("inherited")
         .then(|| with_inherited_fd(fixture, &mut command));
+    if name.contains("stdin") {
+        // Opened read-only, as `cmd < file` does.
+        command.stdin(std::fs::File::open(fixture.outside.join("target.txt")).unwrap());
+    }
     command.output().unwrap()
 }
 
@@ -761,5 +771,56 @@ fn the_landlock_layer_stops_what_bubblewrap_alone_lets_through() {
             "{user:?}: the second layer did not stop it"
         );
         assert!(services.saw_traffic().is_empty(), "{user:?}");
+    }
+}
+
+/// A directory on stdin is a way around the mounts (`/proc/self/fd/0/<name>` resolves in the
+/// host's directory): the sandbox refuses to start, for both backends and both users, where
+/// the same read works unsandboxed.
+#[test]
+fn a_directory_on_a_standard_descriptor_is_refused() {
+    if !is_root() {
+        panic!("this test needs root (to also run as uid 65534)");
+    }
+    let script = "cat /proc/self/fd/0/auth.json";
+    for user in [User::Root, User::Nobody] {
+        let fixture = Fixture::new(user);
+        let codex_home = fixture.secret.parent().unwrap().to_path_buf();
+        let mut control = fixture.as_user("/bin/sh", &["-c".into(), script.into()]);
+        control.stdin(std::fs::File::open(&codex_home).unwrap());
+        let output = control.output().unwrap();
+        assert!(
+            String::from_utf8_lossy(&output.stdout).contains(super::harness::SECRET_CONTENT),
+            "{user:?}: the control could not read through the directory"
+        );
+        for backend in [Backend::Bubblewrap, Backend::Landlock] {
+            let policy = fixture.policy_for(backend, NetworkAccess::Restricted);
+            let mut args: Vec<std::ffi::OsString> = vec![
+                "--policy".into(),
+                policy.to_json().into(),
+                "--cwd".into(),
+                fixture.work.clone().into(),
+            ];
+            if backend == Backend::Landlock {
+                args.push("--use-legacy-landlock".into());
+            }
+            args.extend(["--".into(), "/bin/sh".into(), "-c".into(), script.into()]);
+            let mut command = fixture.as_user(env!("CARGO_BIN_EXE_codex-linux-sandbox"), &args);
+            command
+                .envs(fixture.env())
+                .stdin(std::fs::File::open(&codex_home).unwrap());
+            let output = command.output().unwrap();
+            let stdout = String::from_utf8_lossy(&output.stdout);
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            assert!(!output.status.success(), "{backend:?} {user:?}: {stdout}");
+            assert!(
+                !stdout.contains(super::harness::SECRET_CONTENT),
+                "{backend:?} {user:?}: {stdout}"
+            );
+            assert!(
+                stderr.contains("stdin is a directory"),
+                "{backend:?} {user:?}: {stderr}"
+            );
+        }
     }
 }
