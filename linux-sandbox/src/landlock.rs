@@ -123,12 +123,26 @@ pub(crate) fn plan(
     })
 }
 
+/// More read rules than this and the second layer reads everything the mounts show instead of
+/// excluding the denied paths (bubblewrap's masks still hide them).
+const MAX_EXCLUSION_RULES: usize = 4096;
+
 /// The ruleset the stage applies inside bubblewrap (the second layer): read everything the
-/// mounts show, write only beneath the writable roots (their protected carve-outs are
-/// bubblewrap's job) and the sandbox's private `/dev/pts` and `/dev/shm`, the usual devices;
-/// TCP (ABI 4) and abstract unix sockets and signals (ABI 6) scoped to the sandbox. `None` for
-/// full access.
-pub(crate) fn second_layer(policy: &SandboxPolicy, abi: i32) -> Option<LandlockRuleset> {
+/// mounts show but the denied paths outside the writable roots, write only beneath the writable
+/// roots (their protected carve-outs are bubblewrap's job) and the sandbox's private `/dev/pts`
+/// and `/dev/shm`, the usual devices; TCP (ABI 4) and abstract unix sockets and signals (ABI 6)
+/// scoped to the sandbox. `None` for full access.
+///
+/// The read exclusions keep a denied path unreadable after the host replaces it: bubblewrap's
+/// mask is a mount on the old file, which the kernel detaches when the host renames another
+/// file over it (`mv new .env`, `rm -rf ~/.codex && codex login`), while the Landlock rules name
+/// the directories around it, not the name. Denied paths inside writable roots cannot be
+/// excluded (Landlock grants beneath a path); there the mask alone holds.
+pub(crate) fn second_layer(
+    policy: &SandboxPolicy,
+    abi: i32,
+    deny_matches: &[PathBuf],
+) -> Option<LandlockRuleset> {
     if policy.enforcement == Enforcement::FullAccess {
         return None;
     }
@@ -144,10 +158,31 @@ pub(crate) fn second_layer(policy: &SandboxPolicy, abi: i32) -> Option<LandlockR
     writable.extend(["/dev/pts", "/dev/shm"].map(PathBuf::from));
     writable.sort();
     writable.dedup();
+    let root = vec![PathBuf::from("/")];
+    let mut hidden: Vec<PathBuf> = policy
+        .denied_paths()
+        .map(Path::to_path_buf)
+        .chain(deny_matches.iter().cloned())
+        .filter(|path| {
+            !path.starts_with("/proc")
+                && !path.starts_with("/dev")
+                && !writable.iter().any(|root| path.starts_with(root))
+                && std::fs::symlink_metadata(path).is_ok()
+        })
+        .collect();
+    hidden.sort();
+    hidden.dedup();
+    let grants = crate::exclusions::exclude(&root, &hidden)
+        .ok()
+        .filter(|grants| grants.full.len() + grants.list_only.len() <= MAX_EXCLUSION_RULES)
+        .unwrap_or_else(|| crate::exclusions::ReadGrants {
+            full: root.clone(),
+            list_only: Vec::new(),
+        });
     Some(LandlockRuleset {
         abi,
-        readable: vec![PathBuf::from("/")],
-        listable: Vec::new(),
+        readable: grants.full,
+        listable: grants.list_only,
         writable,
         devices: BUBBLEWRAP_DEVICES.iter().map(PathBuf::from).collect(),
         restrict_tcp: policy.network_restricted() && abi >= 4,
