@@ -37,13 +37,16 @@ use crate::request::{
 use crate::seccomp::{self, MetadataRules, NetworkRules, ProcessRules, ProgramKind};
 use crate::stage::StageArgs;
 
-/// Device files a command needs read-write even without write access to `/dev` (Landlock
-/// backend). Not `/dev/pts`: there it is the host's, holding every other terminal; the command's
-/// own terminal is granted through its descriptors, and `/dev/pts` is hidden from reading.
+/// The only device files a command can open (Landlock backend), read-write. The rest of the
+/// host's `/dev` is hidden: raw disks (every deny rule bypassed by reading the block device as
+/// root), consoles, input devices, and `/dev/pts` with every other terminal (the command's own
+/// terminal is granted through its descriptors).
 const DEVICES: &[&str] = &[
     "/dev/null",
     "/dev/zero",
     "/dev/full",
+    "/dev/random",
+    "/dev/urandom",
     "/dev/tty",
     "/dev/ptmx",
 ];
@@ -58,8 +61,8 @@ const BUBBLEWRAP_DEVICES: &[&str] = &[
     "/dev/tty",
 ];
 
-/// The host's terminals (Landlock backend): never readable, only the command's own.
-const HOST_TERMINALS: &str = "/dev/pts";
+/// The host's devices (Landlock backend): never readable but for [`DEVICES`].
+const HOST_DEVICES: &str = "/dev";
 
 /// The running kernel's Landlock ABI version (<= 0: unavailable).
 pub(crate) fn kernel_abi() -> i32 {
@@ -120,12 +123,26 @@ pub(crate) fn plan(
     })
 }
 
+/// More read rules than this and the second layer reads everything the mounts show instead of
+/// excluding the denied paths (bubblewrap's masks still hide them).
+const MAX_EXCLUSION_RULES: usize = 4096;
+
 /// The ruleset the stage applies inside bubblewrap (the second layer): read everything the
-/// mounts show, write only beneath the writable roots (their protected carve-outs are
-/// bubblewrap's job) and the sandbox's private `/dev/pts` and `/dev/shm`, the usual devices;
-/// TCP (ABI 4) and abstract unix sockets and signals (ABI 6) scoped to the sandbox. `None` for
-/// full access.
-pub(crate) fn second_layer(policy: &SandboxPolicy, abi: i32) -> Option<LandlockRuleset> {
+/// mounts show but the denied paths outside the writable roots, write only beneath the writable
+/// roots (their protected carve-outs are bubblewrap's job) and the sandbox's private `/dev/pts`
+/// and `/dev/shm`, the usual devices; TCP (ABI 4) and abstract unix sockets and signals (ABI 6)
+/// scoped to the sandbox. `None` for full access.
+///
+/// The read exclusions keep a denied path unreadable after the host replaces it: bubblewrap's
+/// mask is a mount on the old file, which the kernel detaches when the host renames another
+/// file over it (`mv new .env`, `rm -rf ~/.codex && codex login`), while the Landlock rules name
+/// the directories around it, not the name. Denied paths inside writable roots cannot be
+/// excluded (Landlock grants beneath a path); there the mask alone holds.
+pub(crate) fn second_layer(
+    policy: &SandboxPolicy,
+    abi: i32,
+    deny_matches: &[PathBuf],
+) -> Option<LandlockRuleset> {
     if policy.enforcement == Enforcement::FullAccess {
         return None;
     }
@@ -141,10 +158,31 @@ pub(crate) fn second_layer(policy: &SandboxPolicy, abi: i32) -> Option<LandlockR
     writable.extend(["/dev/pts", "/dev/shm"].map(PathBuf::from));
     writable.sort();
     writable.dedup();
+    let root = vec![PathBuf::from("/")];
+    let mut hidden: Vec<PathBuf> = policy
+        .denied_paths()
+        .map(Path::to_path_buf)
+        .chain(deny_matches.iter().cloned())
+        .filter(|path| {
+            !path.starts_with("/proc")
+                && !path.starts_with("/dev")
+                && !writable.iter().any(|root| path.starts_with(root))
+                && std::fs::symlink_metadata(path).is_ok()
+        })
+        .collect();
+    hidden.sort();
+    hidden.dedup();
+    let grants = crate::exclusions::exclude(&root, &hidden)
+        .ok()
+        .filter(|grants| grants.full.len() + grants.list_only.len() <= MAX_EXCLUSION_RULES)
+        .unwrap_or_else(|| crate::exclusions::ReadGrants {
+            full: root.clone(),
+            list_only: Vec::new(),
+        });
     Some(LandlockRuleset {
         abi,
-        readable: vec![PathBuf::from("/")],
-        listable: Vec::new(),
+        readable: grants.full,
+        listable: grants.list_only,
         writable,
         devices: BUBBLEWRAP_DEVICES.iter().map(PathBuf::from).collect(),
         restrict_tcp: policy.network_restricted() && abi >= 4,
@@ -153,12 +191,21 @@ pub(crate) fn second_layer(policy: &SandboxPolicy, abi: i32) -> Option<LandlockR
     })
 }
 
-/// Landlock rights a rule on a single file may carry (terminals, standard files), as raw bits.
-pub(crate) fn file_access_bits(abi: i32) -> u64 {
-    let access =
-        (AccessFs::ReadFile | AccessFs::WriteFile | AccessFs::Truncate | AccessFs::IoctlDev)
-            & AccessFs::from_all(ABI::from(abi));
-    access.bits()
+/// Landlock rights for a rule on the single file behind a standard descriptor opened with
+/// `access_mode` (`O_RDONLY`, `O_WRONLY`, `O_RDWR`) whose file type is `kind` (`S_IF*`), as raw
+/// bits: reading and/or writing as it was opened, device ioctls on character devices only.
+pub(crate) fn file_access_bits(abi: i32, access_mode: i32, kind: libc::mode_t) -> u64 {
+    let mut access = landlock::BitFlags::<AccessFs>::empty();
+    if access_mode == libc::O_RDONLY || access_mode == libc::O_RDWR {
+        access |= AccessFs::ReadFile;
+    }
+    if access_mode == libc::O_WRONLY || access_mode == libc::O_RDWR {
+        access |= AccessFs::WriteFile | AccessFs::Truncate;
+    }
+    if kind == libc::S_IFCHR && !access.is_empty() {
+        access |= AccessFs::IoctlDev;
+    }
+    (access & AccessFs::from_all(ABI::from(abi))).bits()
 }
 
 fn cannot(reason: String) -> PlanSandboxError {
@@ -274,7 +321,7 @@ pub(crate) fn details(
         .denied_paths()
         .map(Path::to_path_buf)
         .chain(deny_matches.iter().cloned())
-        .chain((!full_write).then(|| PathBuf::from(HOST_TERMINALS)));
+        .chain((!full_write).then(|| PathBuf::from(HOST_DEVICES)));
     let hidden = files_to_hide(denied, &readable, &writable)?;
     let grants = crate::exclusions::exclude(&readable, &hidden).map_err(|error| {
         cannot(format!(

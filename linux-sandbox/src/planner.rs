@@ -182,7 +182,7 @@ mod linux {
             if abi < 1 {
                 return Err(PlanSandboxError::LandlockLayerUnavailable);
             }
-            crate::landlock::second_layer(policy, abi)
+            crate::landlock::second_layer(policy, abi, &deny_matches)
         } else {
             None
         };

@@ -380,7 +380,10 @@ fn add_rename_guards(ops: &mut Vec<Op>, root_access: Access) {
 fn emit_op(emitter: &mut Emitter, op: &Op) -> Result<(), PlanSandboxError> {
     let covering = emitter.view(&op.dest);
     if !op.exists {
-        if op.kind == Kind::Protected && op.access == Access::Read {
+        // A missing denied path (a `$CODEX_HOME` not created yet) must stay uncreatable inside
+        // a writable view just like a missing protected one: created during the run, it would
+        // be in plain view (and `config.toml` written into it read by the next codex run).
+        if (op.kind == Kind::Protected && op.access == Access::Read) || op.access == Access::Deny {
             mask_missing_protected(emitter, op);
         }
         return Ok(());

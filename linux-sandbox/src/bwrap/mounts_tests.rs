@@ -619,3 +619,36 @@ fn a_workspace_inside_a_writable_directory_cannot_be_renamed_away() {
         )
     );
 }
+
+/// Regression (red team): a denied path that does not exist yet inside a writable root (a
+/// library caller's `$CODEX_HOME` not created yet) was left creatable; it is now held like a
+/// missing protected path. Outside writable views nothing is needed.
+#[test]
+fn a_missing_denied_path_inside_a_writable_root_stays_uncreatable() {
+    let fixture = Fixture::new();
+    let workspace = fixture.dir("w");
+    let codex_home = workspace.join(".codexhome");
+    let policy = policy(
+        &[
+            (Path::new("/"), Access::Read),
+            (&workspace, Access::Write),
+            (&codex_home, Access::Deny),
+            (&fixture.path("elsewhere/missing"), Access::Deny),
+        ],
+        vec![WritableRoot {
+            root: workspace.clone(),
+            protected: Vec::new(),
+        }],
+    );
+    let plan = mounts(&policy);
+    assert_eq!(plan.mount_points, vec![codex_home.clone()]);
+    let args: Vec<String> = plan
+        .args
+        .iter()
+        .map(|arg| arg.to_string_lossy().into_owned())
+        .collect();
+    let tmpfs = args
+        .windows(4)
+        .any(|w| w == ["--perms", "555", "--tmpfs", &codex_home.to_string_lossy()]);
+    assert!(tmpfs, "{args:?}");
+}

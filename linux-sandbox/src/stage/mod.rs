@@ -84,6 +84,16 @@ fn restrict_and_exec(stage: &StageArgs) -> i32 {
         // SAFETY: closes the descriptor the stage was executed through; nothing else uses it.
         unsafe { libc::close(fd) };
     }
+    if let Some(name) = directory_on_standard_descriptor() {
+        report(
+            stage,
+            "checking the standard descriptors",
+            &format!(
+                "{name} is a directory: through `/proc/self/fd` the command would reach everything below it, hidden paths included; give it a file, a pipe or a terminal"
+            ),
+        );
+        return STAGE_FAILED;
+    }
     if stage.drop_capabilities
         && let Err(error) = crate::capabilities::drop_all()
     {
@@ -230,6 +240,22 @@ fn restrict_self(ruleset: &OwnedFd) -> io::Result<()> {
     Ok(())
 }
 
+/// The first of stdin, stdout, stderr that is a directory (or an `O_PATH` descriptor of one).
+/// Such a descriptor is a way around the mounts: `/proc/self/fd/0/<name>` resolves below the
+/// host's directory, not the sandbox's view of it.
+fn directory_on_standard_descriptor() -> Option<&'static str> {
+    ["stdin", "stdout", "stderr"]
+        .into_iter()
+        .enumerate()
+        .find_map(|(fd, name)| {
+            // SAFETY: an all-zero stat is valid storage; fstat on any number is harmless.
+            let mut stat: libc::stat = unsafe { std::mem::zeroed() };
+            // SAFETY: `stat` is a valid out-pointer.
+            let open = unsafe { libc::fstat(fd as i32, &mut stat) } == 0;
+            (open && stat.st_mode & libc::S_IFMT == libc::S_IFDIR).then_some(name)
+        })
+}
+
 /// Let the command re-open the files behind its standard descriptors (`/dev/stderr` on the
 /// user's terminal, a FIFO or file it was given): a rule on the open file itself, nothing
 /// around it. Best effort: a descriptor Landlock cannot take a rule for (a pipe, a socket)
@@ -241,7 +267,6 @@ fn grant_standard_files(ruleset: &OwnedFd, abi: i32) {
         parent_fd: i32,
     }
     const LANDLOCK_RULE_PATH_BENEATH: libc::c_int = 1;
-    let access = crate::landlock::file_access_bits(abi);
     for fd in 0..=2 {
         // SAFETY: an all-zero stat is valid storage; fstat on any number is harmless.
         let mut stat: libc::stat = unsafe { std::mem::zeroed() };
@@ -251,6 +276,17 @@ fn grant_standard_files(ruleset: &OwnedFd, abi: i32) {
         }
         let kind = stat.st_mode & libc::S_IFMT;
         if kind != libc::S_IFCHR && kind != libc::S_IFIFO && kind != libc::S_IFREG {
+            continue;
+        }
+        // Only the access the descriptor was opened with: a file given read-only on stdin must
+        // not become writable through `/proc/self/fd/0`.
+        // SAFETY: F_GETFL on a descriptor fstat just accepted.
+        let flags = unsafe { libc::fcntl(fd, libc::F_GETFL) };
+        if flags < 0 {
+            continue;
+        }
+        let access = crate::landlock::file_access_bits(abi, flags & libc::O_ACCMODE, kind);
+        if access == 0 {
             continue;
         }
         let attribute = PathBeneathAttr {

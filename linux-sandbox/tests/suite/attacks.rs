@@ -406,6 +406,18 @@ const ATTACKS: &[Attack] = &[
         bubblewrap_only: true,
     },
     Attack {
+        name: "open a host device outside the allowed few (as the raw disks and consoles)",
+        script: py!("import os\nos.close(os.open(\"/dev/cpu_dma_latency\", os.O_RDONLY))"),
+        control: Control::RequiredAsRoot,
+        bubblewrap_only: false,
+    },
+    Attack {
+        name: "rewrite a file given read-only on stdin (through /proc/self/fd/0)",
+        script: r#"echo pwned > /proc/self/fd/0"#,
+        control: Control::Required,
+        bubblewrap_only: false,
+    },
+    Attack {
         name: "chmod a host file outside the writable roots",
         script: r#"chmod 600 "$OUTSIDE/target.txt""#,
         control: Control::Required,
@@ -540,6 +552,10 @@ fn run_probe(
     let _keep = name
         .contains("inherited")
         .then(|| with_inherited_fd(fixture, &mut command));
+    if name.contains("stdin") {
+        // Opened read-only, as `cmd < file` does.
+        command.stdin(std::fs::File::open(fixture.outside.join("target.txt")).unwrap());
+    }
     command.output().unwrap()
 }
 
@@ -755,5 +771,131 @@ fn the_landlock_layer_stops_what_bubblewrap_alone_lets_through() {
             "{user:?}: the second layer did not stop it"
         );
         assert!(services.saw_traffic().is_empty(), "{user:?}");
+    }
+}
+
+/// A directory on stdin is a way around the mounts (`/proc/self/fd/0/<name>` resolves in the
+/// host's directory): the sandbox refuses to start, for both backends and both users, where
+/// the same read works unsandboxed.
+#[test]
+fn a_directory_on_a_standard_descriptor_is_refused() {
+    if !is_root() {
+        panic!("this test needs root (to also run as uid 65534)");
+    }
+    let script = "cat /proc/self/fd/0/auth.json";
+    for user in [User::Root, User::Nobody] {
+        let fixture = Fixture::new(user);
+        let codex_home = fixture.secret.parent().unwrap().to_path_buf();
+        let mut control = fixture.as_user("/bin/sh", &["-c".into(), script.into()]);
+        control.stdin(std::fs::File::open(&codex_home).unwrap());
+        let output = control.output().unwrap();
+        assert!(
+            String::from_utf8_lossy(&output.stdout).contains(super::harness::SECRET_CONTENT),
+            "{user:?}: the control could not read through the directory"
+        );
+        for backend in [Backend::Bubblewrap, Backend::Landlock] {
+            let policy = fixture.policy_for(backend, NetworkAccess::Restricted);
+            let mut args: Vec<std::ffi::OsString> = vec![
+                "--policy".into(),
+                policy.to_json().into(),
+                "--cwd".into(),
+                fixture.work.clone().into(),
+            ];
+            if backend == Backend::Landlock {
+                args.push("--use-legacy-landlock".into());
+            }
+            args.extend(["--".into(), "/bin/sh".into(), "-c".into(), script.into()]);
+            let mut command = fixture.as_user(env!("CARGO_BIN_EXE_codex-linux-sandbox"), &args);
+            command
+                .envs(fixture.env())
+                .stdin(std::fs::File::open(&codex_home).unwrap());
+            let output = command.output().unwrap();
+            let stdout = String::from_utf8_lossy(&output.stdout);
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            assert!(!output.status.success(), "{backend:?} {user:?}: {stdout}");
+            assert!(
+                !stdout.contains(super::harness::SECRET_CONTENT),
+                "{backend:?} {user:?}: {stdout}"
+            );
+            assert!(
+                stderr.contains("stdin is a directory"),
+                "{backend:?} {user:?}: {stderr}"
+            );
+        }
+    }
+}
+
+/// A denied path outside the writable roots stays unreadable after the host replaces it during
+/// the run (`rm -rf ~/.codex && codex login`, an editor saving a denied file by rename): the
+/// kernel detaches bubblewrap's mask from the old file, the Landlock layer's rules do not name
+/// it. Shown live with bubblewrap alone (`--no-landlock-layer`), as root and as uid 65534.
+#[test]
+fn a_denied_path_replaced_by_the_host_stays_hidden() {
+    use codex_sandbox_policy::{Access, PathRule};
+    if !is_root() {
+        panic!("this test needs root (to also run as uid 65534)");
+    }
+    let script = r#"echo > "$WORK/ready"; while [ ! -e "$WORK/go" ]; do sleep 0.02; done; cat "$HOME/.codex/auth.json" "$HOME/denied.txt" 2>&1; true"#;
+    for user in [User::Root, User::Nobody] {
+        for layer in [true, false] {
+            let fixture = Fixture::new(user);
+            std::fs::write(fixture.home.join("denied.txt"), "OLD\n").unwrap();
+            let mut policy = fixture.workspace_policy(NetworkAccess::Restricted);
+            policy.rules.push(PathRule {
+                path: fixture.home.join("denied.txt"),
+                access: Access::Deny,
+            });
+            policy.rules.sort_by(|a, b| a.path.cmp(&b.path));
+            let mut args: Vec<std::ffi::OsString> = vec![
+                "--policy".into(),
+                policy.to_json().into(),
+                "--cwd".into(),
+                fixture.work.clone().into(),
+            ];
+            if !layer {
+                args.push("--no-landlock-layer".into());
+            }
+            args.extend(["--".into(), "/bin/sh".into(), "-c".into(), script.into()]);
+            let mut command = fixture.as_user(env!("CARGO_BIN_EXE_codex-linux-sandbox"), &args);
+            command
+                .envs(fixture.env())
+                .stdout(std::process::Stdio::piped());
+            let child = command.spawn().unwrap();
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+            while !fixture.work.join("ready").exists() {
+                assert!(std::time::Instant::now() < deadline, "never started");
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            // The host replaces both while the command runs.
+            let codex_home = fixture.home.join(".codex");
+            std::fs::rename(&codex_home, fixture.home.join(".codex-old")).unwrap();
+            std::fs::create_dir(&codex_home).unwrap();
+            std::fs::write(codex_home.join("auth.json"), "NEW-CREDENTIALS\n").unwrap();
+            let replacement = fixture.home.join("denied.txt.new");
+            std::fs::write(&replacement, "NEW-DENIED\n").unwrap();
+            std::fs::rename(&replacement, fixture.home.join("denied.txt")).unwrap();
+            if user == User::Nobody {
+                for path in [&codex_home, &codex_home.join("auth.json")] {
+                    std::os::unix::fs::chown(path, Some(65534), Some(65534)).unwrap();
+                }
+                std::os::unix::fs::chown(fixture.home.join("denied.txt"), Some(65534), Some(65534))
+                    .unwrap();
+            }
+            std::fs::write(fixture.work.join("go"), "").unwrap();
+            let output = child.wait_with_output().unwrap();
+            let stdout = String::from_utf8_lossy(&output.stdout);
+            if layer {
+                assert!(
+                    !stdout.contains("NEW-CREDENTIALS") && !stdout.contains("NEW-DENIED"),
+                    "{user:?}: read after the host replaced them: {stdout}"
+                );
+            } else {
+                // The control: bubblewrap's masks alone detach.
+                assert!(
+                    stdout.contains("NEW-CREDENTIALS") && stdout.contains("NEW-DENIED"),
+                    "{user:?}: bubblewrap alone: {stdout}"
+                );
+            }
+        }
     }
 }

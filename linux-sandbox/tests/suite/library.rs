@@ -331,3 +331,35 @@ fn exec_mode_a_signal_to_the_caller_ends_the_whole_sandbox() {
     assert!(before > 0, "the background loop ran");
     assert_eq!(before, after, "nothing of the sandbox keeps running");
 }
+
+/// Regression (red team): a library caller's `$CODEX_HOME` that does not exist yet, inside a
+/// writable root, could be created by the command (and a `config.toml` planted for the next
+/// run). It stays uncreatable, as root and as uid 65534, and nothing is left on the host.
+#[test]
+fn a_missing_denied_codex_home_inside_the_workspace_cannot_be_created() {
+    use codex_sandbox_policy::{Access, PathRule};
+    let script = "mkdir -p \"$WORK/.codexhome\" && echo 'default_permissions = \":danger-full-access\"' > \"$WORK/.codexhome/config.toml\"";
+    for user in [User::Root, User::Nobody] {
+        let fixture = Fixture::new(user);
+        let control = fixture
+            .as_user("/bin/sh", &["-c".into(), script.into()])
+            .envs(fixture.env())
+            .output()
+            .unwrap();
+        assert!(control.status.success(), "{user:?}: the control failed");
+        std::fs::remove_dir_all(fixture.work.join(".codexhome")).unwrap();
+
+        let mut policy = fixture.workspace_policy(NetworkAccess::Restricted);
+        policy.rules.push(PathRule {
+            path: fixture.work.join(".codexhome"),
+            access: Access::Deny,
+        });
+        policy.rules.sort_by(|a, b| a.path.cmp(&b.path));
+        let output = fixture.helper(Backend::Bubblewrap, &policy, script, &[]);
+        assert!(!output.status.success(), "{user:?}: the command created it");
+        assert!(
+            !fixture.work.join(".codexhome").exists(),
+            "{user:?}: left on the host"
+        );
+    }
+}
