@@ -234,7 +234,7 @@ mod tests {
         );
     }
 
-    /// Regression (review finding 6): the account home comes from the password database, not
+    /// Regression: the account home comes from the password database, not
     /// from `$HOME` (this test only reads it; `HOME` is not changed in a multi-threaded test).
     #[cfg(unix)]
     #[test]

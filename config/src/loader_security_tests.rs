@@ -17,7 +17,7 @@ fn writable_roots(config: &crate::Config) -> Vec<PathBuf> {
         .collect()
 }
 
-/// Finding 1: `":root" = "write"` passed `allowed_sandbox_modes = ["read-only",
+/// Regression: `":root" = "write"` passed `allowed_sandbox_modes = ["read-only",
 /// "workspace-write"]` as mere workspace-write.
 #[test]
 fn root_write_profile_escaped_allowed_sandbox_modes() {
@@ -47,7 +47,7 @@ fn root_write_profile_escaped_allowed_sandbox_modes() {
     assert_eq!(config.sandbox_policy.profile, ":read-only");
 }
 
-/// Finding 1: legacy `workspace-write` with `writable_roots = ['/']` (file or `-c`) escaped a
+/// Regression: legacy `workspace-write` with `writable_roots = ['/']` (file or `-c`) escaped a
 /// managed `sandbox_mode = "workspace-write"`.
 #[test]
 fn legacy_writable_root_slash_escaped_allowed_sandbox_modes() {
@@ -78,7 +78,7 @@ fn legacy_writable_root_slash_escaped_allowed_sandbox_modes() {
     assert_eq!(config.sandbox_policy.profile, "workspace-write");
 }
 
-/// Finding 2: a requirement `deny_read` was undone by a more specific allow rule, or by a cwd
+/// Regression: a requirement `deny_read` was undone by a more specific allow rule, or by a cwd
 /// inside the denied directory.
 #[test]
 fn requirement_deny_read_was_reopened_by_more_specific_rules() {
@@ -166,7 +166,7 @@ fn missing_metadata_was_creatable_in_legacy_and_custom_writable_roots() {
     }
 }
 
-/// Finding 7 through the loader: an untrusted directory claimed a trusted repository's trust
+/// Regression: an untrusted directory claimed a trusted repository's trust
 /// with a forged `.git` → gitdir → `commondir` chain, and its `.codex/config.toml` applied.
 #[test]
 fn forged_commondir_made_untrusted_project_config_apply() {
@@ -191,7 +191,7 @@ fn forged_commondir_made_untrusted_project_config_apply() {
     assert_eq!(config.sandbox_policy.profile, ":read-only");
 }
 
-/// Finding 8: requirement keys this build does not enforce were silently ignored.
+/// Regression: requirement keys this build does not enforce were silently ignored.
 #[test]
 fn unenforced_requirement_keys_were_silently_ignored() {
     let env = Env::new();
@@ -261,7 +261,7 @@ fn unenforced_requirement_keys_were_silently_ignored() {
     );
 }
 
-/// Finding 9: a CODEX_HOME inside a writable root was writable from the sandbox, so the
+/// Regression: a CODEX_HOME inside a writable root was writable from the sandbox, so the
 /// command could edit the configuration of the next session.
 #[test]
 fn codex_home_inside_writable_root_was_writable() {
@@ -311,7 +311,7 @@ fn codex_home_inside_writable_root_was_writable() {
     );
 }
 
-/// Finding 12: built-in profiles are not subject to `allowed_permissions` (as upstream);
+/// Regression: built-in profiles are not subject to `allowed_permissions` (as upstream);
 /// `allowed_sandbox_modes` is what constrains them.
 #[test]
 fn builtin_profiles_bypass_allowed_permissions_but_not_allowed_sandbox_modes() {
@@ -326,7 +326,7 @@ fn builtin_profiles_bypass_allowed_permissions_but_not_allowed_sandbox_modes() {
     assert_eq!(config.sandbox_policy.profile, ":workspace");
 }
 
-/// Finding 13: a workspace path with glob characters (`~/Project [2024]`) was taken as a glob,
+/// Regression: a workspace path with glob characters (`~/Project [2024]`) was taken as a glob,
 /// so the default `:workspace` failed and deny globs below it matched the wrong files.
 #[cfg(unix)]
 #[test]
@@ -369,7 +369,7 @@ fn workspace_path_with_glob_characters_was_treated_as_a_glob() {
     );
 }
 
-/// Finding 14: a non-UTF-8 workspace root turned deny globs into lossy no-ops.
+/// Regression: a non-UTF-8 workspace root turned deny globs into lossy no-ops.
 #[cfg(unix)]
 #[test]
 fn non_utf8_workspace_made_deny_globs_no_ops() {
@@ -401,7 +401,7 @@ fn non_utf8_workspace_made_deny_globs_no_ops() {
     );
 }
 
-/// Finding 15: `"/**" = "write"` became a rule on the empty path.
+/// Regression: `"/**" = "write"` became a rule on the empty path.
 #[test]
 fn root_subtree_glob_became_an_empty_path_rule() {
     let env = Env::new();
@@ -419,7 +419,7 @@ fn root_subtree_glob_became_an_empty_path_rule() {
     assert_eq!(policy.access_for(&env.repo().join("f")), Access::Write);
 }
 
-/// Finding 16: a FIFO where a configuration file is expected hung the loader; an untrusted
+/// Regression: a FIFO where a configuration file is expected hung the loader; an untrusted
 /// project's configuration was read at all.
 #[cfg(unix)]
 #[test]
@@ -468,7 +468,7 @@ fn fifo_config_files_hung_the_loader() {
     assert!(load_within_timeout(options).is_ok());
 }
 
-/// Finding 16: configuration files had no size cap.
+/// Regression: configuration files had no size cap.
 #[test]
 fn oversized_config_file_was_read_whole() {
     let env = Env::new();
@@ -483,7 +483,7 @@ fn oversized_config_file_was_read_whole() {
     );
 }
 
-/// Finding 19: an unknown `:token` with a table value was an error instead of the
+/// Regression: an unknown `:token` with a table value was an error instead of the
 /// forward-compatible warning.
 #[test]
 fn unknown_token_with_table_value_was_an_error() {

@@ -382,7 +382,7 @@ mod tests {
         );
     }
 
-    /// Regression (review finding 17): a long `extends` chain overflowed the stack (recursion)
+    /// Regression: a long `extends` chain overflowed the stack (recursion)
     /// and took quadratic time; now it is iterative with a depth limit.
     #[test]
     fn long_extends_chain_is_refused_without_recursion() {

@@ -370,7 +370,7 @@ mod tests {
         assert_eq!(git_repo_root(&base.join("wt")), Some(base.join("main")));
     }
 
-    /// Regression (review finding 7): an attacker-written `.git` file and `commondir` naming a
+    /// Regression: an attacker-written `.git` file and `commondir` naming a
     /// trusted repository made an untrusted directory inherit its trust.
     #[test]
     fn forged_worktree_pointer_does_not_inherit_trust() {
@@ -435,7 +435,7 @@ mod tests {
         );
     }
 
-    /// Regression (review finding 16): a FIFO `commondir` hung the loader.
+    /// Regression: a FIFO `commondir` hung the loader.
     #[cfg(unix)]
     #[test]
     fn fifo_pointer_files_do_not_block() {

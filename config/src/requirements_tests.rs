@@ -252,7 +252,7 @@ fn allowed_permissions_force_profiles_and_fall_back() {
     );
 }
 
-/// Regression (review finding 6): `~` in requirements followed `$HOME`, so `HOME=/tmp/x` moved
+/// Regression: `~` in requirements followed `$HOME`, so `HOME=/tmp/x` moved
 /// `deny_read = ["~/.aws"]` away from the real credentials. It now covers the account's home
 /// (password database) and, when different, `$HOME` as well.
 #[cfg(unix)]
@@ -296,7 +296,7 @@ deny_read = [
     }
 }
 
-/// Regression (review finding 6): `~` keys of managed permission profiles are pinned to the
+/// Regression: `~` keys of managed permission profiles are pinned to the
 /// account's home directory too.
 #[test]
 fn managed_profile_tilde_keys_followed_the_home_environment_variable() {

@@ -373,7 +373,7 @@ mod tests {
         assert!(!policy.has_full_read());
     }
 
-    /// Regression (review finding 2): an administrator denial must not be reopened by a more
+    /// Regression: an administrator denial must not be reopened by a more
     /// specific rule, a writable root inside it, or a unix socket inside it.
     #[test]
     fn force_deny_is_final_over_more_specific_rules() {

@@ -280,7 +280,7 @@ fn profile_file_layers_over_user_config() {
     );
 }
 
-/// Review finding 8: a requirement this build cannot enforce (sandbox or network) refuses to
+/// Regression: a requirement this build cannot enforce (sandbox or network) refuses to
 /// start; other unsupported requirements are named in a warning.
 #[test]
 fn unenforceable_requirement_refuses_to_start() {

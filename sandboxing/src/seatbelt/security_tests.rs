@@ -83,7 +83,7 @@ fn workspace_under_tmp(cwd: &str) -> SandboxPolicy {
         .build()
 }
 
-// ---- finding 5: environment and working directory ------------------------------------------
+// ---- environment and working directory ------------------------------------------
 
 #[test]
 fn finding_5_plan_carries_the_complete_environment_and_the_working_directory() {
@@ -140,7 +140,7 @@ fn finding_5_plan_carries_the_complete_environment_and_the_working_directory() {
     }
 }
 
-// ---- finding 10: renaming a directory above a carve-out ------------------------------------
+// ---- renaming a directory above a carve-out ------------------------------------
 
 #[test]
 fn finding_10_cwd_under_writable_tmp_cannot_be_renamed_to_reach_git_hooks() {
@@ -207,7 +207,7 @@ fn finding_10_full_access_credentials_cannot_be_moved_out() {
     evaluated.assert_allowed("file-write-unlink", "/Users/dev/.codex/sessions");
 }
 
-// ---- finding 11: writable roots and carve-outs behind replaceable symlinks -----------------
+// ---- writable roots and carve-outs behind replaceable symlinks -----------------
 
 #[test]
 fn finding_11_writable_root_behind_a_symlink_in_another_writable_root_is_refused() {
@@ -399,7 +399,7 @@ fn finding_11_cache_directory_cannot_be_swapped_for_a_symlink_to_home() {
     assert!(plan_with(&restricted, &command(), &options, &planted).is_ok());
 }
 
-// ---- finding 3: `.codex` / `.agents` below a writable root ---------------------------------
+// ---- `.codex` / `.agents` below a writable root ---------------------------------
 
 #[test]
 fn finding_3_nested_project_metadata_cannot_be_created_anywhere_writable() {
