@@ -130,7 +130,7 @@ pub fn plan(request: &CommandRequest<'_>) -> Result<SandboxPlan, RunCommandError
             program: program.to_string_lossy().into_owned(),
         });
     }
-    let summary = codex_utils_sandbox_summary::summarize(request.policy);
+    let summary = codex_utils_sandbox_summary::describe(request.policy);
     match request.settings.backend {
         SandboxBackend::Seatbelt => seatbelt_plan(request, summary),
         #[cfg(target_os = "linux")]

@@ -509,3 +509,23 @@ fn the_binary_acts_as_codex_linux_sandbox_under_that_name() {
     assert_eq!(code(&output), 0, "{}", stderr(&output));
     assert!(stdout(&output).contains("--policy"), "{}", stdout(&output));
 }
+
+/// The `--dry-run` summary says in words what is writable (and what stays read-only inside),
+/// what is hidden and whether the network is on.
+#[test]
+fn the_dry_run_summary_says_what_the_command_may_do() {
+    let env = TestEnv::new();
+    let plan = dry_run(&env, &["sandbox", "--dry-run", "--", "true"]);
+    assert_eq!(
+        summary(&plan),
+        "read-only: writes nothing; reads everything but 2 hidden paths [~/.codex, ~/.codex/auth.json]; network off"
+    );
+    let plan = dry_run(
+        &env,
+        &["sandbox", "-P", ":workspace", "--dry-run", "--", "true"],
+    );
+    assert_eq!(
+        summary(&plan),
+        "workspace-write: writes [cwd, /tmp] except [.agents, .codex, .git] in them; reads everything but 2 hidden paths [~/.codex, ~/.codex/auth.json]; network off"
+    );
+}

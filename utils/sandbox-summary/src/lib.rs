@@ -2,6 +2,8 @@
 //!
 //! - [`summarize`]: the summary, with paths shortened using the process environment.
 //! - [`summarize_with`] + [`SummaryEnvironment`]: the same with an explicit environment.
+//! - [`describe`], [`describe_with`]: the policy in words (what is writable, readable, hidden,
+//!   whether the network is on), for `--dry-run`.
 //!
 //! The format is stable:
 //!
@@ -20,9 +22,13 @@
 //! as `cwd`, `$TMPDIR` (when equal to the `TMPDIR` environment variable) or `~` plus the rest,
 //! whichever anchor is most specific. Lists show at most four entries, then `+N more`.
 
+mod describe;
+
 use std::path::{Path, PathBuf};
 
 use codex_sandbox_policy::{Access, Enforcement, NetworkAccess, SandboxPolicy};
+
+pub use describe::{describe, describe_with};
 
 /// Directories that paths are shown relative to (besides the policy's own `cwd`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
