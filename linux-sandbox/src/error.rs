@@ -34,6 +34,14 @@ pub enum PlanSandboxError {
     BubblewrapUnusable { path: PathBuf, reason: String },
     #[error("user namespaces are unavailable: {reason}")]
     UserNamespacesUnavailable { reason: String },
+    /// One of the bubblewrap errors above, with whether the legacy Landlock backend could run
+    /// the same policy on this machine (so the hint only offers what would work).
+    #[error("{cause}")]
+    BubblewrapUnavailable {
+        cause: Box<PlanSandboxError>,
+        /// `Err`: why the Landlock backend would refuse this policy here.
+        legacy: Result<(), String>,
+    },
     #[error(
         "cannot enforce sandbox {role} path {} because it crosses writable symlink {}",
         path.display(),
@@ -79,17 +87,26 @@ impl PlanSandboxError {
             PlanSandboxError::CwdNotReadable(_) => Some(
                 "grant read access to the working directory in the permission profile".to_string(),
             ),
-            PlanSandboxError::BubblewrapNotFound => Some(format!("{INSTALL_BWRAP}, {LEGACY_HINT}")),
+            PlanSandboxError::BubblewrapNotFound => Some(INSTALL_BWRAP.to_string()),
             PlanSandboxError::BubblewrapNotTrusted { .. } => Some(format!(
                 "bubblewrap runs outside the sandbox, so only a root-owned copy is used; {INSTALL_BWRAP}, or name a binary you trust with `linux_sandbox.bwrap_path` in `$CODEX_HOME/config.toml`"
             )),
-            PlanSandboxError::BubblewrapTooOld { .. } => Some(format!(
-                "install bubblewrap 0.8.0 or newer, {LEGACY_HINT}"
-            )),
+            PlanSandboxError::BubblewrapTooOld { .. } => {
+                Some("install bubblewrap 0.8.0 or newer".to_string())
+            }
             PlanSandboxError::BubblewrapUnusable { .. } => {
-                Some(format!("reinstall bubblewrap ({INSTALL_BWRAP}), {LEGACY_HINT}"))
+                Some(format!("reinstall bubblewrap ({INSTALL_BWRAP})"))
             }
             PlanSandboxError::UserNamespacesUnavailable { .. } => Some(userns::ENABLE_HINT.to_string()),
+            PlanSandboxError::BubblewrapUnavailable { cause, legacy } => {
+                let fix = cause.hint().unwrap_or_default();
+                Some(match legacy {
+                    Ok(()) => format!("{fix}, {LEGACY_HINT}"),
+                    Err(reason) => format!(
+                        "{fix}; the legacy Landlock backend (`-c use_legacy_landlock=true`) cannot run this profile here either ({reason}); a read-only profile (`-P :read-only`) would run with it"
+                    ),
+                })
+            }
             PlanSandboxError::CrossesWritableSymlink { symlink, .. } => Some(format!(
                 "a command could re-point `{}` during the run; name the real path in the profile or remove the symlink",
                 symlink.display()

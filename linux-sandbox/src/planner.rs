@@ -119,10 +119,18 @@ mod linux {
     ) -> Result<LinuxPlan, PlanSandboxError> {
         let policy = request.policy;
         let managed = policy.enforcement == Enforcement::Managed;
+        // Bubblewrap cannot run here: say whether the Landlock backend could run this policy.
+        let unavailable = |cause: PlanSandboxError| PlanSandboxError::BubblewrapUnavailable {
+            cause: Box::new(cause),
+            legacy: crate::landlock::details(policy, crate::landlock::kernel_abi())
+                .map(|_| ())
+                .map_err(|error| error.to_string()),
+        };
         let bubblewrap = discovery::find(
             request.options.bwrap_path.as_deref(),
             &bwrap::untrusted_directories(policy, &common.cwd),
-        )?;
+        )
+        .map_err(unavailable)?;
         // Whether a failure of bwrap to create its user namespace would need explaining: then
         // `run()` must wait for bwrap to diagnose it (a plain exec would leave only bwrap's text).
         let mut userns_doubtful = false;
@@ -131,7 +139,9 @@ mod linux {
             let privileged = unsafe { libc::geteuid() } == 0;
             let sysctls = UserNamespaceSysctls::read();
             if let Some(reason) = sysctls.definite_blocker(privileged) {
-                return Err(PlanSandboxError::UserNamespacesUnavailable { reason });
+                return Err(unavailable(PlanSandboxError::UserNamespacesUnavailable {
+                    reason,
+                }));
             }
             userns_doubtful = sysctls.possible_blocker(privileged).is_some();
         }

@@ -218,3 +218,43 @@ fn version_is_printed_as_upstream() {
         format!("codex-cli {}\n", env!("CARGO_PKG_VERSION"))
     );
 }
+
+/// Hints that lead somewhere: without a usable bubblewrap, the legacy Landlock backend is offered
+/// only for a profile it can run here; for a workspace profile the hint says why it cannot and
+/// what would run.
+#[test]
+fn without_bubblewrap_the_hint_offers_only_what_can_run_the_profile() {
+    let env = TestEnv::new();
+    let unusable = "linux_sandbox.bwrap_path=/nonexistent";
+    let output = run(env.codex(["sandbox", "-c", unusable, "--", "true"]));
+    assert_eq!(code(&output), 1);
+    let err = stderr(&output);
+    assert!(
+        err.starts_with(
+            "error: cannot build the sandbox: refusing to run bubblewrap at `/nonexistent`: "
+        ),
+        "{err}"
+    );
+    assert!(
+        err.ends_with(
+            ", or opt into the legacy Landlock backend with `-c use_legacy_landlock=true`\n"
+        ),
+        "{err}"
+    );
+
+    let output = run(env.codex(["sandbox", "-P", ":workspace", "-c", unusable, "--", "true"]));
+    assert_eq!(code(&output), 1);
+    let err = stderr(&output);
+    assert!(
+        !err.contains(", or opt into the legacy Landlock backend"),
+        "{err}"
+    );
+    assert!(
+        err.contains("; the legacy Landlock backend (`-c use_legacy_landlock=true`) cannot run this profile here either (the legacy Landlock backend cannot enforce this policy: cannot keep `"),
+        "{err}"
+    );
+    assert!(
+        err.ends_with("; a read-only profile (`-P :read-only`) would run with it\n"),
+        "{err}"
+    );
+}
