@@ -318,7 +318,7 @@ Sandbox
   ok    landlock backend    not selected; enforces seccomp, Landlock (ABI [MASKED]), at most 4096 processes; runs `:read-only`
                             refuses `:workspace`: cannot build the sandbox: the legacy Landlock backend cannot enforce this policy: cannot keep `/tmp/.agents` read-only inside the writable root `/tmp` (and 6 more protected paths): Landlock has no carve-outs inside a granted path
   fail  sandboxed run       `true` cannot run under `:read-only`: cannot build the sandbox: refusing to run bubblewrap at `/nonexistent`: No such file or directory (os error 2)
-                            hint: bubblewrap runs outside the sandbox, so only a root-owned copy is used; install bubblewrap with your package manager, e.g. `apt-get install bubblewrap` or `dnf install bubblewrap`, or name a binary you trust with `linux_sandbox.bwrap_path` in `$CODEX_HOME/config.toml`
+                            hint: bubblewrap runs outside the sandbox, so only a root-owned copy is used; install bubblewrap with your package manager, e.g. `apt-get install bubblewrap` or `dnf install bubblewrap`, or name a binary you trust with `linux_sandbox.bwrap_path` in `$CODEX_HOME/config.toml`, or opt into the legacy Landlock backend with `-c use_legacy_landlock=true`
 "
     );
     assert!(text.starts_with("exit 1\nSandbox\n"), "{text}");
@@ -371,7 +371,7 @@ fn planted_bubblewraps_are_refused_without_running() {
 exit 1
 Sandbox
   fail  bubblewrap          bubblewrap at `[TMP]/opt/bin/bwrap` is too old: it lacks `--unshare-user`
-                            hint: install bubblewrap 0.8.0 or newer, or opt into the legacy Landlock backend with `-c use_legacy_landlock=true`"
+                            hint: install bubblewrap 0.8.0 or newer"
     );
 
     // On PATH: `/usr/bin/bwrap` comes first, and the planted copy is named, never run.
