@@ -195,6 +195,7 @@ pub(crate) fn project_layers(
     };
     let mut layers = Vec::new();
     let mut repositories = RepositoryCache::default();
+    let mut skipped_untrusted: Vec<PathBuf> = Vec::new();
     for dir in dirs {
         let dot_codex = dir.join(".codex");
         if !dot_codex.is_dir() {
@@ -217,6 +218,9 @@ pub(crate) fn project_layers(
         if !trusted {
             // Nothing of an untrusted layer is used: do not even open the file (a FIFO or a
             // huge file there must not hang or exhaust the session).
+            if std::fs::symlink_metadata(&path).is_ok() {
+                skipped_untrusted.push(path);
+            }
             layers.push(layer);
             continue;
         }
@@ -243,6 +247,25 @@ pub(crate) fn project_layers(
             ));
         }
         layers.push(layer);
+    }
+    // Once, however many layers were skipped, with what to write to trust the project.
+    if let Some(first) = skipped_untrusted.first() {
+        let files = match skipped_untrusted.len() {
+            1 => format!("`{}`", first.display()),
+            count => format!("`{}` and {} more", first.display(), count - 1),
+        };
+        let key = toml::Value::String(decision.key.clone());
+        let how = match decision.trust {
+            ProjectTrust::Untrusted => format!(
+                "the project is marked untrusted; set `trust_level = \"trusted\"` under `[projects.{key}]` in `{}` to load it",
+                user_config.display()
+            ),
+            _ => format!(
+                "the project is not trusted; add `[projects.{key}]` with `trust_level = \"trusted\"` to `{}` to load it",
+                user_config.display()
+            ),
+        };
+        warnings.push(format!("skipping project configuration {files}: {how}"));
     }
     Ok(layers)
 }

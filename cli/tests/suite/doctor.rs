@@ -410,6 +410,7 @@ Configuration
   warn  project config      `[TMP]/work/.codex/config.toml` is not loaded: To load project-local config, hooks, and exec policies, add [TMP]/work as a trusted project in [TMP]/home/.codex/config.toml.
   ok    managed config      absent (`[TMP]/etc/managed_config.toml`)
   ok    requirements        absent (`[TMP]/etc/requirements.toml`)
+  warn  warning             skipping project configuration `[TMP]/work/.codex/config.toml`: the project is not trusted; add `[projects.\"[TMP]/work\"]` with `trust_level = \"trusted\"` to `[TMP]/home/.codex/config.toml` to load it
   warn  warning             [TMP]/home/.codex/config.toml:2:1: unknown configuration field `bogus_key` is ignored
 "
     );

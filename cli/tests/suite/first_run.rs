@@ -258,3 +258,51 @@ fn without_bubblewrap_the_hint_offers_only_what_can_run_the_profile() {
         "{err}"
     );
 }
+
+/// A project configuration skipped because the project is not trusted is named once, with the
+/// table to add; after adding it, the layer loads and nothing is printed.
+#[test]
+fn an_untrusted_project_configuration_is_named_once_with_how_to_trust_it() {
+    let env = TestEnv::new();
+    let init = std::process::Command::new("git")
+        .args(["init", "-q"])
+        .current_dir(env.work())
+        .status()
+        .unwrap();
+    assert!(init.success());
+    env.write("work/.codex/config.toml", "model = \"o3\"\n");
+    std::fs::create_dir_all(env.work().join("sub/.codex")).unwrap();
+    env.write("work/sub/.codex/config.toml", "model = \"o4\"\n");
+    let root = env.root().to_string_lossy().into_owned();
+    let mut command = env.codex(["sandbox", "--", "true"]);
+    command.current_dir(env.work().join("sub"));
+    let output = run(command);
+    assert_eq!(code(&output), 0);
+    assert_eq!(
+        stderr(&output).replace(&root, "[ROOT]"),
+        "warning: skipping project configuration `[ROOT]/work/.codex/config.toml` and 1 more: the project is not trusted; add `[projects.\"[ROOT]/work\"]` with `trust_level = \"trusted\"` to `[ROOT]/home/.codex/config.toml` to load it\n"
+    );
+    env.write(
+        "home/.codex/config.toml",
+        &format!(
+            "[projects.\"{}\"]\ntrust_level = \"trusted\"\n",
+            env.work().display()
+        ),
+    );
+    // Inside git, a project layer also has to be staged (the sandbox cannot stage).
+    let add = std::process::Command::new("git")
+        .args(["add", ".codex/config.toml", "sub/.codex/config.toml"])
+        .current_dir(env.work())
+        .status()
+        .unwrap();
+    assert!(add.success());
+    let mut command = env.codex(["config", "show", "--origins"]);
+    command.current_dir(env.work().join("sub"));
+    let output = run(command);
+    assert_eq!(stderr(&output), "");
+    assert!(
+        stdout(&output).contains("model = \"o4\"  # from project"),
+        "{}",
+        stdout(&output)
+    );
+}
