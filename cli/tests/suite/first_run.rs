@@ -306,3 +306,22 @@ fn an_untrusted_project_configuration_is_named_once_with_how_to_trust_it() {
         stdout(&output)
     );
 }
+
+/// Help text wraps to the terminal width (`COLUMNS` when stdout is not a terminal).
+#[test]
+fn help_wraps_to_the_terminal_width() {
+    let env = TestEnv::new();
+    for args in [&["--help"][..], &["sandbox", "--help"], &["exec", "--help"]] {
+        let mut command = env.codex(args);
+        command.env("COLUMNS", "60");
+        let output = run(command);
+        assert_eq!(code(&output), 0);
+        let text = stdout(&output);
+        let widest = text
+            .lines()
+            .map(|line| line.chars().count())
+            .max()
+            .unwrap_or(0);
+        assert!(widest <= 60, "{args:?}: a {widest}-column line:\n{text}");
+    }
+}
