@@ -216,14 +216,13 @@ impl DenyGlob {
     /// Whether `path` (absolute, lexically normalised) is denied: it, or one of its ancestors,
     /// matches.
     pub fn denies(&self, path: &Path) -> bool {
-        use std::os::unix::ffi::OsStrExt;
         let Ok(relative) = path.strip_prefix(&self.base) else {
             return false;
         };
         let components: Vec<&[u8]> = relative
             .components()
             .filter_map(|component| match component {
-                Component::Normal(name) => Some(name.as_bytes()),
+                Component::Normal(name) => Some(name.as_encoded_bytes()),
                 _ => None,
             })
             .collect();

@@ -117,17 +117,28 @@ fn nested_repositories(root: &Path) -> Vec<PathBuf> {
     found
 }
 
+/// A path git stored as bytes: raw on Unix, UTF-8 elsewhere.
+fn path_from_bytes(bytes: &[u8]) -> PathBuf {
+    #[cfg(unix)]
+    {
+        PathBuf::from(<std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(bytes))
+    }
+    #[cfg(not(unix))]
+    {
+        PathBuf::from(String::from_utf8_lossy(bytes).into_owned())
+    }
+}
+
 /// Worktree directories of `repository`'s submodules: its gitlink entries, or (when the index
 /// cannot be read) the paths `.gitmodules` names. Paths with `..` or absolute ones are dropped.
 fn submodule_worktrees(repository: &Repository) -> Vec<PathBuf> {
-    use std::os::unix::ffi::OsStrExt;
     let relative: Vec<Vec<u8>> = match repository.index() {
         Ok(index) => index.gitlinks().map(<[u8]>::to_vec).collect(),
         Err(_) => gitmodules_paths(&repository.worktree),
     };
     relative
         .into_iter()
-        .map(|bytes| PathBuf::from(std::ffi::OsStr::from_bytes(&bytes)))
+        .map(|bytes| path_from_bytes(&bytes))
         .filter(|path| {
             path.components()
                 .all(|component| matches!(component, std::path::Component::Normal(_)))

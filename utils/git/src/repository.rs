@@ -160,7 +160,6 @@ fn lexical_join(base: &Path, relative: impl AsRef<Path>) -> PathBuf {
 
 /// `path` relative to `root` as index bytes (`/`-separated), if it lies strictly inside.
 fn relative_bytes(root: &Path, path: &Path) -> Option<Vec<u8>> {
-    use std::os::unix::ffi::OsStrExt;
     let relative = path.strip_prefix(root).ok()?;
     let mut bytes = Vec::new();
     for component in relative.components() {
@@ -170,7 +169,8 @@ fn relative_bytes(root: &Path, path: &Path) -> Option<Vec<u8>> {
         if !bytes.is_empty() {
             bytes.push(b'/');
         }
-        bytes.extend_from_slice(name.as_bytes());
+        // The raw bytes on Unix; WTF-8 (UTF-8 for every valid name) on Windows.
+        bytes.extend_from_slice(name.as_encoded_bytes());
     }
     (!bytes.is_empty()).then_some(bytes)
 }
