@@ -54,6 +54,11 @@ pub enum PlanSandboxError {
     },
     #[error("cannot inspect `{}` while building the sandbox: {source}", path.display())]
     Inspect { path: PathBuf, source: io::Error },
+    #[error(
+        "cannot hide `{}`: the file has {links} hard links, and the others would stay readable under their own names",
+        path.display()
+    )]
+    HardLinkedDenial { path: PathBuf, links: u64 },
     #[error("invalid deny glob `{pattern}`: {reason}")]
     InvalidDenyGlob { pattern: String, reason: String },
     #[error("deny glob `{pattern}` cannot be expanded: {reason}")]
@@ -112,6 +117,10 @@ impl PlanSandboxError {
                 symlink.display()
             )),
             PlanSandboxError::Inspect { .. } => None,
+            PlanSandboxError::HardLinkedDenial { path, .. } => Some(format!(
+                "remove the other links (`find / -xdev -samefile {}` lists them), or deny the directories that hold them too",
+                path.display()
+            )),
             PlanSandboxError::InvalidDenyGlob { .. } => {
                 Some("fix the pattern in the permission profile".to_string())
             }

@@ -376,6 +376,9 @@ fn files_to_hide(
         if std::fs::symlink_metadata(&path).is_err() {
             continue;
         }
+        if let Ok(metadata) = std::fs::metadata(&path) {
+            crate::paths::refuse_hard_linked(&path, &metadata)?;
+        }
         if let Some(root) = below(&path, writable) {
             return Err(cannot(format!(
                 "cannot deny reading `{}` inside the writable path `{}`",

@@ -82,6 +82,22 @@ pub(crate) fn check_writable_symlinks(
     Ok(())
 }
 
+/// A denied regular file must have no other name: masks and Landlock rules go by path, so a
+/// second hard link (made before the run, outside the sandbox) would stay readable.
+pub(crate) fn refuse_hard_linked(
+    path: &Path,
+    metadata: &std::fs::Metadata,
+) -> Result<(), PlanSandboxError> {
+    use std::os::unix::fs::MetadataExt;
+    if metadata.is_file() && metadata.nlink() > 1 {
+        return Err(PlanSandboxError::HardLinkedDenial {
+            path: path.to_path_buf(),
+            links: metadata.nlink(),
+        });
+    }
+    Ok(())
+}
+
 /// Number of normal components (the mount order key).
 pub(crate) fn depth(path: &Path) -> usize {
     path.components()

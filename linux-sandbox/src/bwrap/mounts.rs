@@ -414,10 +414,10 @@ fn emit_op(emitter: &mut Emitter, op: &Op) -> Result<(), PlanSandboxError> {
             if covering == View::Hidden {
                 return Ok(());
             }
-            let is_dir = std::fs::metadata(&op.dest)
-                .map_err(|error| crate::paths::inspect_error(&op.dest, error))?
-                .is_dir();
-            emitter.mask(&op.dest, is_dir);
+            let metadata = std::fs::metadata(&op.dest)
+                .map_err(|error| crate::paths::inspect_error(&op.dest, error))?;
+            crate::paths::refuse_hard_linked(&op.dest, &metadata)?;
+            emitter.mask(&op.dest, metadata.is_dir());
         }
     }
     Ok(())
@@ -467,10 +467,10 @@ fn mask_glob_match(emitter: &mut Emitter, path: &Path) -> Result<(), PlanSandbox
     if target.starts_with("/proc") || emitter.view(&target) == View::Hidden {
         return Ok(());
     }
-    let is_dir = std::fs::metadata(&target)
-        .map_err(|error| crate::paths::inspect_error(&target, error))?
-        .is_dir();
-    emitter.mask(&target, is_dir);
+    let metadata =
+        std::fs::metadata(&target).map_err(|error| crate::paths::inspect_error(&target, error))?;
+    crate::paths::refuse_hard_linked(&target, &metadata)?;
+    emitter.mask(&target, metadata.is_dir());
     Ok(())
 }
 

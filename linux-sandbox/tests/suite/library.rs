@@ -363,3 +363,31 @@ fn a_missing_denied_codex_home_inside_the_workspace_cannot_be_created() {
         );
     }
 }
+
+/// A denied file with a second hard link (made outside the sandbox) cannot be hidden: masks
+/// and Landlock rules go by name. Both backends refuse instead of running with the other name
+/// readable (the control shows that name reads the secret).
+#[test]
+fn a_denied_file_with_another_hard_link_is_refused() {
+    use codex_sandbox_policy::{Access, PathRule};
+    let fixture = Fixture::new(User::Root);
+    let denied = fixture.home.join("readable.txt");
+    let other = fixture.outside.join("other-name.txt");
+    std::fs::hard_link(&denied, &other).unwrap();
+    assert_eq!(std::fs::read_to_string(&other).unwrap(), "readable\n");
+    for backend in [Backend::Bubblewrap, Backend::Landlock] {
+        let mut policy = fixture.policy_for(backend, NetworkAccess::Restricted);
+        policy.rules.push(PathRule {
+            path: denied.clone(),
+            access: Access::Deny,
+        });
+        policy.rules.sort_by(|a, b| a.path.cmp(&b.path));
+        let script = format!("cat {}", other.display());
+        let output = fixture.helper(backend, &policy, &script, &[]);
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "{backend:?}: {stdout}");
+        assert!(!stdout.contains("readable"), "{backend:?}: {stdout}");
+        assert!(stderr.contains("has 2 hard links"), "{backend:?}: {stderr}");
+    }
+}
