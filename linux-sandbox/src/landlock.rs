@@ -187,7 +187,13 @@ pub(crate) fn second_layer(
         devices: BUBBLEWRAP_DEVICES.iter().map(PathBuf::from).collect(),
         restrict_tcp: policy.network_restricted() && abi >= 4,
         scope: abi >= 6,
-        allowed_unix_sockets: None,
+        // With `--allow-unix-socket`, connect() is allowed by seccomp; from ABI 9 Landlock
+        // limits it to the allowed paths, which also covers sockets bound after the start
+        // (bubblewrap's masks only cover the ones listed in `/proc/net/unix` at start).
+        allowed_unix_sockets: (policy.network_restricted()
+            && !policy.unix_sockets.is_empty()
+            && abi >= 9)
+            .then(|| policy.unix_sockets.clone()),
     })
 }
 
