@@ -12,8 +12,7 @@ use anyhow::Context;
 use clap::Subcommand;
 use codex_config::{Config, PermissionSyntax, RequirementsMode, SandboxMode, SandboxSelection};
 use codex_sandboxing::{
-    CommandRequest, RunCommandError, SandboxBackend, SandboxPlan, SandboxSettings, SignalForwarder,
-    StdioPolicy,
+    CommandRequest, RunCommandError, SandboxBackend, SandboxPlan, SandboxSettings, StdioPolicy,
 };
 
 use crate::exit::CliError;
@@ -241,8 +240,10 @@ fn run(
         return Ok(ExitCode::SUCCESS);
     }
     let running = codex_sandboxing::spawn(&request).map_err(sandbox_error)?;
-    // Signals sent to `codex` reach the command (`trap … TERM` runs).
-    let _forwarding = SignalForwarder::install(&running.cancel_handle())
+    // Signals sent to `codex` reach the command (`trap … TERM` runs); the Seatbelt runner
+    // forwards them itself.
+    #[cfg(target_os = "linux")]
+    let _forwarding = codex_sandboxing::SignalForwarder::install(&running.cancel_handle())
         .context("cannot install signal handlers")?;
     let outcome = running.wait().map_err(sandbox_error)?;
     Ok(ExitCode::from(
