@@ -5,7 +5,7 @@
 //! configs) → resolved policy → platform plan → `--dry-run` JSON or run and mirror the exit code.
 
 use std::ffi::{OsStr, OsString};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
@@ -145,7 +145,7 @@ impl Platform {
 #[cfg(target_os = "linux")]
 pub fn dispatch_arg0() -> Option<ExitCode> {
     let arg0 = std::env::args_os().next()?;
-    let name = Path::new(&arg0).file_name()?;
+    let name = std::path::Path::new(&arg0).file_name()?;
     if name == LINUX_SANDBOX_ARG0 {
         Some(codex_linux_sandbox::helper_main())
     } else {
