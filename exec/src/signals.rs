@@ -34,12 +34,11 @@ mod unix {
 
     /// Install the handlers; `interrupt` is called from a watcher thread on each signal.
     pub fn install(interrupt: InterruptHandle) -> std::io::Result<()> {
-        let mut fds = [0 as libc::c_int; 2];
-        // SAFETY: `fds` has room for the two descriptors pipe2 writes.
-        if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
-            return Err(std::io::Error::last_os_error());
-        }
-        let (read_fd, write_fd) = (fds[0], fds[1]);
+        use std::os::fd::IntoRawFd;
+        // Close-on-exec on every Unix (std creates it atomically where the OS can); both ends
+        // live as long as the process.
+        let (reader, writer) = std::io::pipe()?;
+        let (read_fd, write_fd) = (reader.into_raw_fd(), writer.into_raw_fd());
         PIPE_WRITE.store(write_fd, Ordering::SeqCst);
         for signal in [libc::SIGINT, libc::SIGTERM] {
             // SAFETY: a zeroed sigaction with a valid handler and an empty mask is a valid

@@ -8,12 +8,42 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 pub fn high_pipe() -> io::Result<(OwnedFd, OwnedFd)> {
     let mut fds = [0; 2];
     // SAFETY: `fds` is valid storage for two descriptors.
-    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
+    if unsafe { cloexec_pipe(&mut fds) } != 0 {
         return Err(io::Error::last_os_error());
     }
     // SAFETY: freshly created descriptors owned by nobody else.
     let (read, write) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
     Ok((high(read)?, high(write)?))
+}
+
+/// `pipe2(O_CLOEXEC)`.
+///
+/// # Safety
+/// `fds` receives two new descriptors the caller must own.
+#[cfg(target_os = "linux")]
+unsafe fn cloexec_pipe(fds: &mut [RawFd; 2]) -> libc::c_int {
+    // SAFETY: the caller's contract.
+    unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) }
+}
+
+/// macOS has no `pipe2`: `pipe`, then close-on-exec on both ends. A fork on another thread in
+/// between could inherit the two descriptors; the callers replace them at once with
+/// `F_DUPFD_CLOEXEC` duplicates ([`high`]) and close them.
+///
+/// # Safety
+/// `fds` receives two new descriptors the caller must own.
+#[cfg(not(target_os = "linux"))]
+unsafe fn cloexec_pipe(fds: &mut [RawFd; 2]) -> libc::c_int {
+    // SAFETY: the caller's contract; fcntl on the descriptors just created.
+    unsafe {
+        if libc::pipe(fds.as_mut_ptr()) != 0 {
+            return -1;
+        }
+        for fd in *fds {
+            libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC);
+        }
+    }
+    0
 }
 
 fn high(fd: OwnedFd) -> io::Result<OwnedFd> {
