@@ -12,6 +12,9 @@
 //! - `supervise`: the one wait loop: process exit (pidfd), output, cancellation, signals to
 //!   forward, a deadline.
 //! - `reap`: killing every descendant of a subreaper.
+//! - `group`: a command in its own process group through `std::process`, with the same capture,
+//!   deadline and cancellation (the Seatbelt backend; any Unix).
+//! - `outcome`: how a supervised run ended.
 //! - `signals`: for command-line front ends, forwarding the terminal's signals to a run.
 //!
 //! Process handling is Linux only (and the descriptor and lookup helpers Unix only); the types a
@@ -23,7 +26,11 @@ mod control;
 #[cfg(unix)]
 mod fds;
 #[cfg(unix)]
+mod group;
+#[cfg(unix)]
 mod lookup;
+#[cfg(unix)]
+mod outcome;
 #[cfg(target_os = "linux")]
 mod reap;
 #[cfg(target_os = "linux")]
@@ -40,7 +47,11 @@ pub use control::Request;
 #[cfg(unix)]
 pub use fds::{cloexec_from, descriptor_limit, fill_pipe, high_pipe, inheritable_descriptors};
 #[cfg(unix)]
+pub use group::{GroupChild, spawn_group};
+#[cfg(unix)]
 pub use lookup::{find_program, path_of, shell_exit_code};
+#[cfg(unix)]
+pub use outcome::{Ending, Supervision};
 #[cfg(target_os = "linux")]
 pub use reap::kill_all_children;
 #[cfg(target_os = "linux")]
@@ -48,7 +59,7 @@ pub use signals::SignalForwarder;
 #[cfg(target_os = "linux")]
 pub use spawn::{SpawnOptions, SpawnedProcess, spawn};
 #[cfg(target_os = "linux")]
-pub use supervise::{Ending, Hooks, Supervision, pidfd, poll_readable, supervise};
+pub use supervise::{Hooks, pidfd, poll_readable, supervise};
 
 /// Standard descriptors of the child.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -9,34 +9,14 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::process::ExitStatus;
 use std::time::{Duration, Instant};
 
-use crate::capture::{CaptureBuffer, Captured};
+use crate::capture::CaptureBuffer;
 use crate::control::{CancelHandle, Request};
+use crate::outcome::{Ending, Supervision};
 use crate::spawn::SpawnedProcess;
 
 /// How long output is still read after the process exited (every process of the sandbox is
 /// gone by then, so the pipes close at once; this only bounds a misbehaving backend).
 const DRAIN_AFTER_EXIT: Duration = Duration::from_secs(2);
-
-/// Why the run ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Ending {
-    /// The process exited on its own with this status.
-    Exited(ExitStatus),
-    /// The deadline passed; everything was killed.
-    TimedOut(ExitStatus),
-    /// A cancel request arrived; everything was killed.
-    Cancelled(ExitStatus),
-}
-
-impl Ending {
-    pub fn status(&self) -> ExitStatus {
-        match self {
-            Ending::Exited(status) | Ending::TimedOut(status) | Ending::Cancelled(status) => {
-                *status
-            }
-        }
-    }
-}
 
 /// What the backend does for the loop.
 pub struct Hooks<'a> {
@@ -47,17 +27,6 @@ pub struct Hooks<'a> {
     /// A descriptor to read when it becomes readable; the closure returns false once it is
     /// done with it (e.g. at end of file).
     pub extra: Option<(RawFd, &'a mut dyn FnMut() -> bool)>,
-}
-
-/// Everything the loop observed.
-#[derive(Debug)]
-pub struct Supervision {
-    pub ending: Ending,
-    pub stdout: Captured,
-    pub stderr: Captured,
-    /// stdout and stderr in arrival order.
-    pub aggregated: Captured,
-    pub duration: Duration,
 }
 
 /// A pidfd for `pid` (kernel >= 5.3), readable once the process has exited.

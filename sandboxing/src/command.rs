@@ -246,8 +246,14 @@ pub struct RunningCommand {
 enum PlatformChild {
     #[cfg(target_os = "linux")]
     Linux(codex_linux_sandbox::LinuxChild),
+    /// Inherited stdio and no deadline (`codex sandbox`): the Seatbelt runner, which forwards
+    /// the terminal's signals and can log denials.
     #[cfg(target_os = "macos")]
     Seatbelt(crate::seatbelt::SeatbeltPlan, bool),
+    /// Captured output or a deadline (the agent): `sandbox-exec` as the leader of its own
+    /// process group, killed as a group when cut short.
+    #[cfg(target_os = "macos")]
+    SeatbeltGroup(codex_sandbox_process::GroupChild),
 }
 
 /// Start `request`.
@@ -288,12 +294,20 @@ fn start(
         ),
         #[cfg(target_os = "macos")]
         PlatformPlan::Seatbelt(seatbelt) => {
-            if stdio != codex_sandbox_process::Stdio::Inherit || deadline.is_some() {
-                return Err(RunCommandError::NotImplemented(
-                    "captured output or a timeout under Seatbelt",
-                ));
+            if stdio == codex_sandbox_process::Stdio::Inherit && deadline.is_none() {
+                PlatformChild::Seatbelt(*seatbelt, request.settings.seatbelt_log_denials)
+            } else {
+                PlatformChild::SeatbeltGroup(
+                    codex_sandbox_process::spawn_group(
+                        &seatbelt.program,
+                        &seatbelt.argv,
+                        &seatbelt.env,
+                        &seatbelt.cwd,
+                        stdio,
+                    )
+                    .map_err(RunCommandError::Prepare)?,
+                )
             }
-            PlatformChild::Seatbelt(*seatbelt, request.settings.seatbelt_log_denials)
         }
         #[cfg(not(target_os = "macos"))]
         PlatformPlan::Seatbelt(_) => {
@@ -351,20 +365,8 @@ impl RunningCommand {
                 let outcome = child
                     .supervise(&control, deadline, max_bytes)
                     .map_err(RunCommandError::LinuxRun)?;
-                use codex_sandbox_process::Ending as Raw;
-                let ending = match outcome.ending {
-                    Raw::TimedOut(_) => Ending::TimedOut,
-                    Raw::Cancelled(_) => Ending::Cancelled,
-                    Raw::Exited(status) => {
-                        use std::os::unix::process::ExitStatusExt;
-                        match status.signal() {
-                            Some(signal) => Ending::Signaled(signal),
-                            None => Ending::Exited(outcome.exit_code),
-                        }
-                    }
-                };
                 Ok(CommandOutcome {
-                    ending,
+                    ending: ending_of(outcome.ending, outcome.exit_code),
                     exit_code: outcome.exit_code,
                     stdout: outcome.stdout,
                     stderr: outcome.stderr,
@@ -390,6 +392,37 @@ impl RunningCommand {
                     enforcement,
                 })
             }
+            #[cfg(target_os = "macos")]
+            PlatformChild::SeatbeltGroup(child) => {
+                let outcome = child
+                    .supervise(&control, deadline, max_bytes)
+                    .map_err(RunCommandError::Prepare)?;
+                let exit_code = codex_sandbox_process::shell_exit_code(outcome.ending.status());
+                Ok(CommandOutcome {
+                    ending: ending_of(outcome.ending, exit_code),
+                    exit_code,
+                    stdout: outcome.stdout,
+                    stderr: outcome.stderr,
+                    aggregated: outcome.aggregated,
+                    duration: outcome.duration,
+                    enforcement,
+                })
+            }
         }
+    }
+}
+
+/// The supervisor's ending in the façade's terms.
+#[cfg(any(target_os = "linux", target_os = "macos"))]
+fn ending_of(raw: codex_sandbox_process::Ending, exit_code: i32) -> Ending {
+    use codex_sandbox_process::Ending as Raw;
+    use std::os::unix::process::ExitStatusExt;
+    match raw {
+        Raw::TimedOut(_) => Ending::TimedOut,
+        Raw::Cancelled(_) => Ending::Cancelled,
+        Raw::Exited(status) => match status.signal() {
+            Some(signal) => Ending::Signaled(signal),
+            None => Ending::Exited(exit_code),
+        },
     }
 }

@@ -21,8 +21,6 @@ pub enum RunCommandError {
     SeatbeltPlan(crate::seatbelt::SeatbeltPlanError),
     #[error("failed to prepare the sandbox: {0}")]
     Prepare(#[source] std::io::Error),
-    #[error("{0} is not implemented yet")]
-    NotImplemented(&'static str),
     #[error("{what} is only available on {platform}")]
     Unsupported {
         what: &'static str,
@@ -48,7 +46,7 @@ impl RunCommandError {
             #[cfg(target_os = "linux")]
             RunCommandError::LinuxRun(error) => error.hint(),
             RunCommandError::SeatbeltPlan(error) => error.hint(),
-            RunCommandError::Prepare(_) | RunCommandError::NotImplemented(_) => None,
+            RunCommandError::Prepare(_) => None,
             RunCommandError::Unsupported { hint, .. } => hint.clone(),
         }
     }
