@@ -4,6 +4,8 @@
 use std::io;
 use std::path::{Component, Path, PathBuf};
 
+use codex_sandbox_policy::{HostFileSystem, LinkEntry, ResolveSymlinksError, replaceable_symlink};
+
 use crate::error::{PathRole, PlanSandboxError};
 
 /// A policy path resolved against the host filesystem.
@@ -47,39 +49,34 @@ pub(crate) fn resolve(path: &Path) -> Result<Resolved, PlanSandboxError> {
     }
 }
 
-/// Fail when `path` crosses a symlink (including its last component) that lies in a directory
-/// `is_writable` says the sandbox may write: such a symlink could be re-pointed by the command, so
-/// binding its current target would protect a snapshot only.
+/// Fail when `path` crosses a symlink (including its last component, and every link of a chain
+/// that leads there) that lies in a directory `is_writable` says the sandbox may write: such a
+/// symlink could be re-pointed by the command, so binding its current target would protect a
+/// snapshot only. The walk is the shared rule ([`codex_sandbox_policy::replaceable_symlink`]);
+/// a link's directory counts as writable under its spelling or its resolved form.
 pub(crate) fn check_writable_symlinks(
     path: &Path,
     role: PathRole,
     is_writable: &dyn Fn(&Path) -> bool,
 ) -> Result<(), PlanSandboxError> {
-    let mut prefix = PathBuf::from("/");
-    for component in path.components() {
-        let Component::Normal(name) = component else {
-            continue;
-        };
-        let parent = prefix.clone();
-        prefix.push(name);
-        let metadata = match std::fs::symlink_metadata(&prefix) {
-            Ok(metadata) => metadata,
-            Err(error) if is_missing(&error) => return Ok(()),
-            Err(error) => return Err(inspect_error(&prefix, error)),
-        };
-        if !metadata.file_type().is_symlink() {
-            continue;
-        }
-        let real_parent = std::fs::canonicalize(&parent).unwrap_or_else(|_| parent.clone());
-        if is_writable(&parent) || is_writable(&real_parent) {
-            return Err(PlanSandboxError::CrossesWritableSymlink {
-                role,
-                path: path.to_path_buf(),
-                symlink: prefix,
-            });
-        }
+    let directory_is_writable = |entry: LinkEntry<'_>| {
+        let parent = |entry: &Path| entry.parent().unwrap_or(Path::new("/")).to_path_buf();
+        is_writable(&parent(entry.spelled)) || is_writable(&parent(entry.resolved))
+    };
+    match replaceable_symlink(path, &HostFileSystem, &directory_is_writable) {
+        Ok(None) => Ok(()),
+        Ok(Some(symlink)) => Err(PlanSandboxError::CrossesWritableSymlink {
+            role,
+            path: path.to_path_buf(),
+            symlink: symlink.spelled,
+        }),
+        // The kernel would fail to resolve the path too (`ELOOP`).
+        Err(ResolveSymlinksError::TooManyLinks { path }) => Err(inspect_error(
+            &path,
+            io::Error::from_raw_os_error(libc::ELOOP),
+        )),
+        Err(ResolveSymlinksError::Inspect { path, source }) => Err(inspect_error(&path, source)),
     }
-    Ok(())
 }
 
 /// A denied regular file must have no other name: masks and Landlock rules go by path, so a
