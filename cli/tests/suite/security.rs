@@ -10,7 +10,7 @@ use std::os::unix::net::UnixListener;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use super::common::{TestEnv, code, is_root, stderr, stdout};
+use super::common::{TestEnv, as_nobody, chown_to_nobody, code, is_root, stderr, stdout};
 
 const NOBODY: u32 = 65534;
 
@@ -54,55 +54,28 @@ impl World {
         assert!(status.success());
         let outside = env.root().join("outside");
         if user == User::Nobody {
-            std::fs::set_permissions(env.root(), std::fs::Permissions::from_mode(0o755)).unwrap();
-            let status = Command::new("chown")
-                .args(["-R", &format!("{NOBODY}:{NOBODY}")])
-                .arg(env.root())
-                .status()
-                .unwrap();
-            assert!(status.success());
+            chown_to_nobody(&env.root());
         }
         World { env, user, outside }
     }
 
     /// `program` without arguments, as the world's user (empty environment).
     fn as_user(&self, program: &Path) -> Command {
-        let mut command = match self.user {
-            User::Root => Command::new(program),
-            User::Nobody => {
-                let mut command = Command::new("setpriv");
-                command
-                    .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
-                    .arg(program);
-                command
-            }
-        };
+        let mut command = Command::new(program);
         command.env_clear().stdin(std::process::Stdio::null());
-        command
+        match self.user {
+            User::Root => command,
+            User::Nobody => as_nobody(&command),
+        }
     }
 
     /// `codex <args>`, as the world's user.
     fn codex(&self, args: &[&str]) -> Command {
         let inner = self.env.codex(args);
-        if self.user == User::Root {
-            return inner;
+        match self.user {
+            User::Root => inner,
+            User::Nobody => as_nobody(&inner),
         }
-        let mut command = Command::new("setpriv");
-        command
-            .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
-            .arg(inner.get_program())
-            .args(inner.get_args())
-            .env_clear();
-        for (name, value) in inner.get_envs() {
-            if let Some(value) = value {
-                command.env(name, value);
-            }
-        }
-        if let Some(directory) = inner.get_current_dir() {
-            command.current_dir(directory);
-        }
-        command.stdin(std::process::Stdio::null());
-        command
     }
 
     fn sandbox(&self, script: &str, extra: &[(&str, String)]) -> Output {
@@ -472,12 +445,7 @@ fn a_bwrap_planted_by_a_sandboxed_command_is_never_run() {
         );
         world.env.write("home/.codex/config.toml", &trusted);
         if user == User::Nobody {
-            let status = Command::new("chown")
-                .args(["-R", &format!("{NOBODY}:{NOBODY}")])
-                .arg(world.env.root())
-                .status()
-                .unwrap();
-            assert!(status.success());
+            chown_to_nobody(&world.env.root());
         }
         let output = world
             .codex(&["sandbox", "--", "/bin/sh", "-c", "echo inside"])

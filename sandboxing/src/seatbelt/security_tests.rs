@@ -77,9 +77,9 @@ fn workspace_under_tmp(cwd: &str) -> SandboxPolicy {
         .read("/")
         .write(cwd)
         .write("/tmp")
-        .protect(cwd, &format!("{cwd}/.agents"))
-        .protect(cwd, &format!("{cwd}/.codex"))
-        .protect(cwd, &format!("{cwd}/.git"))
+        .protect(cwd, format!("{cwd}/.agents"))
+        .protect(cwd, format!("{cwd}/.codex"))
+        .protect(cwd, format!("{cwd}/.git"))
         .build()
 }
 
@@ -333,9 +333,9 @@ fn finding_11_real_symlink_inside_a_writable_root_is_refused() {
     std::os::unix::fs::symlink(&elsewhere, writable.join("cache")).unwrap();
     let text = |path: &Path| path.to_str().unwrap().to_string();
     let cache = text(&writable.join("cache"));
-    let policy = PolicyBuilder::new(&text(&writable))
+    let policy = PolicyBuilder::new(text(&writable))
         .read("/")
-        .write(&text(&writable))
+        .write(text(&writable))
         .write(&cache)
         .build();
     let options = SeatbeltOptions {
@@ -351,7 +351,7 @@ fn finding_11_real_symlink_inside_a_writable_root_is_refused() {
         })
     );
     // Without the enclosing writable root the symlink cannot be re-pointed: it is followed.
-    let policy = PolicyBuilder::new(&text(&writable))
+    let policy = PolicyBuilder::new(text(&writable))
         .read("/")
         .write(&cache)
         .build();

@@ -10,11 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use codex_agent_identity::base64url_encode;
-use ring::rand::SystemRandom;
-use ring::signature::{RSA_PKCS1_SHA256, RsaKeyPair, RsaPublicKeyComponents};
-
-const TEST_KEY: &[u8] =
-    include_bytes!("../../../../agent-identity/tests/fixtures/rs256-test-key.pk8");
+use codex_test_support::{Rs256Signer, http_get};
 
 #[derive(Clone, Debug)]
 pub struct Request {
@@ -268,34 +264,11 @@ pub struct Page {
 
 /// One GET, no redirects; `localhost` is 127.0.0.1.
 pub fn browser_get(url: &str) -> Page {
-    let rest = url.strip_prefix("http://").expect("http url");
-    let (authority, target) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
-    let address = authority.replace("localhost", "127.0.0.1");
-    let mut stream = TcpStream::connect(&address).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(30)))
-        .unwrap();
-    let target = if target.is_empty() { "/" } else { target };
-    write!(
-        stream,
-        "GET {target} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut response = String::new();
-    let _ = stream.read_to_string(&mut response);
-    let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
-    let status = head
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    let location = head
-        .lines()
-        .find_map(|l| l.strip_prefix("Location: ").map(str::to_string));
+    let response = http_get(url);
     Page {
-        status,
-        location,
-        body: body.to_string(),
+        status: response.status,
+        location: response.header("Location").map(str::to_string),
+        body: response.body,
     }
 }
 
@@ -345,16 +318,8 @@ pub fn now() -> i64 {
         .as_secs() as i64
 }
 
-fn key_pair() -> RsaKeyPair {
-    RsaKeyPair::from_pkcs8(TEST_KEY).unwrap()
-}
-
 pub fn jwks(kid: &str) -> serde_json::Value {
-    let components: RsaPublicKeyComponents<Vec<u8>> = key_pair().public().into();
-    serde_json::json!({"keys": [{
-        "kty": "RSA", "kid": kid, "alg": "RS256", "use": "sig",
-        "n": base64url_encode(&components.n), "e": base64url_encode(&components.e)
-    }]})
+    Rs256Signer::test_key().jwks(kid)
 }
 
 pub fn agent_identity_claims(account_id: &str) -> serde_json::Value {
@@ -368,20 +333,5 @@ pub fn agent_identity_claims(account_id: &str) -> serde_json::Value {
 }
 
 pub fn signed_jwt(kid: &str, claims: serde_json::Value) -> String {
-    let header = serde_json::json!({"alg": "RS256", "typ": "JWT", "kid": kid});
-    let input = format!(
-        "{}.{}",
-        base64url_encode(header.to_string().as_bytes()),
-        base64url_encode(claims.to_string().as_bytes())
-    );
-    let pair = key_pair();
-    let mut signature = vec![0; pair.public().modulus_len()];
-    pair.sign(
-        &RSA_PKCS1_SHA256,
-        &SystemRandom::new(),
-        input.as_bytes(),
-        &mut signature,
-    )
-    .unwrap();
-    format!("{input}.{}", base64url_encode(&signature))
+    Rs256Signer::test_key().sign_with_kid(kid, &claims)
 }
