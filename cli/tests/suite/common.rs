@@ -7,8 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 use codex_test_support::TestHome;
-#[allow(unused_imports)]
-pub use codex_test_support::{as_nobody, chown_to_nobody, is_root};
+pub use codex_test_support::{as_nobody, chown_to_nobody};
 
 /// A test environment: `home/`, `home/.codex/` (CODEX_HOME), `etc/` (system config dir) and
 /// `work/` (working directory), all inside one temporary directory.
