@@ -5,6 +5,7 @@
 //!   which can stream bodies chunk by chunk with delays, stall, or drop the connection
 //!   ([`Reply`]).
 //! - [`sse`]: builders for Responses API server-sent events.
+//! - [`output_with_stdin`]: run a command with input on stdin, output captured.
 //! - [`http_get`]: a blocking GET client (no redirects) for tests that play the browser.
 //! - [`TestHome`]: a temporary HOME, CODEX_HOME, system configuration directory and working
 //!   directory, and the cleared environment a CLI test runs the binary with.
@@ -20,6 +21,7 @@
 mod home;
 mod http;
 mod policy;
+mod process;
 mod reply;
 mod request;
 mod rs256;
@@ -31,6 +33,7 @@ mod users;
 pub use home::{TEST_PATH, TestHome};
 pub use http::{HttpResponse, http_get, http_get_with_headers};
 pub use policy::{PolicyBuilder, paths};
+pub use process::output_with_stdin;
 pub use reply::{Chunk, Reply};
 pub use request::CapturedRequest;
 pub use rs256::{Rs256Signer, base64url};

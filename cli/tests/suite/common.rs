@@ -4,7 +4,7 @@
 use std::ffi::OsStr;
 use std::ops::Deref;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
 use codex_test_support::TestHome;
 pub use codex_test_support::{as_nobody, chown_to_nobody};
@@ -45,21 +45,7 @@ impl TestEnv {
 }
 
 /// Run with `input` on stdin and capture.
-pub fn with_stdin(mut command: Command, input: &str) -> Output {
-    use std::io::Write as _;
-    command
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = command.spawn().expect("spawn codex");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(input.as_bytes())
-        .expect("write stdin");
-    child.wait_with_output().expect("wait for codex")
-}
+pub use codex_test_support::output_with_stdin as with_stdin;
 
 /// Run and capture; never panics on a non-zero exit. Takes `Command` or `&mut Command`.
 pub fn run(mut command: impl std::borrow::BorrowMut<Command>) -> Output {
