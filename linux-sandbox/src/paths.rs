@@ -174,6 +174,53 @@ mod tests {
     }
 
     #[test]
+    fn chain_through_a_link_in_a_writable_directory_fails_closed() {
+        // `ro/link` (read-only directory) -> `w/inner` (writable directory) -> `real`.
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        for directory in ["ro", "w", "real"] {
+            std::fs::create_dir(root.join(directory)).unwrap();
+        }
+        std::os::unix::fs::symlink(root.join("real"), root.join("w/inner")).unwrap();
+        std::os::unix::fs::symlink("../w/inner", root.join("ro/link")).unwrap();
+        let writable = root.join("w");
+        let is_writable = move |path: &Path| path.starts_with(&writable);
+        let error =
+            check_writable_symlinks(&root.join("ro/link/file"), PathRole::DenyRead, &is_writable)
+                .unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            format!(
+                "cannot enforce sandbox deny-read path {0}/ro/link/file because it crosses writable symlink {0}/w/inner",
+                root.display()
+            )
+        );
+        // Control: the same link pointing straight at `real` is followed.
+        std::os::unix::fs::symlink(root.join("real"), root.join("ro/direct")).unwrap();
+        check_writable_symlinks(
+            &root.join("ro/direct/file"),
+            PathRole::DenyRead,
+            &is_writable,
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn symlink_loop_is_an_inspect_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        std::os::unix::fs::symlink(root.join("b"), root.join("a")).unwrap();
+        std::os::unix::fs::symlink(root.join("a"), root.join("b")).unwrap();
+        let error =
+            check_writable_symlinks(&root.join("a/x"), PathRole::ReadOnly, &|_| false).unwrap_err();
+        assert!(
+            matches!(&error, PlanSandboxError::Inspect { path, source }
+                if path == &root.join("a/x") && source.raw_os_error() == Some(libc::ELOOP)),
+            "{error:?}"
+        );
+    }
+
+    #[test]
     fn depth_counts_normal_components() {
         assert_eq!(depth(Path::new("/a/b")), 2);
         assert_eq!(depth(Path::new("/")), 0);

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use codex_sandbox_policy::{Access, NetworkAccess, PathRule, SandboxPolicy, WritableRoot};
 
-use super::harness::{Backend, Fixture, User};
+use super::harness::{Backend, Fixture, NOBODY, User};
 
 struct Chain {
     fixture: Fixture,
@@ -63,14 +63,11 @@ impl Chain {
     }
 }
 
+/// Give each path itself (a link, not its target) to uid 65534.
 fn chown(paths: &[&Path]) {
-    let mut arguments: Vec<OsString> = vec!["-h".into(), "65534:65534".into()];
-    arguments.extend(paths.iter().map(|path| path.as_os_str().to_os_string()));
-    let status = std::process::Command::new("chown")
-        .args(arguments)
-        .status()
-        .unwrap();
-    assert!(status.success());
+    for path in paths {
+        std::os::unix::fs::lchown(path, Some(NOBODY), Some(NOBODY)).unwrap();
+    }
 }
 
 fn writable_path_through_a_chain_with_a_replaceable_middle_link_is_refused(user: User) {
