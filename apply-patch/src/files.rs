@@ -2,9 +2,8 @@
 //! never opens a FIFO or device and never follows a symbolic link, and durable temporary files
 //! next to their target.
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::{self, Read, Write};
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -25,10 +24,7 @@ pub(crate) fn read_file(path: &Path) -> io::Result<Option<FileState>> {
     check_regular(&metadata)?;
     // O_NOFOLLOW and O_NONBLOCK: if the entry was swapped for a link or a FIFO since the check,
     // the open fails or returns at once instead of following or blocking.
-    let file = OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
-        .open(path)?;
+    let file = os::open_read_nofollow(path)?;
     let metadata = file.metadata()?;
     check_regular(&metadata)?;
     let mut bytes = Vec::with_capacity(metadata.len() as usize);
@@ -36,11 +32,12 @@ pub(crate) fn read_file(path: &Path) -> io::Result<Option<FileState>> {
     if bytes.len() as u64 > MAX_FILE_BYTES {
         return Err(too_large());
     }
+    let (mode, uid, gid) = os::mode_and_owner(&metadata);
     Ok(Some(FileState {
         bytes,
-        mode: metadata.mode(),
-        uid: metadata.uid(),
-        gid: metadata.gid(),
+        mode,
+        uid,
+        gid,
     }))
 }
 
@@ -83,14 +80,10 @@ pub(crate) fn write_temp(
     let result = (|| {
         file.write_all(bytes)?;
         if let Some(mode) = mode {
-            file.set_permissions(std::fs::Permissions::from_mode(mode & 0o777))?;
+            os::set_mode(&file, mode)?;
         }
-        if let Some((uid, gid)) = owner {
-            let metadata = file.metadata()?;
-            if metadata.uid() != uid || metadata.gid() != gid {
-                // Only root may give a file away; anyone else keeps their own ownership.
-                let _ = std::os::unix::fs::fchown(&file, Some(uid), Some(gid));
-            }
+        if let Some(owner) = owner {
+            os::give_to(&file, owner)?;
         }
         file.sync_all()
     })();
@@ -116,13 +109,7 @@ fn create_temp(dir: &Path, mode: u32) -> io::Result<(PathBuf, File)> {
             std::process::id()
         );
         let path = dir.join(name);
-        match OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(mode)
-            .custom_flags(libc::O_NOFOLLOW)
-            .open(&path)
-        {
+        match os::create_new_nofollow(&path, mode) {
             Ok(file) => return Ok((path, file)),
             Err(error) if error.kind() == io::ErrorKind::AlreadyExists && attempts < 100 => {
                 attempts += 1;
@@ -142,6 +129,7 @@ pub(crate) fn sync_dir(dir: &Path) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::unix::fs::MetadataExt;
 
     #[test]
     fn reads_regular_files_only() {
@@ -168,5 +156,85 @@ mod tests {
         let metadata = std::fs::metadata(&path).unwrap();
         assert_eq!(metadata.mode() & 0o7777, 0o755);
         assert_eq!(std::fs::read(&path).unwrap(), b"x");
+    }
+}
+
+/// The operating system's part: Unix has modes, owners and `O_NOFOLLOW`; elsewhere (Windows) a
+/// file has only a read-only flag and a symbolic link is refused by the checks around the open.
+#[cfg(unix)]
+mod os {
+    use std::fs::{File, OpenOptions};
+    use std::io;
+    use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
+    use std::path::Path;
+
+    /// `O_NOFOLLOW` and `O_NONBLOCK`: if the entry was swapped for a link or a FIFO since the
+    /// check, the open fails or returns at once instead of following or blocking.
+    pub(super) fn open_read_nofollow(path: &Path) -> io::Result<File> {
+        OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+            .open(path)
+    }
+
+    pub(super) fn create_new_nofollow(path: &Path, mode: u32) -> io::Result<File> {
+        OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(mode)
+            .custom_flags(libc::O_NOFOLLOW)
+            .open(path)
+    }
+
+    pub(super) fn mode_and_owner(metadata: &std::fs::Metadata) -> (u32, u32, u32) {
+        (metadata.mode(), metadata.uid(), metadata.gid())
+    }
+
+    pub(super) fn set_mode(file: &File, mode: u32) -> io::Result<()> {
+        file.set_permissions(std::fs::Permissions::from_mode(mode & 0o777))
+    }
+
+    /// Best effort: only root may give a file away; anyone else keeps their own ownership.
+    pub(super) fn give_to(file: &File, (uid, gid): (u32, u32)) -> io::Result<()> {
+        let metadata = file.metadata()?;
+        if metadata.uid() != uid || metadata.gid() != gid {
+            let _ = std::os::unix::fs::fchown(file, Some(uid), Some(gid));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(not(unix))]
+mod os {
+    use std::fs::{File, OpenOptions};
+    use std::io;
+    use std::path::Path;
+
+    pub(super) fn open_read_nofollow(path: &Path) -> io::Result<File> {
+        OpenOptions::new().read(true).open(path)
+    }
+
+    pub(super) fn create_new_nofollow(path: &Path, _mode: u32) -> io::Result<File> {
+        OpenOptions::new().write(true).create_new(true).open(path)
+    }
+
+    /// A read-only file is 0o444, any other 0o666; no owner.
+    pub(super) fn mode_and_owner(metadata: &std::fs::Metadata) -> (u32, u32, u32) {
+        let mode = if metadata.permissions().readonly() {
+            0o100444
+        } else {
+            0o100666
+        };
+        (mode, 0, 0)
+    }
+
+    pub(super) fn set_mode(file: &File, mode: u32) -> io::Result<()> {
+        let mut permissions = file.metadata()?.permissions();
+        permissions.set_readonly(mode & 0o222 == 0);
+        file.set_permissions(permissions)
+    }
+
+    pub(super) fn give_to(_file: &File, _owner: (u32, u32)) -> io::Result<()> {
+        Ok(())
     }
 }

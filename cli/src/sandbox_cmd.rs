@@ -5,15 +5,14 @@
 //! configs) → resolved policy → platform plan → `--dry-run` JSON or run and mirror the exit code.
 
 use std::ffi::{OsStr, OsString};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Subcommand;
 use codex_config::{Config, PermissionSyntax, RequirementsMode, SandboxMode, SandboxSelection};
 use codex_sandboxing::{
-    CommandRequest, RunCommandError, SandboxBackend, SandboxPlan, SandboxSettings, SignalForwarder,
-    StdioPolicy,
+    CommandRequest, RunCommandError, SandboxBackend, SandboxPlan, SandboxSettings, StdioPolicy,
 };
 
 use crate::exit::CliError;
@@ -146,7 +145,7 @@ impl Platform {
 #[cfg(target_os = "linux")]
 pub fn dispatch_arg0() -> Option<ExitCode> {
     let arg0 = std::env::args_os().next()?;
-    let name = Path::new(&arg0).file_name()?;
+    let name = std::path::Path::new(&arg0).file_name()?;
     if name == LINUX_SANDBOX_ARG0 {
         Some(codex_linux_sandbox::helper_main())
     } else {
@@ -241,8 +240,10 @@ fn run(
         return Ok(ExitCode::SUCCESS);
     }
     let running = codex_sandboxing::spawn(&request).map_err(sandbox_error)?;
-    // Signals sent to `codex` reach the command (`trap … TERM` runs).
-    let _forwarding = SignalForwarder::install(&running.cancel_handle())
+    // Signals sent to `codex` reach the command (`trap … TERM` runs); the Seatbelt runner
+    // forwards them itself.
+    #[cfg(target_os = "linux")]
+    let _forwarding = codex_sandboxing::SignalForwarder::install(&running.cancel_handle())
         .context("cannot install signal handlers")?;
     let outcome = running.wait().map_err(sandbox_error)?;
     Ok(ExitCode::from(

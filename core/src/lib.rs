@@ -27,6 +27,7 @@ mod clock;
 mod context;
 mod events;
 mod interrupt;
+mod private_files;
 mod rollout;
 mod runner;
 mod safe_read;

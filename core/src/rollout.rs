@@ -4,9 +4,8 @@
 //! (permissions are set explicitly after creation). `$CODEX_HOME` is hidden from every sandbox,
 //! so no tool command can read or rewrite them.
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::{BufRead, BufReader, Write};
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use codex_model_client::ResponseItem;
@@ -55,7 +54,7 @@ fn create_private_dirs(dir: &Path) -> std::io::Result<()> {
     }
     for path in missing.into_iter().rev() {
         match std::fs::create_dir(path) {
-            Ok(()) => std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o700))?,
+            Ok(()) => crate::private_files::make_dir_private(path)?,
             Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {}
             Err(error) => return Err(error),
         }
@@ -78,25 +77,15 @@ impl RolloutWriter {
             error,
         };
         create_private_dirs(&dir).map_err(|error| write_error(&dir, error))?;
-        let file = OpenOptions::new()
-            .create_new(true)
-            .append(true)
-            .mode(0o600)
-            .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
-            .open(&path)
-            .map_err(|error| write_error(&path, error))?;
-        file.set_permissions(std::fs::Permissions::from_mode(0o600))
+        let file = crate::private_files::create_private(&path)
             .map_err(|error| write_error(&path, error))?;
         Ok(RolloutWriter { path, file })
     }
 
     /// Append to an existing file (resume).
     pub fn append_to(path: &Path) -> Result<RolloutWriter, RolloutError> {
-        let file = OpenOptions::new()
-            .append(true)
-            .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
-            .open(path)
-            .map_err(|error| RolloutError::Write {
+        let file =
+            crate::private_files::open_append(path).map_err(|error| RolloutError::Write {
                 path: path.to_path_buf(),
                 error,
             })?;
@@ -180,11 +169,7 @@ pub fn read_session(path: &Path) -> Result<SavedSession, RolloutError> {
         path: path.to_path_buf(),
         error,
     };
-    let file = OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC | libc::O_NONBLOCK)
-        .open(path)
-        .map_err(read_error)?;
+    let file = crate::private_files::open_read(path).map_err(read_error)?;
     let metadata = file.metadata().map_err(read_error)?;
     if !metadata.is_file() || metadata.len() > MAX_ROLLOUT_BYTES {
         return Err(RolloutError::Invalid {
@@ -268,6 +253,7 @@ pub fn find_last_session(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::unix::fs::PermissionsExt;
 
     #[test]
     fn files_are_private_whatever_the_umask_and_read_back() {

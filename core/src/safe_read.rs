@@ -11,7 +11,6 @@
 
 use std::fs::File;
 use std::io::Read;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use codex_sandboxing::SandboxPolicy;
@@ -99,11 +98,7 @@ impl ReadGuard {
             path: path.clone(),
             error,
         };
-        let file = std::fs::OpenOptions::new()
-            .read(true)
-            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC)
-            .open(&real)
-            .map_err(read_error)?;
+        let file = crate::private_files::open_read(&real).map_err(read_error)?;
         if let Some(opened) = opened_path(&file)
             && opened != real
         {

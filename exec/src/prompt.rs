@@ -2,7 +2,6 @@
 //! stdin that neither delivers data nor closes.
 
 use std::io::{IsTerminal, Read};
-use std::os::fd::AsRawFd;
 use std::time::Duration;
 
 /// How long a prompt-plus-pipe run waits for the pipe to deliver data or close.
@@ -22,7 +21,9 @@ pub struct Prompt {
 }
 
 /// Whether stdin has data (or EOF) within `grace`.
+#[cfg(unix)]
 fn readable_within(grace: Duration) -> bool {
+    use std::os::fd::AsRawFd;
     let mut descriptor = libc::pollfd {
         fd: std::io::stdin().as_raw_fd(),
         events: libc::POLLIN,
@@ -32,6 +33,13 @@ fn readable_within(grace: Duration) -> bool {
     // SAFETY: one valid pollfd for the duration of the call.
     let ready = unsafe { libc::poll(&mut descriptor, 1, timeout) };
     ready > 0
+}
+
+/// Elsewhere (Windows, where no sandboxed command can run yet) there is no readiness poll on a
+/// pipe handle: stdin is read until it closes, as upstream does.
+#[cfg(not(unix))]
+fn readable_within(_grace: Duration) -> bool {
+    true
 }
 
 fn read_stdin() -> Result<String, PromptError> {

@@ -3,7 +3,8 @@
 
 use crate::provider::{ProviderEnvironment, env_names};
 
-/// Largest `/etc/os-release` read.
+/// Largest `/etc/os-release` (or macOS version file) read.
+#[cfg(any(target_os = "linux", target_os = "macos"))]
 const MAX_OS_RELEASE_BYTES: u64 = 64 * 1024;
 
 /// Keep header-safe characters only.

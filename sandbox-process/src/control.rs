@@ -1,5 +1,6 @@
 //! Requests from other threads to a running sandbox: cancel it, or forward a signal to it.
 
+#[cfg(unix)]
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::sync::{Arc, Mutex};
 
@@ -15,9 +16,50 @@ pub enum Request {
 #[derive(Debug)]
 struct Inner {
     pending: Mutex<Vec<Request>>,
-    /// Written to wake the supervising thread; non-blocking on both ends.
-    wake_read: OwnedFd,
-    wake_write: OwnedFd,
+    #[cfg(unix)]
+    wake: Wake,
+}
+
+/// A pipe written to wake the supervising thread's `poll`; non-blocking on both ends.
+#[cfg(unix)]
+#[derive(Debug)]
+struct Wake {
+    read: OwnedFd,
+    write: OwnedFd,
+}
+
+#[cfg(unix)]
+impl Wake {
+    fn new() -> std::io::Result<Wake> {
+        let (read, write) = crate::fds::high_pipe()?;
+        for fd in [&read, &write] {
+            // SAFETY: sets O_NONBLOCK on a descriptor we own.
+            unsafe {
+                let flags = libc::fcntl(fd.as_raw_fd(), libc::F_GETFL);
+                libc::fcntl(fd.as_raw_fd(), libc::F_SETFL, flags | libc::O_NONBLOCK);
+            }
+        }
+        Ok(Wake { read, write })
+    }
+
+    fn notify(&self) {
+        let byte = 1u8;
+        // SAFETY: writes one byte from a valid buffer; a full pipe (EAGAIN) already wakes.
+        unsafe { libc::write(self.write.as_raw_fd(), (&byte as *const u8).cast(), 1) };
+    }
+
+    fn drain(&self) {
+        let mut buffer = [0u8; 64];
+        // SAFETY: non-blocking reads into a valid buffer.
+        while unsafe {
+            libc::read(
+                self.read.as_raw_fd(),
+                buffer.as_mut_ptr().cast(),
+                buffer.len(),
+            )
+        } > 0
+        {}
+    }
 }
 
 /// A cheap, cloneable handle to one run: `Send + Sync`, usable from any thread, before or during
@@ -29,19 +71,11 @@ pub struct CancelHandle {
 
 impl CancelHandle {
     pub fn new() -> std::io::Result<CancelHandle> {
-        let (wake_read, wake_write) = crate::fds::high_pipe()?;
-        for fd in [&wake_read, &wake_write] {
-            // SAFETY: sets O_NONBLOCK on a descriptor we own.
-            unsafe {
-                let flags = libc::fcntl(fd.as_raw_fd(), libc::F_GETFL);
-                libc::fcntl(fd.as_raw_fd(), libc::F_SETFL, flags | libc::O_NONBLOCK);
-            }
-        }
         Ok(CancelHandle {
             inner: Arc::new(Inner {
                 pending: Mutex::new(Vec::new()),
-                wake_read,
-                wake_write,
+                #[cfg(unix)]
+                wake: Wake::new()?,
             }),
         })
     }
@@ -60,34 +94,20 @@ impl CancelHandle {
         if let Ok(mut pending) = self.inner.pending.lock() {
             pending.push(request);
         }
-        let byte = 1u8;
-        // SAFETY: writes one byte from a valid buffer; a full pipe (EAGAIN) already wakes.
-        unsafe {
-            libc::write(
-                self.inner.wake_write.as_raw_fd(),
-                (&byte as *const u8).cast(),
-                1,
-            )
-        };
+        #[cfg(unix)]
+        self.inner.wake.notify();
     }
 
     /// Readable when requests are pending (for `poll`).
+    #[cfg(unix)]
     pub fn wake_fd(&self) -> RawFd {
-        self.inner.wake_read.as_raw_fd()
+        self.inner.wake.read.as_raw_fd()
     }
 
     /// Take every pending request (and drain the wake pipe).
     pub fn take(&self) -> Vec<Request> {
-        let mut buffer = [0u8; 64];
-        // SAFETY: non-blocking reads into a valid buffer.
-        while unsafe {
-            libc::read(
-                self.inner.wake_read.as_raw_fd(),
-                buffer.as_mut_ptr().cast(),
-                buffer.len(),
-            )
-        } > 0
-        {}
+        #[cfg(unix)]
+        self.inner.wake.drain();
         self.inner
             .pending
             .lock()

@@ -14,13 +14,15 @@
 //! - `reap`: killing every descendant of a subreaper.
 //! - `signals`: for command-line front ends, forwarding the terminal's signals to a run.
 //!
-//! Linux only; elsewhere nothing here is compiled.
-
-#![cfg(unix)]
+//! Process handling is Linux only (and the descriptor and lookup helpers Unix only); the types a
+//! caller names in every build (`Stdio`, `Captured`, `CancelHandle`) compile everywhere, so the
+//! façade above stays portable and a later backend is a new module.
 
 mod capture;
 mod control;
+#[cfg(unix)]
 mod fds;
+#[cfg(unix)]
 mod lookup;
 #[cfg(target_os = "linux")]
 mod reap;
@@ -35,19 +37,24 @@ pub use capture::CaptureBuffer;
 pub use capture::Captured;
 pub use control::CancelHandle;
 pub use control::Request;
-pub use fds::cloexec_from;
-pub use fds::descriptor_limit;
-pub use fds::fill_pipe;
-pub use fds::high_pipe;
-pub use fds::inheritable_descriptors;
-pub use lookup::find_program;
-pub use lookup::path_of;
-pub use lookup::shell_exit_code;
+#[cfg(unix)]
+pub use fds::{cloexec_from, descriptor_limit, fill_pipe, high_pipe, inheritable_descriptors};
+#[cfg(unix)]
+pub use lookup::{find_program, path_of, shell_exit_code};
 #[cfg(target_os = "linux")]
 pub use reap::kill_all_children;
 #[cfg(target_os = "linux")]
 pub use signals::SignalForwarder;
 #[cfg(target_os = "linux")]
-pub use spawn::{SpawnOptions, SpawnedProcess, Stdio, spawn};
+pub use spawn::{SpawnOptions, SpawnedProcess, spawn};
 #[cfg(target_os = "linux")]
 pub use supervise::{Ending, Hooks, Supervision, pidfd, poll_readable, supervise};
+
+/// Standard descriptors of the child.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stdio {
+    /// The caller's 0, 1 and 2.
+    Inherit,
+    /// stdin from `/dev/null`; stdout and stderr into pipes the caller reads.
+    Capture,
+}

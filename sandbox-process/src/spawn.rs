@@ -22,16 +22,8 @@ use std::process::ExitStatus;
 use std::sync::mpsc;
 use std::sync::{Mutex, OnceLock};
 
+use crate::Stdio;
 use crate::fds::{high_pipe, inheritable_descriptors};
-
-/// Standard descriptors of the child.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Stdio {
-    /// The caller's 0, 1 and 2.
-    Inherit,
-    /// stdin from `/dev/null`; stdout and stderr into pipes the caller reads.
-    Capture,
-}
 
 /// What to start.
 pub struct SpawnOptions<'a> {

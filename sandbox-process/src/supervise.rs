@@ -270,7 +270,8 @@ pub fn supervise(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::spawn::{SpawnOptions, Stdio, spawn};
+    use crate::Stdio;
+    use crate::spawn::{SpawnOptions, spawn};
     use std::ffi::OsString;
     use std::path::Path;
 

@@ -16,7 +16,9 @@ use crate::enforcement::EnforcementReport;
 use crate::error::RunCommandError;
 use crate::settings::{SandboxBackend, SandboxSettings};
 
-pub use codex_sandbox_process::{CancelHandle, Captured, SignalForwarder};
+#[cfg(target_os = "linux")]
+pub use codex_sandbox_process::SignalForwarder;
+pub use codex_sandbox_process::{CancelHandle, Captured};
 
 /// What to run.
 #[derive(Debug, Clone)]
@@ -85,6 +87,10 @@ pub struct SandboxPlan {
     /// A readable line: what may be written and read, whether the network is on.
     pub summary: String,
     pub enforcement: EnforcementReport,
+    #[cfg_attr(
+        not(any(target_os = "linux", target_os = "macos")),
+        expect(dead_code, reason = "no process backend runs plans here yet")
+    )]
     inner: PlatformPlan,
 }
 
@@ -224,7 +230,15 @@ fn seatbelt_plan(
 pub struct RunningCommand {
     child: PlatformChild,
     control: CancelHandle,
+    #[cfg_attr(
+        not(any(target_os = "linux", target_os = "macos")),
+        expect(dead_code, reason = "no process backend runs plans here yet")
+    )]
     deadline: Option<Instant>,
+    #[cfg_attr(
+        not(any(target_os = "linux", target_os = "macos")),
+        expect(dead_code, reason = "no process backend runs plans here yet")
+    )]
     max_bytes: usize,
     enforcement: EnforcementReport,
 }
@@ -239,6 +253,27 @@ enum PlatformChild {
 /// Start `request`.
 pub fn spawn(request: &CommandRequest<'_>) -> Result<RunningCommand, RunCommandError> {
     let plan = plan(request)?;
+    start(request, plan)
+}
+
+/// No process backend here yet (Windows): planning works (`--dry-run`), running is refused.
+#[cfg(not(any(target_os = "linux", target_os = "macos")))]
+fn start(
+    _request: &CommandRequest<'_>,
+    _plan: SandboxPlan,
+) -> Result<RunningCommand, RunCommandError> {
+    Err(RunCommandError::Unsupported {
+        what: "Running a sandboxed command",
+        platform: "Linux or macOS",
+        hint: Some("`codex sandbox macos --dry-run …` prints the Seatbelt plan on any OS".into()),
+    })
+}
+
+#[cfg(any(target_os = "linux", target_os = "macos"))]
+fn start(
+    request: &CommandRequest<'_>,
+    plan: SandboxPlan,
+) -> Result<RunningCommand, RunCommandError> {
     let control = CancelHandle::new().map_err(RunCommandError::Prepare)?;
     let deadline = request.timeout.map(|timeout| Instant::now() + timeout);
     let (stdio, max_bytes) = match request.stdio {
@@ -295,6 +330,13 @@ impl RunningCommand {
     }
 
     /// Wait for the command (serving cancel requests, forwarded signals and the timeout).
+    #[cfg(not(any(target_os = "linux", target_os = "macos")))]
+    pub fn wait(self) -> Result<CommandOutcome, RunCommandError> {
+        match self.child {}
+    }
+
+    /// Wait for the command (serving cancel requests, forwarded signals and the timeout).
+    #[cfg(any(target_os = "linux", target_os = "macos"))]
     pub fn wait(self) -> Result<CommandOutcome, RunCommandError> {
         let RunningCommand {
             child,

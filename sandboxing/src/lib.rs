@@ -25,6 +25,7 @@ pub use command::CommandRequest;
 pub use command::Ending;
 pub use command::RunningCommand;
 pub use command::SandboxPlan;
+#[cfg(target_os = "linux")]
 pub use command::SignalForwarder;
 pub use command::StdioPolicy;
 pub use command::plan;

@@ -391,3 +391,44 @@ fn a_denied_file_with_another_hard_link_is_refused() {
         assert!(stderr.contains("has 2 hard links"), "{backend:?}: {stderr}");
     }
 }
+
+/// A setuid file that reaches a writable root (made on the host, or by a bug in the seccomp
+/// rule) must not gain privileges from inside: every writable bind is mounted `nosuid`, like the
+/// read-only base.
+#[test]
+fn writable_roots_are_mounted_nosuid() {
+    let fixture = Fixture::new(User::Root);
+    let policy = fixture.workspace_policy(NetworkAccess::Restricted);
+    let env = env(&fixture);
+    let mountinfo = fixture.work.join("mountinfo");
+    let command = sh("cat /proc/self/mountinfo > \"$WORK/mountinfo\"");
+    let request = SandboxRequest {
+        policy: &policy,
+        command: &command,
+        cwd: &fixture.work,
+        env: &env,
+        backend: LinuxBackend::Bubblewrap,
+        run_mode: RunMode::SpawnAndWait,
+        options: &options(),
+    };
+    let status = run(plan(&request).unwrap(), None).unwrap();
+    assert_eq!(status.code(), Some(0));
+    let text = std::fs::read_to_string(mountinfo).unwrap();
+    let work = fixture.work.to_str().unwrap();
+    // mountinfo: id parent dev root mount-point options ...
+    let options: Vec<&str> = text
+        .lines()
+        .filter_map(|line| {
+            let fields: Vec<&str> = line.split(' ').collect();
+            (fields.get(4) == Some(&work)).then(|| fields[5])
+        })
+        .collect();
+    assert!(!options.is_empty(), "no mount at {work} in:\n{text}");
+    for flags in options {
+        assert!(
+            flags.split(',').any(|flag| flag == "rw")
+                && flags.split(',').any(|flag| flag == "nosuid"),
+            "the writable root is mounted {flags}"
+        );
+    }
+}
