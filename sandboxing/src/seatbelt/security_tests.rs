@@ -8,9 +8,11 @@ use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
 use super::canonical::fake::FakeFileSystem;
+#[cfg(unix)]
+use super::plan;
 use super::sbpl_evaluator::{Sbpl, parameters};
 use super::test_support::PolicyBuilder;
-use super::{PathRole, SeatbeltOptions, SeatbeltPlan, SeatbeltPlanError, plan, plan_with};
+use super::{PathRole, SeatbeltOptions, SeatbeltPlan, SeatbeltPlanError, plan_with};
 use codex_sandbox_policy::SandboxPolicy;
 
 fn command() -> Vec<OsString> {
