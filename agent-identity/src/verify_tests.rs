@@ -1,43 +1,19 @@
-use ring::rand::SystemRandom;
-use ring::signature::{RSA_PKCS1_SHA256, RsaKeyPair, RsaPublicKeyComponents};
+use codex_test_support::Rs256Signer;
 use serde_json::json;
 
 use super::*;
 use crate::PlanType;
 use crate::jwt::base64url_encode;
 
-const KEY: &[u8] = include_bytes!("../tests/fixtures/rs256-test-key.pk8");
 const NOW: i64 = 1_800_000_000;
 
-fn key_pair() -> RsaKeyPair {
-    RsaKeyPair::from_pkcs8(KEY).unwrap()
-}
-
 fn jwks_for(kid: &str) -> Jwks {
-    let components: RsaPublicKeyComponents<Vec<u8>> = key_pair().public().into();
-    let document = json!({"keys": [{
-        "kty": "RSA", "kid": kid, "alg": "RS256", "use": "sig",
-        "n": base64url_encode(&components.n), "e": base64url_encode(&components.e),
-    }]});
+    let document = Rs256Signer::test_key().jwks(kid);
     Jwks::parse(document.to_string().as_bytes()).unwrap()
 }
 
 fn sign(header: serde_json::Value, claims: serde_json::Value) -> String {
-    let input = format!(
-        "{}.{}",
-        base64url_encode(header.to_string().as_bytes()),
-        base64url_encode(claims.to_string().as_bytes())
-    );
-    let pair = key_pair();
-    let mut signature = vec![0; pair.public().modulus_len()];
-    pair.sign(
-        &RSA_PKCS1_SHA256,
-        &SystemRandom::new(),
-        input.as_bytes(),
-        &mut signature,
-    )
-    .unwrap();
-    format!("{input}.{}", base64url_encode(&signature))
+    Rs256Signer::test_key().sign(&header, &claims)
 }
 
 fn claims() -> serde_json::Value {

@@ -4,6 +4,8 @@
 use std::io;
 use std::path::{Component, Path, PathBuf};
 
+use codex_sandbox_policy::{HostFileSystem, LinkEntry, ResolveSymlinksError, replaceable_symlink};
+
 use crate::error::{PathRole, PlanSandboxError};
 
 /// A policy path resolved against the host filesystem.
@@ -47,39 +49,34 @@ pub(crate) fn resolve(path: &Path) -> Result<Resolved, PlanSandboxError> {
     }
 }
 
-/// Fail when `path` crosses a symlink (including its last component) that lies in a directory
-/// `is_writable` says the sandbox may write: such a symlink could be re-pointed by the command, so
-/// binding its current target would protect a snapshot only.
+/// Fail when `path` crosses a symlink (including its last component, and every link of a chain
+/// that leads there) that lies in a directory `is_writable` says the sandbox may write: such a
+/// symlink could be re-pointed by the command, so binding its current target would protect a
+/// snapshot only. The walk is the shared rule ([`codex_sandbox_policy::replaceable_symlink`]);
+/// a link's directory counts as writable under its spelling or its resolved form.
 pub(crate) fn check_writable_symlinks(
     path: &Path,
     role: PathRole,
     is_writable: &dyn Fn(&Path) -> bool,
 ) -> Result<(), PlanSandboxError> {
-    let mut prefix = PathBuf::from("/");
-    for component in path.components() {
-        let Component::Normal(name) = component else {
-            continue;
-        };
-        let parent = prefix.clone();
-        prefix.push(name);
-        let metadata = match std::fs::symlink_metadata(&prefix) {
-            Ok(metadata) => metadata,
-            Err(error) if is_missing(&error) => return Ok(()),
-            Err(error) => return Err(inspect_error(&prefix, error)),
-        };
-        if !metadata.file_type().is_symlink() {
-            continue;
-        }
-        let real_parent = std::fs::canonicalize(&parent).unwrap_or_else(|_| parent.clone());
-        if is_writable(&parent) || is_writable(&real_parent) {
-            return Err(PlanSandboxError::CrossesWritableSymlink {
-                role,
-                path: path.to_path_buf(),
-                symlink: prefix,
-            });
-        }
+    let directory_is_writable = |entry: LinkEntry<'_>| {
+        let parent = |entry: &Path| entry.parent().unwrap_or(Path::new("/")).to_path_buf();
+        is_writable(&parent(entry.spelled)) || is_writable(&parent(entry.resolved))
+    };
+    match replaceable_symlink(path, &HostFileSystem, &directory_is_writable) {
+        Ok(None) => Ok(()),
+        Ok(Some(symlink)) => Err(PlanSandboxError::CrossesWritableSymlink {
+            role,
+            path: path.to_path_buf(),
+            symlink: symlink.spelled,
+        }),
+        // The kernel would fail to resolve the path too (`ELOOP`).
+        Err(ResolveSymlinksError::TooManyLinks { path }) => Err(inspect_error(
+            &path,
+            io::Error::from_raw_os_error(libc::ELOOP),
+        )),
+        Err(ResolveSymlinksError::Inspect { path, source }) => Err(inspect_error(&path, source)),
     }
-    Ok(())
 }
 
 /// A denied regular file must have no other name: masks and Landlock rules go by path, so a
@@ -174,6 +171,53 @@ mod tests {
         std::os::unix::fs::symlink(root.join("real"), root.join("alias")).unwrap();
         let is_writable = |path: &Path| path.ends_with("real");
         check_writable_symlinks(&root.join("alias/x"), PathRole::DenyRead, &is_writable).unwrap();
+    }
+
+    #[test]
+    fn chain_through_a_link_in_a_writable_directory_fails_closed() {
+        // `ro/link` (read-only directory) -> `w/inner` (writable directory) -> `real`.
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        for directory in ["ro", "w", "real"] {
+            std::fs::create_dir(root.join(directory)).unwrap();
+        }
+        std::os::unix::fs::symlink(root.join("real"), root.join("w/inner")).unwrap();
+        std::os::unix::fs::symlink("../w/inner", root.join("ro/link")).unwrap();
+        let writable = root.join("w");
+        let is_writable = move |path: &Path| path.starts_with(&writable);
+        let error =
+            check_writable_symlinks(&root.join("ro/link/file"), PathRole::DenyRead, &is_writable)
+                .unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            format!(
+                "cannot enforce sandbox deny-read path {0}/ro/link/file because it crosses writable symlink {0}/w/inner",
+                root.display()
+            )
+        );
+        // Control: the same link pointing straight at `real` is followed.
+        std::os::unix::fs::symlink(root.join("real"), root.join("ro/direct")).unwrap();
+        check_writable_symlinks(
+            &root.join("ro/direct/file"),
+            PathRole::DenyRead,
+            &is_writable,
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn symlink_loop_is_an_inspect_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        std::os::unix::fs::symlink(root.join("b"), root.join("a")).unwrap();
+        std::os::unix::fs::symlink(root.join("a"), root.join("b")).unwrap();
+        let error =
+            check_writable_symlinks(&root.join("a/x"), PathRole::ReadOnly, &|_| false).unwrap_err();
+        assert!(
+            matches!(&error, PlanSandboxError::Inspect { path, source }
+                if path == &root.join("a/x") && source.raw_os_error() == Some(libc::ELOOP)),
+            "{error:?}"
+        );
     }
 
     #[test]

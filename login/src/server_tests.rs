@@ -1,10 +1,12 @@
-use std::io::{Read, Write};
+use std::io::Write;
 use std::net::TcpStream;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, mpsc};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
+
+use codex_test_support::http_get_with_headers;
 
 use super::*;
 use crate::http::parse_query;
@@ -49,26 +51,8 @@ impl RunningLogin {
 
 /// One request with extra header lines; returns (status, body).
 fn get(port: u16, target: &str, headers: &[&str]) -> (u16, String) {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(30)))
-        .unwrap();
-    let mut request = format!("GET {target} HTTP/1.1\r\nHost: localhost:{port}\r\n");
-    for header in headers {
-        request.push_str(header);
-        request.push_str("\r\n");
-    }
-    request.push_str("\r\n");
-    stream.write_all(request.as_bytes()).unwrap();
-    let mut response = String::new();
-    let _ = stream.read_to_string(&mut response);
-    let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
-    let status = head
-        .split(' ')
-        .nth(1)
-        .and_then(|status| status.parse().ok())
-        .unwrap_or(0);
-    (status, body.to_string())
+    let response = http_get_with_headers(&format!("http://localhost:{port}{target}"), headers);
+    (response.status, response.body)
 }
 
 /// Regression: a client sending one byte every few seconds kept the single-threaded server in

@@ -7,11 +7,14 @@
 //! - `policy`: [`SandboxPolicy`] and its parts.
 //! - `protected`: the read-only carve-outs of a writable root (`.git`, `.codex`, `.agents`, the
 //!   `.git` of submodules and linked worktrees).
+//! - `symlinks`: [`replaceable_symlink`], the one "crosses a symlink the command could replace"
+//!   rule (link chains followed) every backend checks policy paths with.
 
 pub mod env_names;
 pub mod glob;
 mod policy;
 mod protected;
+mod symlinks;
 
 pub use glob::DenyGlob;
 pub use glob::GlobError;
@@ -28,3 +31,7 @@ pub use policy::normalize;
 pub use protected::PROTECTED_METADATA_NAMES;
 pub use protected::protected_paths;
 pub use protected::writable_root;
+pub use symlinks::{
+    HostFileSystem, LinkEntry, MAX_SYMLINKS, ReadLink, ReplaceableSymlink, ResolveSymlinksError,
+    replaceable_symlink,
+};

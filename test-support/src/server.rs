@@ -14,16 +14,22 @@ use crate::request::{CapturedRequest, read_request};
 const MAX_STALL: Duration = Duration::from_secs(120);
 
 type Predicate = Box<dyn Fn(&CapturedRequest) -> bool + Send>;
+type Responder = Box<dyn Fn(&CapturedRequest) -> Reply + Send>;
 
 /// Which reply each request gets. Per request, in this order: the reply scripted for its
-/// index ([`Script::at`]), the first matching predicate ([`Script::when`]), the next reply of
-/// the sequence ([`Script::then`]), else the fallback ([`Script::otherwise`]; by default a 500
-/// saying that nothing was scripted).
+/// index ([`Script::at`]), the next reply queued for its path while the server runs
+/// ([`ScriptedServer::queue_path_reply`]), the reply set for its path
+/// ([`ScriptedServer::set_path_reply`]), the first matching predicate ([`Script::when`]), the
+/// next reply of the sequence ([`Script::then`]), else the fallback ([`Script::otherwise`] or
+/// [`Script::otherwise_with`]; by default a 500 saying that nothing was scripted).
 pub struct Script {
     by_index: BTreeMap<usize, Reply>,
+    queued_by_path: BTreeMap<String, VecDeque<Reply>>,
+    by_path: BTreeMap<String, Reply>,
     rules: Vec<(Predicate, Reply)>,
     sequence: VecDeque<Reply>,
     fallback: Reply,
+    responder: Option<Responder>,
 }
 
 impl Default for Script {
@@ -36,12 +42,15 @@ impl Script {
     pub fn new() -> Script {
         Script {
             by_index: BTreeMap::new(),
+            queued_by_path: BTreeMap::new(),
+            by_path: BTreeMap::new(),
             rules: Vec::new(),
             sequence: VecDeque::new(),
             fallback: Reply::json(
                 500,
                 &serde_json::json!({"error": {"message": "no scripted reply"}}),
             ),
+            responder: None,
         }
     }
 
@@ -79,6 +88,17 @@ impl Script {
     /// The reply once everything else is used up.
     pub fn otherwise(mut self, reply: Reply) -> Script {
         self.fallback = reply;
+        self.responder = None;
+        self
+    }
+
+    /// The reply, computed from the request, once everything else is used up (a redirect
+    /// that echoes a query parameter, say).
+    pub fn otherwise_with(
+        mut self,
+        responder: impl Fn(&CapturedRequest) -> Reply + Send + 'static,
+    ) -> Script {
+        self.responder = Some(Box::new(responder));
         self
     }
 
@@ -86,12 +106,26 @@ impl Script {
         if let Some(reply) = self.by_index.remove(&request.index) {
             return reply;
         }
+        if let Some(reply) = self
+            .queued_by_path
+            .get_mut(&request.path)
+            .and_then(VecDeque::pop_front)
+        {
+            return reply;
+        }
+        if let Some(reply) = self.by_path.get(&request.path) {
+            return reply.clone();
+        }
         if let Some((_, reply)) = self.rules.iter().find(|(matches, _)| matches(request)) {
             return reply.clone();
         }
-        self.sequence
-            .pop_front()
-            .unwrap_or_else(|| self.fallback.clone())
+        if let Some(reply) = self.sequence.pop_front() {
+            return reply;
+        }
+        match &self.responder {
+            Some(responder) => responder(request),
+            None => self.fallback.clone(),
+        }
     }
 }
 
@@ -194,6 +228,24 @@ impl ScriptedServer {
 
     pub fn request_count(&self) -> usize {
         lock(&self.shared.requests).len()
+    }
+
+    /// From now on every request to `path` (any method, query ignored) gets `reply`, in place
+    /// of what an earlier call set for the path; see [`Script`] for the order.
+    pub fn set_path_reply(&self, path: &str, reply: Reply) {
+        lock(&self.shared.script)
+            .by_path
+            .insert(path.to_string(), reply);
+    }
+
+    /// The next request to `path` (any method, query ignored) gets `reply`; several calls queue
+    /// up in order, ahead of [`ScriptedServer::set_path_reply`].
+    pub fn queue_path_reply(&self, path: &str, reply: Reply) {
+        lock(&self.shared.script)
+            .queued_by_path
+            .entry(path.to_string())
+            .or_default()
+            .push_back(reply);
     }
 
     /// Stop accepting, end every stall, and wait for the accept loop.

@@ -102,3 +102,28 @@ fn sse_frames_have_event_and_data_lines() {
         completed.contains("\"cached_tokens\":20") && completed.contains("\"reasoning_tokens\":3")
     );
 }
+
+#[test]
+fn path_replies_set_while_running_come_first_and_the_fallback_can_echo_the_request() {
+    let server = ScriptedServer::start(
+        Script::new()
+            .route("GET", "/token", Reply::status(500))
+            .otherwise_with(|request| Reply::status(302).header("Location", &request.query)),
+    );
+    let get = |path: &str| exchange(&server, &format!("GET {path} HTTP/1.1\r\n\r\n"));
+    assert!(get("/token").starts_with("HTTP/1.1 500 "));
+    server.set_path_reply("/token", Reply::status(400));
+    server.queue_path_reply("/token", Reply::status(201));
+    server.queue_path_reply("/token", Reply::status(202));
+    assert!(get("/token").starts_with("HTTP/1.1 201 "));
+    assert!(get("/token?a=b").starts_with("HTTP/1.1 202 "));
+    assert!(get("/token").starts_with("HTTP/1.1 400 "));
+    server.set_path_reply("/token", Reply::status(404));
+    assert!(get("/token").starts_with("HTTP/1.1 404 "));
+    let redirect = get("/authorize?state=s1");
+    assert!(
+        redirect.starts_with("HTTP/1.1 302 ") && redirect.contains("Location: state=s1\r\n"),
+        "{redirect}"
+    );
+    assert_eq!(server.requests_to("/token").len(), 5);
+}

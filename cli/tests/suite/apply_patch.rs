@@ -3,29 +3,12 @@
 //! `.git` or outside the workspace and the tree must stay as it was.
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-use super::common::{TestEnv, code, run, stderr, stdout};
+use super::common::{TestEnv, code, run, stderr, stdout, with_stdin};
 
 const ADD: &str = "*** Begin Patch\n*** Add File: hello.txt\n+hello\n*** End Patch\n";
-
-fn with_stdin(mut command: Command, input: &str) -> Output {
-    let mut child = command
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
-}
 
 /// `(exit code, stdout, stderr)`.
 fn outcome(output: &Output) -> (i32, String, String) {

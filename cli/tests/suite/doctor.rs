@@ -551,10 +551,8 @@ fn each_backend_plans_the_configured_profile_too() {
 /// As uid 65534 the same checks pass; only the user-namespace line says who runs.
 #[test]
 fn an_unprivileged_user_passes_too() {
-    use crate::suite::common::{as_nobody, chown_to_nobody, is_root};
-    if !is_root() {
-        panic!("this test needs root (to run as uid 65534)");
-    }
+    use crate::suite::common::{as_nobody, chown_to_nobody};
+    codex_test_support::require_root_and_setpriv();
     let env = TestEnv::new();
     chown_to_nobody(&env.root());
     let output = run(as_nobody(&env.codex(["doctor"])));

@@ -871,11 +871,9 @@ fn keyring_store_uses_the_kernel_keyring() {
 /// starts too (the sandbox creates it, 0700, and hides it). As root and as uid 65534.
 #[test]
 fn a_running_sandbox_never_sees_credentials_across_login_refresh_and_logout() {
-    use crate::suite::common::{as_nobody, chown_to_nobody, is_root};
+    use crate::suite::common::{as_nobody, chown_to_nobody};
     use std::io::{BufRead, BufReader};
-    if !is_root() {
-        panic!("this test needs root (to also run as uid 65534)");
-    }
+    codex_test_support::require_root_and_setpriv();
     for (nobody, missing_home) in [(false, false), (false, true), (true, false), (true, true)] {
         let env = TestEnv::new();
         let issuer = MockIssuer::start();

@@ -10,7 +10,7 @@ use std::os::unix::net::UnixListener;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use super::common::{TestEnv, code, is_root, stderr, stdout};
+use super::common::{TestEnv, as_nobody, chown_to_nobody, code, stderr, stdout};
 
 const NOBODY: u32 = 65534;
 
@@ -54,55 +54,28 @@ impl World {
         assert!(status.success());
         let outside = env.root().join("outside");
         if user == User::Nobody {
-            std::fs::set_permissions(env.root(), std::fs::Permissions::from_mode(0o755)).unwrap();
-            let status = Command::new("chown")
-                .args(["-R", &format!("{NOBODY}:{NOBODY}")])
-                .arg(env.root())
-                .status()
-                .unwrap();
-            assert!(status.success());
+            chown_to_nobody(&env.root());
         }
         World { env, user, outside }
     }
 
     /// `program` without arguments, as the world's user (empty environment).
     fn as_user(&self, program: &Path) -> Command {
-        let mut command = match self.user {
-            User::Root => Command::new(program),
-            User::Nobody => {
-                let mut command = Command::new("setpriv");
-                command
-                    .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
-                    .arg(program);
-                command
-            }
-        };
+        let mut command = Command::new(program);
         command.env_clear().stdin(std::process::Stdio::null());
-        command
+        match self.user {
+            User::Root => command,
+            User::Nobody => as_nobody(&command),
+        }
     }
 
     /// `codex <args>`, as the world's user.
     fn codex(&self, args: &[&str]) -> Command {
         let inner = self.env.codex(args);
-        if self.user == User::Root {
-            return inner;
+        match self.user {
+            User::Root => inner,
+            User::Nobody => as_nobody(&inner),
         }
-        let mut command = Command::new("setpriv");
-        command
-            .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
-            .arg(inner.get_program())
-            .args(inner.get_args())
-            .env_clear();
-        for (name, value) in inner.get_envs() {
-            if let Some(value) = value {
-                command.env(name, value);
-            }
-        }
-        if let Some(directory) = inner.get_current_dir() {
-            command.current_dir(directory);
-        }
-        command.stdin(std::process::Stdio::null());
-        command
     }
 
     fn sandbox(&self, script: &str, extra: &[(&str, String)]) -> Output {
@@ -202,10 +175,7 @@ const ATTACKS: &[(&str, &str)] = &[
 ];
 
 fn attacks_fail_without_trace(user: User) {
-    if !is_root() {
-        // Covered by `canary_root_and_setpriv_are_available`, which fails here.
-        return;
-    }
+    codex_test_support::require_root_and_setpriv();
     let mut failures = Vec::new();
     for (name, script) in ATTACKS {
         let world = World::new(user);
@@ -285,10 +255,7 @@ fn sandboxed_attacks_fail_without_trace_as_nobody() {
 
 #[test]
 fn the_workspace_stays_usable() {
-    if !is_root() {
-        // Covered by `canary_root_and_setpriv_are_available`, which fails here.
-        return;
-    }
+    codex_test_support::require_root_and_setpriv();
     for user in [User::Root, User::Nobody] {
         let world = World::new(user);
         let output = world.sandbox(
@@ -310,10 +277,7 @@ fn the_workspace_stays_usable() {
 
 #[test]
 fn allowed_unix_socket_is_reachable() {
-    if !is_root() {
-        // Covered by `canary_root_and_setpriv_are_available`, which fails here.
-        return;
-    }
+    codex_test_support::require_root_and_setpriv();
     let world = World::new(User::Root);
     let allowed = world.env.root().join("allowed.sock");
     let listener = UnixListener::bind(&allowed).unwrap();
@@ -367,10 +331,7 @@ fn legacy_landlock_refuses_what_it_cannot_enforce() {
 
 #[test]
 fn legacy_landlock_runs_read_only_profiles_and_hides_auth_json() {
-    if !is_root() {
-        // Covered by `canary_root_and_setpriv_are_available`, which fails here.
-        return;
-    }
+    codex_test_support::require_root_and_setpriv();
     for user in [User::Root, User::Nobody] {
         let world = World::new(user);
         let secret = world.env.codex_home().join("auth.json");
@@ -409,9 +370,7 @@ fn legacy_landlock_runs_read_only_profiles_and_hides_auth_json() {
 /// it: bubblewrap runs outside the sandbox.
 #[test]
 fn a_bwrap_planted_by_a_sandboxed_command_is_never_run() {
-    if !is_root() {
-        panic!("the security suite needs root (to also run as uid 65534)");
-    }
+    codex_test_support::require_root_and_setpriv();
     for user in [User::Root, User::Nobody] {
         let world = World::new(user);
         let marker = world.outside.join("planted-bwrap-ran");
@@ -472,12 +431,7 @@ fn a_bwrap_planted_by_a_sandboxed_command_is_never_run() {
         );
         world.env.write("home/.codex/config.toml", &trusted);
         if user == User::Nobody {
-            let status = Command::new("chown")
-                .args(["-R", &format!("{NOBODY}:{NOBODY}")])
-                .arg(world.env.root())
-                .status()
-                .unwrap();
-            assert!(status.success());
+            chown_to_nobody(&world.env.root());
         }
         let output = world
             .codex(&["sandbox", "--", "/bin/sh", "-c", "echo inside"])
@@ -517,9 +471,7 @@ fn a_bwrap_planted_by_a_sandboxed_command_is_never_run() {
 /// so that a new one takes its place.
 #[test]
 fn codex_home_inside_writable_roots_is_hidden_and_stays_in_place() {
-    if !is_root() {
-        panic!("the security suite needs root (to also run as uid 65534)");
-    }
+    codex_test_support::require_root_and_setpriv();
     let attacks = [
         ("read the configuration", r#"cat "$CODEX_HOME/config.toml""#),
         ("list it", r#"ls "$CODEX_HOME" | grep -q config"#),
@@ -651,9 +603,7 @@ fn codex_home_inside_writable_roots_is_hidden_and_stays_in_place() {
 /// directory (with `core.fsmonitor`), or planting `sub/.git` for a deinitialized one, is refused.
 #[test]
 fn submodule_git_pointers_cannot_be_redirected() {
-    if !is_root() {
-        panic!("the security suite needs root (to also run as uid 65534)");
-    }
+    codex_test_support::require_root_and_setpriv();
     let attack = r#"cp -r .git/modules/sub crafted && git config -f crafted/config --unset core.worktree; git config -f crafted/config core.fsmonitor "echo PWNED > $OUTSIDE/pwned; false" && printf 'gitdir: %s/crafted\n' "$WORK" > sub/.git"#;
     for user in [User::Root, User::Nobody] {
         for deinitialized in [false, true] {
@@ -772,9 +722,7 @@ fn submodule_git_pointers_cannot_be_redirected() {
 /// for it. Staging it (what the user, not the sandbox, can do) is what makes it apply.
 #[test]
 fn a_project_layer_written_by_a_sandboxed_command_never_widens_a_later_run() {
-    if !is_root() {
-        panic!("the security suite needs root (to also run as uid 65534)");
-    }
+    codex_test_support::require_root_and_setpriv();
     for user in [User::Root, User::Nobody] {
         let world = World::new(user);
         let trusted = format!(

@@ -13,8 +13,8 @@ use codex_core::{
 };
 use codex_login::{AuthEnvironment, AuthManager, AuthSettings};
 use codex_model_client::{ClientOptions, ContentItem, ModelClient, ProviderEnvironment};
-use codex_sandboxing::{Access, Enforcement, NetworkAccess, PathRule, SandboxPolicy};
-use codex_test_support::{Reply, Script, ScriptedServer, sse};
+use codex_sandboxing::SandboxPolicy;
+use codex_test_support::{PolicyBuilder, Reply, Script, ScriptedServer, sse};
 use serde_json::{Value, json};
 
 /// Records every command; `sleep` commands block until cancelled.
@@ -65,21 +65,10 @@ impl CommandRunner for FakeRunner {
 }
 
 fn policy(cwd: &Path) -> SandboxPolicy {
-    SandboxPolicy {
-        profile: "read-only".into(),
-        enforcement: Enforcement::Managed,
-        cwd: cwd.to_path_buf(),
-        rules: vec![PathRule {
-            path: PathBuf::from("/"),
-            access: Access::Read,
-        }],
-        platform_defaults: false,
-        deny_globs: Vec::new(),
-        glob_scan_max_depth: None,
-        writable_roots: Vec::new(),
-        network: NetworkAccess::Restricted,
-        unix_sockets: Vec::new(),
-    }
+    PolicyBuilder::new(cwd)
+        .profile("read-only")
+        .read("/")
+        .build()
 }
 
 fn session(server: &ScriptedServer, dir: &Path, runner: Arc<FakeRunner>) -> Session {

@@ -6,3 +6,4 @@ mod positive;
 mod processes;
 mod procfs;
 mod shared_tmp;
+mod symlinks;

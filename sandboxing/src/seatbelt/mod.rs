@@ -182,6 +182,16 @@ pub enum SeatbeltPlanError {
     SymlinkedCacheDir { path: PathBuf, symlink: PathBuf },
     #[error("too many levels of symbolic links while resolving sandbox path `{}`", path.display())]
     SymlinkLoop { path: PathBuf },
+    #[error(
+        "cannot inspect `{}` while checking sandbox path `{}` for symlinks: {reason}",
+        component.display(),
+        path.display()
+    )]
+    InspectSymlink {
+        path: PathBuf,
+        component: PathBuf,
+        reason: String,
+    },
 }
 
 impl SeatbeltPlanError {

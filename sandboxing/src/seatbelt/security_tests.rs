@@ -8,9 +8,11 @@ use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
 use super::canonical::fake::FakeFileSystem;
+#[cfg(unix)]
+use super::plan;
 use super::sbpl_evaluator::{Sbpl, parameters};
 use super::test_support::PolicyBuilder;
-use super::{PathRole, SeatbeltOptions, SeatbeltPlan, SeatbeltPlanError, plan, plan_with};
+use super::{PathRole, SeatbeltOptions, SeatbeltPlan, SeatbeltPlanError, plan_with};
 use codex_sandbox_policy::SandboxPolicy;
 
 fn command() -> Vec<OsString> {
@@ -77,9 +79,9 @@ fn workspace_under_tmp(cwd: &str) -> SandboxPolicy {
         .read("/")
         .write(cwd)
         .write("/tmp")
-        .protect(cwd, &format!("{cwd}/.agents"))
-        .protect(cwd, &format!("{cwd}/.codex"))
-        .protect(cwd, &format!("{cwd}/.git"))
+        .protect(cwd, format!("{cwd}/.agents"))
+        .protect(cwd, format!("{cwd}/.codex"))
+        .protect(cwd, format!("{cwd}/.git"))
         .build()
 }
 
@@ -333,9 +335,9 @@ fn finding_11_real_symlink_inside_a_writable_root_is_refused() {
     std::os::unix::fs::symlink(&elsewhere, writable.join("cache")).unwrap();
     let text = |path: &Path| path.to_str().unwrap().to_string();
     let cache = text(&writable.join("cache"));
-    let policy = PolicyBuilder::new(&text(&writable))
+    let policy = PolicyBuilder::new(text(&writable))
         .read("/")
-        .write(&text(&writable))
+        .write(text(&writable))
         .write(&cache)
         .build();
     let options = SeatbeltOptions {
@@ -351,7 +353,7 @@ fn finding_11_real_symlink_inside_a_writable_root_is_refused() {
         })
     );
     // Without the enclosing writable root the symlink cannot be re-pointed: it is followed.
-    let policy = PolicyBuilder::new(&text(&writable))
+    let policy = PolicyBuilder::new(text(&writable))
         .read("/")
         .write(&cache)
         .build();

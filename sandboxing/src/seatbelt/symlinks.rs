@@ -19,7 +19,8 @@
 //!   excluded from writes (and guarded against renames of its ancestors), and both the entry and
 //!   its target are excluded, so it is enforced rather than refused;
 //! * links are followed through their targets, so a chain `/opt/x -> /tmp/y/z` with `/tmp/y` a
-//!   symlink in writable `/tmp` is refused too.
+//!   symlink in writable `/tmp` is refused too (the walk is the shared one,
+//!   [`codex_sandbox_policy::replaceable_symlink`], that the Linux backend uses as well).
 //!
 //! * the per-user cache directory, writable while the network is enabled, is refused when it
 //!   resolves through any symlink but `/var` ([`check_cache_dir`]).
@@ -33,16 +34,16 @@
 //! other. Full-access policies are not checked (everything is writable there, and only the
 //! credential denials are enforced).
 
-use std::path::{Component, Path, PathBuf};
+use std::io;
+use std::path::{Path, PathBuf};
 
-use codex_sandbox_policy::{Access, SandboxPolicy};
+use codex_sandbox_policy::{
+    Access, LinkEntry, ReadLink, ResolveSymlinksError, SandboxPolicy, replaceable_symlink,
+};
 
 use super::canonical::Canonicalize;
 use super::rules::WritableArea;
 use super::{PathRole, SeatbeltPlanError};
-
-/// The kernel's own limit on symbolic links followed in one resolution (`MAXSYMLINKS`).
-const MAX_SYMLINKS: usize = 32;
 
 /// Fail when a path of the policy crosses a symlink the command could replace.
 pub(crate) fn check(
@@ -51,22 +52,12 @@ pub(crate) fn check(
     canonicalizer: &dyn Canonicalize,
 ) -> Result<(), SeatbeltPlanError> {
     for (path, role) in enforced_paths(policy) {
-        let mut resolution = Resolution {
-            canonicalizer,
-            area,
-            resolved: PathBuf::from("/"),
-            budget: MAX_SYMLINKS,
-        };
-        match resolution.walk(&path) {
-            Ok(()) => {}
-            Err(Stop::Replaceable(symlink)) => {
-                return Err(SeatbeltPlanError::CrossesWritableSymlink {
-                    role,
-                    path,
-                    symlink,
-                });
-            }
-            Err(Stop::Loop) => return Err(SeatbeltPlanError::SymlinkLoop { path }),
+        if let Some(symlink) = first_replaceable(canonicalizer, area, &path)? {
+            return Err(SeatbeltPlanError::CrossesWritableSymlink {
+                role,
+                path,
+                symlink,
+            });
         }
     }
     Ok(())
@@ -81,21 +72,49 @@ pub(crate) fn check_cache_dir(
     canonicalizer: &dyn Canonicalize,
 ) -> Result<(), SeatbeltPlanError> {
     let anywhere = WritableArea::Everywhere { denied: &[] };
-    let mut resolution = Resolution {
-        canonicalizer,
-        area: &anywhere,
-        resolved: PathBuf::from("/"),
-        budget: MAX_SYMLINKS,
-    };
-    match resolution.walk(path) {
-        Ok(()) => Ok(()),
-        Err(Stop::Replaceable(symlink)) => Err(SeatbeltPlanError::SymlinkedCacheDir {
+    match first_replaceable(canonicalizer, &anywhere, path)? {
+        None => Ok(()),
+        Some(symlink) => Err(SeatbeltPlanError::SymlinkedCacheDir {
             path: path.to_path_buf(),
             symlink,
         }),
-        Err(Stop::Loop) => Err(SeatbeltPlanError::SymlinkLoop {
+    }
+}
+
+/// The shared walk ([`replaceable_symlink`]): a link is replaceable when its directory entry
+/// (parent resolved) lies in `area`, unless it sits directly in `/` (the sealed system volume).
+fn first_replaceable(
+    canonicalizer: &dyn Canonicalize,
+    area: &WritableArea<'_>,
+    path: &Path,
+) -> Result<Option<PathBuf>, SeatbeltPlanError> {
+    let in_area = |entry: LinkEntry<'_>| {
+        let in_root_directory = entry.resolved.parent() == Some(Path::new("/"));
+        !in_root_directory && area.contains(entry.resolved)
+    };
+    match replaceable_symlink(path, &Links(canonicalizer), &in_area) {
+        Ok(symlink) => Ok(symlink.map(|symlink| symlink.resolved)),
+        Err(ResolveSymlinksError::TooManyLinks { .. }) => Err(SeatbeltPlanError::SymlinkLoop {
             path: path.to_path_buf(),
         }),
+        Err(ResolveSymlinksError::Inspect {
+            path: component,
+            source,
+        }) => Err(SeatbeltPlanError::InspectSymlink {
+            path: path.to_path_buf(),
+            component,
+            reason: source.to_string(),
+        }),
+    }
+}
+
+/// [`Canonicalize::read_link`] as the shared walk reads links (an unreadable entry is treated as
+/// no link, as everywhere else in the profile builder).
+struct Links<'a>(&'a dyn Canonicalize);
+
+impl ReadLink for Links<'_> {
+    fn read_link(&self, path: &Path) -> io::Result<Option<PathBuf>> {
+        Ok(self.0.read_link(path))
     }
 }
 
@@ -133,57 +152,6 @@ fn enforced_paths(policy: &SandboxPolicy) -> Vec<(PathBuf, PathRole)> {
     paths
 }
 
-enum Stop {
-    /// The symlink (its directory entry, parent resolved) the command could replace.
-    Replaceable(PathBuf),
-    /// More than [`MAX_SYMLINKS`] links: the kernel would fail too; refuse rather than guess.
-    Loop,
-}
-
-/// A component-by-component resolution, like the kernel's, that stops at the first replaceable
-/// symlink.
-struct Resolution<'a> {
-    canonicalizer: &'a dyn Canonicalize,
-    area: &'a WritableArea<'a>,
-    /// The canonical form of the components walked so far.
-    resolved: PathBuf,
-    budget: usize,
-}
-
-impl Resolution<'_> {
-    fn walk(&mut self, path: &Path) -> Result<(), Stop> {
-        for component in path.components() {
-            match component {
-                Component::RootDir => self.resolved = PathBuf::from("/"),
-                Component::Prefix(_) | Component::CurDir => {}
-                // `resolved` is canonical, so its parent is the physical parent.
-                Component::ParentDir => {
-                    self.resolved.pop();
-                }
-                Component::Normal(name) => {
-                    let entry = self.resolved.join(name);
-                    let Some(target) = self.canonicalizer.read_link(&entry) else {
-                        self.resolved = entry;
-                        continue;
-                    };
-                    let in_root_directory = entry.parent() == Some(Path::new("/"));
-                    if !in_root_directory && self.area.contains(&entry) {
-                        return Err(Stop::Replaceable(entry));
-                    }
-                    if self.budget == 0 {
-                        return Err(Stop::Loop);
-                    }
-                    self.budget -= 1;
-                    // A relative target resolves against the link's directory, which is
-                    // `resolved` right now; an absolute one starts with `RootDir`.
-                    self.walk(&target)?;
-                }
-            }
-        }
-        Ok(())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::super::canonical::fake::FakeFileSystem;
@@ -201,21 +169,11 @@ mod tests {
             .collect()
     }
 
-    fn first_replaceable(
-        file_system: &FakeFileSystem,
-        area: &WritableArea<'_>,
-        path: &str,
-    ) -> Option<PathBuf> {
-        let mut resolution = Resolution {
-            canonicalizer: file_system,
-            area,
-            resolved: PathBuf::from("/"),
-            budget: MAX_SYMLINKS,
-        };
-        match resolution.walk(Path::new(path)) {
-            Ok(()) => None,
-            Err(Stop::Replaceable(symlink)) => Some(symlink),
-            Err(Stop::Loop) => Some(PathBuf::from("<loop>")),
+    fn first(file_system: &FakeFileSystem, area: &WritableArea<'_>, path: &str) -> Option<PathBuf> {
+        match first_replaceable(file_system, area, Path::new(path)) {
+            Ok(symlink) => symlink,
+            Err(SeatbeltPlanError::SymlinkLoop { .. }) => Some(PathBuf::from("<loop>")),
+            Err(error) => panic!("{error}"),
         }
     }
 
@@ -233,15 +191,15 @@ mod tests {
             denied: &denied,
         };
         assert_eq!(
-            first_replaceable(&file_system, &area, "/tmp/cache"),
+            first(&file_system, &area, "/tmp/cache"),
             Some(PathBuf::from("/private/tmp/cache"))
         );
         assert_eq!(
-            first_replaceable(&file_system, &area, "/opt/x/file"),
+            first(&file_system, &area, "/opt/x/file"),
             Some(PathBuf::from("/private/tmp/y"))
         );
         // `/tmp` itself is a symlink in `/`, on the sealed system volume.
-        assert_eq!(first_replaceable(&file_system, &area, "/tmp/w/repo"), None);
+        assert_eq!(first(&file_system, &area, "/tmp/w/repo"), None);
     }
 
     #[test]
@@ -257,9 +215,9 @@ mod tests {
             extra: Vec::new(),
             denied: &denied,
         };
-        assert_eq!(first_replaceable(&file_system, &area, "/repo/.codex"), None);
+        assert_eq!(first(&file_system, &area, "/repo/.codex"), None);
         assert_eq!(
-            first_replaceable(&file_system, &area, "/opt/a/x"),
+            first(&file_system, &area, "/opt/a/x"),
             Some(PathBuf::from("<loop>"))
         );
     }

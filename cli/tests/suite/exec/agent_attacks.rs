@@ -4,7 +4,6 @@
 //! 65534 (`setpriv`); [`canary_root_and_setpriv_are_available`] fails when the machine cannot.
 
 use std::os::unix::fs::PermissionsExt;
-use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
@@ -23,35 +22,7 @@ fn plant_auth(env: &ExecEnv) {
     .unwrap();
 }
 
-/// Give the whole test directory to uid 65534.
-pub(super) fn chown_nobody(path: &Path) {
-    let status = Command::new("chown")
-        .args(["-R", "65534:65534"])
-        .arg(path)
-        .status()
-        .unwrap();
-    assert!(status.success());
-}
-
-/// `command` run as uid/gid 65534 with no supplementary groups.
-pub(super) fn as_nobody(command: &Command) -> Command {
-    let mut wrapped = Command::new("setpriv");
-    wrapped
-        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
-        .arg(command.get_program())
-        .args(command.get_args())
-        .env_clear()
-        .stdin(Stdio::null());
-    for (name, value) in command.get_envs() {
-        if let Some(value) = value {
-            wrapped.env(name, value);
-        }
-    }
-    if let Some(dir) = command.get_current_dir() {
-        wrapped.current_dir(dir);
-    }
-    wrapped
-}
+pub(super) use codex_test_support::{as_nobody, chown_to_nobody as chown_nobody};
 
 #[derive(Clone, Copy, Debug)]
 pub(super) enum Who {
@@ -72,23 +43,7 @@ pub(super) fn run_as(env: &ExecEnv, who: Who, args: &[&str]) -> Output {
 
 #[test]
 fn canary_root_and_setpriv_are_available() {
-    // SAFETY: geteuid takes no arguments.
-    assert_eq!(
-        unsafe { libc::geteuid() },
-        0,
-        "the attack suite must run as root (it also runs as uid 65534)"
-    );
-    let output = Command::new("setpriv")
-        .args([
-            "--reuid=65534",
-            "--regid=65534",
-            "--clear-groups",
-            "id",
-            "-u",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(String::from_utf8_lossy(&output.stdout).trim(), "65534");
+    codex_test_support::require_root_and_setpriv();
 }
 
 /// Class 1: credentials, other sessions and secrets from inside a tool command.
@@ -366,7 +321,7 @@ fn class4_planted_nested_config_does_not_widen_a_later_run() {
                 .then(shell_call("c1", &format!("echo x > {}", target.display())))
                 .then(answer("ok")),
         ),
-        dir: env.dir,
+        home: env.home,
     };
     std::fs::create_dir_all(env.work().join("sub/.codex")).unwrap();
     std::fs::write(

@@ -1,10 +1,9 @@
 //! The turn loop, tools, output modes, stdin rules, retries and auth.
 
-use std::io::Write;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use codex_test_support::{Reply, Script, sse};
+use codex_test_support::{Reply, Script, output_with_stdin, sse};
 use serde_json::{Value, json};
 
 use super::harness::*;
@@ -218,22 +217,7 @@ fn prompt_of(env: &ExecEnv) -> String {
 #[test]
 fn prompt_from_stdin_dash_and_appended_pipe() {
     let env = ExecEnv::new(Script::new().otherwise(answer("ok")));
-    let run = |args: &[&str], input: &str| {
-        let mut child = env
-            .exec(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(input.as_bytes())
-            .unwrap();
-        child.wait_with_output().unwrap()
-    };
+    let run = |args: &[&str], input: &str| output_with_stdin(env.exec(args), input);
     let output = run(&[], "from stdin\n");
     assert_eq!(output.status.code(), Some(0));
     assert!(
@@ -243,38 +227,12 @@ fn prompt_from_stdin_dash_and_appended_pipe() {
     );
     assert_eq!(prompt_of(&env), "from stdin\n");
     let env = ExecEnv::new(Script::new().otherwise(answer("ok")));
-    let mut child = env
-        .exec(["-"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"dash prompt")
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
+    let output = output_with_stdin(env.exec(["-"]), b"dash prompt");
     assert_eq!(output.status.code(), Some(0));
     assert!(!stderr(&output).contains("Reading"));
     assert_eq!(prompt_of(&env), "dash prompt");
     let env = ExecEnv::new(Script::new().otherwise(answer("ok")));
-    let mut child = env
-        .exec(["review this"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"diff text\n")
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
+    let output = output_with_stdin(env.exec(["review this"]), b"diff text\n");
     assert_eq!(output.status.code(), Some(0));
     assert!(stderr(&output).starts_with("Reading additional input from stdin...\n"));
     assert_eq!(

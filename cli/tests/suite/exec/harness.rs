@@ -2,16 +2,15 @@
 
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
-use codex_test_support::{Reply, Script, ScriptedServer, sse};
+use codex_test_support::{Reply, Script, ScriptedServer, TestHome, sse};
 use serde_json::{Value, json};
-use tempfile::TempDir;
 
 /// `home/` (HOME), `home/.codex` (CODEX_HOME), `etc/`, `work/` (a git repository: `.git/HEAD`)
 /// and `outside/`, in one directory under /var/tmp.
 pub struct ExecEnv {
-    pub dir: TempDir,
+    pub home: TestHome,
     pub server: ScriptedServer,
 }
 
@@ -20,31 +19,29 @@ pub const PROMPT: &str = "do the task";
 #[allow(dead_code)]
 impl ExecEnv {
     pub fn new(script: Script) -> ExecEnv {
-        let dir = tempfile::Builder::new()
-            .prefix("codex-exec-test-")
-            .tempdir_in("/var/tmp")
-            .expect("temp dir");
-        for sub in ["home/.codex", "etc", "work/.git", "outside"] {
-            std::fs::create_dir_all(dir.path().join(sub)).expect("dirs");
-        }
-        std::fs::write(dir.path().join("work/.git/HEAD"), "ref: refs/heads/main\n").expect("HEAD");
+        let home = TestHome::new_in(
+            Path::new("/var/tmp"),
+            "codex-exec-test-",
+            &["work/.git", "outside"],
+        );
+        home.write("work/.git/HEAD", "ref: refs/heads/main\n");
         ExecEnv {
-            dir,
+            home,
             server: ScriptedServer::start(script),
         }
     }
 
     pub fn root(&self) -> PathBuf {
-        self.dir.path().canonicalize().expect("canonical")
+        self.home.root()
     }
     pub fn home(&self) -> PathBuf {
-        self.root().join("home")
+        self.home.home()
     }
     pub fn codex_home(&self) -> PathBuf {
-        self.root().join("home/.codex")
+        self.home.codex_home()
     }
     pub fn work(&self) -> PathBuf {
-        self.root().join("work")
+        self.home.work()
     }
     pub fn outside(&self) -> PathBuf {
         self.root().join("outside")
@@ -76,20 +73,12 @@ impl ExecEnv {
         I: IntoIterator<Item = S>,
         S: AsRef<OsStr>,
     {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_codex"));
+        let mut command = self.home.command(env!("CARGO_BIN_EXE_codex"));
         command
             .arg("exec")
             .args(self.provider_args())
             .args(args)
-            .env_clear()
-            .env("PATH", "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin")
-            .env("HOME", self.home())
-            .env("CODEX_HOME", self.codex_home())
-            .env("CODEX_SYSTEM_CONFIG_DIR", self.root().join("etc"))
-            .env("LANG", "C")
-            .env("MOCK_API_KEY", "mock-key-123")
-            .current_dir(self.work())
-            .stdin(Stdio::null());
+            .env("MOCK_API_KEY", "mock-key-123");
         command
     }
 

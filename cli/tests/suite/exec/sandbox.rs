@@ -78,7 +78,7 @@ fn add_dir_makes_another_root_writable() {
             "echo x > {}/added.txt",
             extra.display()
         ))),
-        dir: env.dir,
+        home: env.home,
     };
     let output = env.run([
         "-s",

@@ -2,156 +2,87 @@
 //! browser, and JWT helpers (unsigned ChatGPT tokens; RS256 agent-identity tokens signed with a
 //! committed test-only key).
 
-use std::collections::{HashMap, VecDeque};
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use codex_agent_identity::base64url_encode;
-use ring::rand::SystemRandom;
-use ring::signature::{RSA_PKCS1_SHA256, RsaKeyPair, RsaPublicKeyComponents};
+use codex_test_support::{CapturedRequest, Rs256Signer, Script, ScriptedServer, http_get};
 
-const TEST_KEY: &[u8] =
-    include_bytes!("../../../../agent-identity/tests/fixtures/rs256-test-key.pk8");
-
+/// A request the issuer received (header names lower-cased, body as text).
 #[derive(Clone, Debug)]
 pub struct Request {
     pub method: String,
-    pub path: String,
-    pub query: String,
     pub headers: Vec<(String, String)>,
     pub body: String,
 }
 
+/// A scripted reply: the shared server's, with its delay settable in place.
 #[derive(Clone)]
 pub struct Reply {
-    pub status: u16,
-    pub body: String,
-    pub headers: Vec<(String, String)>,
+    reply: codex_test_support::Reply,
     pub delay: Duration,
+}
+
+impl Reply {
+    fn into_scripted(self) -> codex_test_support::Reply {
+        self.reply.delayed(self.delay)
+    }
 }
 
 pub fn json(status: u16, value: serde_json::Value) -> Reply {
     Reply {
-        status,
-        body: value.to_string(),
-        headers: vec![("Content-Type".into(), "application/json".into())],
+        reply: codex_test_support::Reply::json(status, &value),
         delay: Duration::ZERO,
     }
 }
 
 pub fn status(status: u16) -> Reply {
     Reply {
-        status,
-        body: String::new(),
-        headers: Vec::new(),
+        reply: codex_test_support::Reply::status(status),
         delay: Duration::ZERO,
     }
 }
 
-#[derive(Default)]
-struct Routes {
-    once: HashMap<String, VecDeque<Reply>>,
-    always: HashMap<String, Reply>,
-    requests: Vec<Request>,
-}
-
-/// The issuer. Unknown paths answer 404. `/oauth/authorize` redirects to the `redirect_uri`
-/// with `code=test-code` and the request's `state` unless scripted otherwise.
+/// The issuer, on the shared scripted server. Unknown paths answer 404. `/oauth/authorize`
+/// redirects to the `redirect_uri` with `code=test-code` and the request's `state` unless
+/// scripted otherwise.
 pub struct MockIssuer {
     pub url: String,
-    routes: Arc<Mutex<Routes>>,
-    stop: Arc<AtomicBool>,
+    server: ScriptedServer,
 }
 
 impl MockIssuer {
     pub fn start() -> MockIssuer {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.set_nonblocking(true).unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        let routes = Arc::new(Mutex::new(Routes::default()));
-        let stop = Arc::new(AtomicBool::new(false));
-        let (thread_routes, thread_stop) = (routes.clone(), stop.clone());
-        std::thread::spawn(move || {
-            while !thread_stop.load(Ordering::Relaxed) {
-                match listener.accept() {
-                    Ok((stream, _)) => {
-                        let routes = thread_routes.clone();
-                        std::thread::spawn(move || serve(stream, &routes));
-                    }
-                    Err(_) => std::thread::sleep(Duration::from_millis(5)),
-                }
-            }
-        });
-        MockIssuer { url, routes, stop }
+        let server = ScriptedServer::start(Script::new().otherwise_with(default_reply));
+        MockIssuer {
+            url: server.url(),
+            server,
+        }
     }
 
+    /// Every request to `path` gets `reply` (after the queued [`MockIssuer::once`] replies).
     pub fn on(&self, path: &str, reply: Reply) {
-        self.routes
-            .lock()
-            .unwrap()
-            .always
-            .insert(path.into(), reply);
+        self.server.set_path_reply(path, reply.into_scripted());
     }
 
+    /// The next request to `path` gets `reply`.
     pub fn once(&self, path: &str, reply: Reply) {
-        let mut routes = self.routes.lock().unwrap();
-        routes.once.entry(path.into()).or_default().push_back(reply);
+        self.server.queue_path_reply(path, reply.into_scripted());
     }
 
     pub fn requests(&self, path: &str) -> Vec<Request> {
-        let routes = self.routes.lock().unwrap();
-        routes
-            .requests
-            .iter()
-            .filter(|r| r.path == path)
-            .cloned()
+        self.server
+            .requests_to(path)
+            .into_iter()
+            .map(|request| Request {
+                body: request.text(),
+                method: request.method,
+                headers: request.headers,
+            })
             .collect()
     }
 }
 
-impl Drop for MockIssuer {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
-    }
-}
-
-fn serve(mut stream: TcpStream, routes: &Mutex<Routes>) {
-    stream.set_nonblocking(false).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
-    let Some(request) = read_request(&mut stream) else {
-        return;
-    };
-    let reply = {
-        let mut routes = routes.lock().unwrap();
-        routes.requests.push(request.clone());
-        let queued = routes
-            .once
-            .get_mut(&request.path)
-            .and_then(VecDeque::pop_front);
-        queued
-            .or_else(|| routes.always.get(&request.path).cloned())
-            .unwrap_or_else(|| default_reply(&request))
-    };
-    std::thread::sleep(reply.delay);
-    let mut head = format!(
-        "HTTP/1.1 {} X\r\nContent-Length: {}\r\nConnection: close\r\n",
-        reply.status,
-        reply.body.len()
-    );
-    for (name, value) in &reply.headers {
-        head.push_str(&format!("{name}: {value}\r\n"));
-    }
-    head.push_str("\r\n");
-    let _ = stream.write_all(head.as_bytes());
-    let _ = stream.write_all(reply.body.as_bytes());
-}
-
-fn default_reply(request: &Request) -> Reply {
+fn default_reply(request: &CapturedRequest) -> codex_test_support::Reply {
     if request.path == "/oauth/authorize" {
         let params = query_pairs(&request.query);
         let get = |name: &str| {
@@ -165,56 +96,9 @@ fn default_reply(request: &Request) -> Reply {
             get("redirect_uri").unwrap_or_default(),
             encode(&get("state").unwrap_or_default())
         );
-        let mut reply = status(302);
-        reply.headers.push(("Location".into(), location));
-        return reply;
+        return codex_test_support::Reply::status(302).header("Location", &location);
     }
-    status(404)
-}
-
-fn read_request(stream: &mut TcpStream) -> Option<Request> {
-    let mut data = Vec::new();
-    let mut buffer = [0u8; 4096];
-    let head_end = loop {
-        if let Some(index) = data.windows(4).position(|w| w == b"\r\n\r\n") {
-            break index;
-        }
-        let read = stream.read(&mut buffer).ok()?;
-        if read == 0 {
-            return None;
-        }
-        data.extend_from_slice(&buffer[..read]);
-    };
-    let head = String::from_utf8_lossy(&data[..head_end]).into_owned();
-    let mut lines = head.lines();
-    let mut first = lines.next()?.split(' ');
-    let method = first.next()?.to_string();
-    let target = first.next()?.to_string();
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|line| line.split_once(':'))
-        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
-        .collect();
-    let length: usize = headers
-        .iter()
-        .find(|(k, _)| k == "content-length")
-        .and_then(|(_, v)| v.parse().ok())
-        .unwrap_or(0);
-    let mut body = data[head_end + 4..].to_vec();
-    while body.len() < length {
-        let read = stream.read(&mut buffer).ok()?;
-        if read == 0 {
-            break;
-        }
-        body.extend_from_slice(&buffer[..read]);
-    }
-    let (path, query) = target.split_once('?').unwrap_or((&target, ""));
-    Some(Request {
-        method,
-        path: path.to_string(),
-        query: query.to_string(),
-        headers,
-        body: String::from_utf8_lossy(&body).into_owned(),
-    })
+    codex_test_support::Reply::status(404)
 }
 
 pub fn encode(text: &str) -> String {
@@ -268,34 +152,11 @@ pub struct Page {
 
 /// One GET, no redirects; `localhost` is 127.0.0.1.
 pub fn browser_get(url: &str) -> Page {
-    let rest = url.strip_prefix("http://").expect("http url");
-    let (authority, target) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
-    let address = authority.replace("localhost", "127.0.0.1");
-    let mut stream = TcpStream::connect(&address).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(30)))
-        .unwrap();
-    let target = if target.is_empty() { "/" } else { target };
-    write!(
-        stream,
-        "GET {target} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut response = String::new();
-    let _ = stream.read_to_string(&mut response);
-    let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
-    let status = head
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    let location = head
-        .lines()
-        .find_map(|l| l.strip_prefix("Location: ").map(str::to_string));
+    let response = http_get(url);
     Page {
-        status,
-        location,
-        body: body.to_string(),
+        status: response.status,
+        location: response.header("Location").map(str::to_string),
+        body: response.body,
     }
 }
 
@@ -345,16 +206,8 @@ pub fn now() -> i64 {
         .as_secs() as i64
 }
 
-fn key_pair() -> RsaKeyPair {
-    RsaKeyPair::from_pkcs8(TEST_KEY).unwrap()
-}
-
 pub fn jwks(kid: &str) -> serde_json::Value {
-    let components: RsaPublicKeyComponents<Vec<u8>> = key_pair().public().into();
-    serde_json::json!({"keys": [{
-        "kty": "RSA", "kid": kid, "alg": "RS256", "use": "sig",
-        "n": base64url_encode(&components.n), "e": base64url_encode(&components.e)
-    }]})
+    Rs256Signer::test_key().jwks(kid)
 }
 
 pub fn agent_identity_claims(account_id: &str) -> serde_json::Value {
@@ -368,20 +221,5 @@ pub fn agent_identity_claims(account_id: &str) -> serde_json::Value {
 }
 
 pub fn signed_jwt(kid: &str, claims: serde_json::Value) -> String {
-    let header = serde_json::json!({"alg": "RS256", "typ": "JWT", "kid": kid});
-    let input = format!(
-        "{}.{}",
-        base64url_encode(header.to_string().as_bytes()),
-        base64url_encode(claims.to_string().as_bytes())
-    );
-    let pair = key_pair();
-    let mut signature = vec![0; pair.public().modulus_len()];
-    pair.sign(
-        &RSA_PKCS1_SHA256,
-        &SystemRandom::new(),
-        input.as_bytes(),
-        &mut signature,
-    )
-    .unwrap();
-    format!("{input}.{}", base64url_encode(&signature))
+    Rs256Signer::test_key().sign_with_kid(kid, &claims)
 }
