@@ -36,6 +36,9 @@ pub(crate) struct CompileContext {
     pub refused_tmpdir: Option<PathBuf>,
     /// `/tmp` when it is a directory.
     pub slash_tmp: Option<PathBuf>,
+    /// The home directories (`$HOME` and the account's): the implicit workspace root (the cwd)
+    /// may not be one of them or an ancestor of one.
+    pub homes: Vec<PathBuf>,
 }
 
 impl CompileContext {
@@ -46,7 +49,7 @@ impl CompileContext {
             .map(|dir| normalize(&dir));
         let homes: Vec<PathBuf> = home_dir().into_iter().chain(account_home_dir()).collect();
         let (tmpdir, refused_tmpdir) = match tmpdir {
-            Some(dir) if too_broad_for_tmpdir(&dir, &homes) => (None, Some(dir)),
+            Some(dir) if is_root_or_home_ancestor(&dir, &homes) => (None, Some(dir)),
             other => (other, None),
         };
         let slash_tmp = Some(PathBuf::from("/tmp")).filter(|dir| cfg!(unix) && dir.is_dir());
@@ -56,7 +59,21 @@ impl CompileContext {
             tmpdir,
             refused_tmpdir,
             slash_tmp,
+            homes,
         }
+    }
+
+    /// Refuse to make the working directory writable *implicitly* (as the workspace root, or
+    /// through `:cwd`) when it is `/` or a home directory or one of its ancestors: the whole
+    /// home (`~/.bashrc`, `~/.ssh`, `~/.config`) would be writable, so the next host shell would
+    /// run what a sandboxed command planted. Naming it as a writable root stays possible.
+    fn check_implicit_cwd_write(&self) -> Result<(), PermissionsError> {
+        if is_root_or_home_ancestor(&self.cwd, &self.homes) {
+            return Err(PermissionsError::BroadWorkingDirectory(
+                self.cwd.display().to_string(),
+            ));
+        }
+        Ok(())
     }
 
     fn auth_file(&self) -> PathBuf {
@@ -78,8 +95,9 @@ impl CompileContext {
 }
 
 /// True when `dir` (as written or canonical) is `/`, or a home directory or an ancestor of one:
-/// granting it as `:tmpdir` would make the whole filesystem or the user's dotfiles writable.
-fn too_broad_for_tmpdir(dir: &Path, homes: &[PathBuf]) -> bool {
+/// granting it implicitly (as `:tmpdir`, or as the working directory's workspace root) would
+/// make the whole filesystem or the user's dotfiles writable.
+fn is_root_or_home_ancestor(dir: &Path, homes: &[PathBuf]) -> bool {
     let mut spellings = vec![normalize(dir)];
     if let Ok(canonical) = dir.canonicalize() {
         spellings.push(canonical);
@@ -115,6 +133,9 @@ struct Base {
     written: String,
     /// Named by a literal path key (not a `:token`).
     literal: bool,
+    /// The working directory as the implicit workspace root or `:cwd` (not a root the user
+    /// named).
+    implicit_cwd: bool,
 }
 
 impl Base {
@@ -123,6 +144,14 @@ impl Base {
             path,
             written: String::new(),
             literal: false,
+            implicit_cwd: false,
+        }
+    }
+
+    fn implicit_cwd(path: PathBuf) -> Base {
+        Base {
+            implicit_cwd: true,
+            ..Base::token(path)
         }
     }
 
@@ -142,6 +171,7 @@ impl Base {
             path,
             written: written.to_string(),
             literal: true,
+            implicit_cwd: false,
         })
     }
 }
@@ -212,14 +242,29 @@ pub(crate) fn compile_profile(
         return Ok(full_access(&profile.name, context));
     }
     let body = &profile.body;
-    let mut workspace_roots = vec![context.cwd.clone()];
+    let mut workspace_roots = vec![Base::implicit_cwd(context.cwd.clone())];
     if let Some(Value::Table(roots)) = body.get("workspace_roots") {
         for (root, enabled) in roots {
             if enabled.as_bool() == Some(true) {
-                workspace_roots.push(resolve_user_path(root, &context.cwd));
+                workspace_roots.push(Base::token(normalize(&resolve_user_path(
+                    root,
+                    &context.cwd,
+                ))));
             }
         }
     }
+    // Write access to the cwd itself granted only implicitly, and named explicitly.
+    let mut implicit_cwd_write = false;
+    let mut explicit_cwd_write = false;
+    let mut note_cwd_write = |path: &Path, access: Access, base: &Base| {
+        if access == Access::Write && path == context.cwd {
+            if base.implicit_cwd {
+                implicit_cwd_write = true;
+            } else {
+                explicit_cwd_write = true;
+            }
+        }
+    };
     let empty = Table::new();
     let filesystem = body
         .get("filesystem")
@@ -265,10 +310,8 @@ pub(crate) fn compile_profile(
                 platform_defaults |= items.iter().any(|(_, access)| access.can_read());
                 continue;
             }
-            ":workspace_roots" | ":project_roots" => {
-                workspace_roots.iter().cloned().map(Base::token).collect()
-            }
-            ":cwd" => vec![Base::token(context.cwd.clone())],
+            ":workspace_roots" | ":project_roots" => workspace_roots.clone(),
+            ":cwd" => vec![Base::implicit_cwd(context.cwd.clone())],
             ":tmpdir" => {
                 context.warn_refused_tmpdir(warnings);
                 context.tmpdir.iter().cloned().map(Base::token).collect()
@@ -293,8 +336,10 @@ pub(crate) fn compile_profile(
                     (written, Some(subpath)) => format!("{written}/{subpath}"),
                 };
                 if let Some(literal) = glob_literal(&written) {
+                    let path = below(&base.path, &literal);
+                    note_cwd_write(&path, access, base);
                     entries.push(Entry {
-                        path: below(&base.path, &literal),
+                        path,
                         access,
                         literal: base.literal && subpath.is_none(),
                     });
@@ -305,8 +350,10 @@ pub(crate) fn compile_profile(
                     deny_globs.push(DenyGlob::parse(&pattern)?);
                 } else if let Some(subtree) = subtree_prefix(&written) {
                     // `<path>/**` for read/write is the subtree at `<path>`; `/**` is `/`.
+                    let path = below(&base.path, &subtree);
+                    note_cwd_write(&path, access, base);
                     entries.push(Entry {
-                        path: below(&base.path, &subtree),
+                        path,
                         access,
                         literal: false,
                     });
@@ -316,6 +363,9 @@ pub(crate) fn compile_profile(
                 }
             }
         }
+    }
+    if implicit_cwd_write && !explicit_cwd_write {
+        context.check_implicit_cwd_write()?;
     }
     if recognized == 0 {
         warnings.push(format!(
@@ -390,13 +440,20 @@ pub(crate) fn compile_legacy(
     settings: &WorkspaceWriteSettings,
     context: &CompileContext,
     warnings: &mut Vec<String>,
-) -> SandboxPolicy {
+) -> Result<SandboxPolicy, PermissionsError> {
     let mut rules = vec![rule("/", Access::Read)];
     let mut network = NetworkAccess::Restricted;
     match mode {
-        SandboxMode::DangerFullAccess => return full_access(mode.as_str(), context),
+        SandboxMode::DangerFullAccess => return Ok(full_access(mode.as_str(), context)),
         SandboxMode::ReadOnly => {}
         SandboxMode::WorkspaceWrite => {
+            let named = settings
+                .writable_roots
+                .iter()
+                .any(|root| normalize(root) == context.cwd);
+            if !named {
+                context.check_implicit_cwd_write()?;
+            }
             rules.push(rule(&context.cwd, Access::Write));
             for root in &settings.writable_roots {
                 rules.push(rule(root, Access::Write));
@@ -420,7 +477,7 @@ pub(crate) fn compile_legacy(
     let mut policy = managed(mode.as_str(), context, rules, network);
     deny_codex_home(&mut policy, context, CodexHomeExemption::default());
     finish(&mut policy, context);
-    policy
+    Ok(policy)
 }
 
 /// `:danger-full-access` / legacy `danger-full-access`: no sandbox, but `$CODEX_HOME` stays hidden.

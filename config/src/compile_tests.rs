@@ -21,6 +21,7 @@ fn fixture() -> Fixture {
         tmpdir: Some(base.join("tmp")),
         refused_tmpdir: None,
         slash_tmp: Some(base.join("slash_tmp")),
+        homes: vec![base.join("home")],
     };
     Fixture {
         _dir: dir,
@@ -62,7 +63,8 @@ fn legacy_read_only() {
         &WorkspaceWriteSettings::default(),
         &fixture.context,
         &mut Vec::new(),
-    );
+    )
+    .unwrap();
     assert_eq!(policy.profile, "read-only");
     assert_eq!(policy.enforcement, Enforcement::Managed);
     assert_eq!(
@@ -91,7 +93,8 @@ fn legacy_workspace_write_roots_tmp_and_network() {
         &settings,
         &fixture.context,
         &mut Vec::new(),
-    );
+    )
+    .unwrap();
     assert_eq!(policy.profile, "workspace-write");
     assert_eq!(
         rules(&policy),
@@ -164,7 +167,8 @@ fn full_access_keeps_auth_json_masked() {
         &WorkspaceWriteSettings::default(),
         &fixture.context,
         &mut Vec::new(),
-    );
+    )
+    .unwrap();
     assert_eq!(legacy.profile, "danger-full-access");
     assert_eq!(legacy.rules, policy.rules);
 }
@@ -404,7 +408,8 @@ fn requirement_deny_read_adds_rules_and_globs() {
         &WorkspaceWriteSettings::default(),
         &fixture.context,
         &mut Vec::new(),
-    );
+    )
+    .unwrap();
     let repo = fixture.base.join("repo");
     add_deny_read(
         &mut policy,
@@ -433,7 +438,8 @@ fn gitdir_pointer_target_is_protected() {
         &WorkspaceWriteSettings::default(),
         &fixture.context,
         &mut Vec::new(),
-    );
+    )
+    .unwrap();
     let root = policy
         .writable_roots
         .iter()
@@ -454,13 +460,13 @@ fn tmpdir_that_is_root_or_holds_home_was_made_writable() {
     let homes = [PathBuf::from("/home/me")];
     for refused in ["/", "/home", "/home/me", "/home/./me/..", "/../"] {
         assert!(
-            too_broad_for_tmpdir(Path::new(refused), &homes),
+            is_root_or_home_ancestor(Path::new(refused), &homes),
             "{refused}"
         );
     }
     for accepted in ["/tmp", "/home/me/tmp", "/var/folders/x/T"] {
         assert!(
-            !too_broad_for_tmpdir(Path::new(accepted), &homes),
+            !is_root_or_home_ancestor(Path::new(accepted), &homes),
             "{accepted}"
         );
     }
@@ -475,7 +481,8 @@ fn tmpdir_that_is_root_or_holds_home_was_made_writable() {
         &WorkspaceWriteSettings::default(),
         &fixture.context,
         &mut warnings,
-    );
+    )
+    .unwrap();
     assert!(!policy.has_full_write());
     assert_eq!(policy.access_for(Path::new("/etc/x")), Access::Read);
     assert_eq!(warnings, vec![warning]);
@@ -497,7 +504,8 @@ fn tmpdir_that_is_root_or_holds_home_was_made_writable() {
         &settings,
         &fixture.context,
         &mut warnings,
-    );
+    )
+    .unwrap();
     assert!(warnings.is_empty());
 }
 
@@ -520,7 +528,8 @@ fn codex_home_behind_a_symlinked_root_is_protected() {
         &settings,
         &fixture.context,
         &mut Vec::new(),
-    );
+    )
+    .unwrap();
     assert_eq!(
         policy.access_for(&fixture.base.join("link/codex/config.toml")),
         Access::Read
@@ -560,4 +569,117 @@ fn glob_texts(policy: &codex_sandbox_policy::SandboxPolicy) -> Vec<String> {
         .iter()
         .map(|glob| glob.as_str().to_string())
         .collect()
+}
+
+/// Red-team finding: workspace-write started in `~` (or `/`, or an ancestor of a home
+/// directory) made the whole home writable through the implicit workspace root, so a sandboxed
+/// command could plant `~/.bashrc` for the next host shell. Refused, for the legacy mode, the
+/// implicit `:workspace` profile and `:cwd`; a root the user names stays allowed.
+#[test]
+fn implicit_workspace_root_that_is_root_or_holds_home_is_refused() {
+    let mut fixture = fixture();
+    let home = fixture.base.join("home");
+    for cwd in [home.clone(), fixture.base.clone(), PathBuf::from("/")] {
+        fixture.context.cwd = cwd.clone();
+        let error = compile_legacy(
+            SandboxMode::WorkspaceWrite,
+            &WorkspaceWriteSettings::default(),
+            &fixture.context,
+            &mut Vec::new(),
+        )
+        .unwrap_err();
+        assert!(
+            matches!(&error, PermissionsError::BroadWorkingDirectory(shown) if *shown == cwd.display().to_string()),
+            "{error}"
+        );
+        assert!(error.to_string().contains("\n\nhint: "), "{error}");
+        let implicit = ResolvedProfile {
+            name: ":workspace".into(),
+            builtin: None,
+            body: implicit_workspace_body(&WorkspaceWriteSettings::default()),
+        };
+        assert!(matches!(
+            compile_profile(&implicit, &fixture.context, &mut Vec::new()),
+            Err(PermissionsError::BroadWorkingDirectory(_))
+        ));
+        let builtin = resolve_profile(":workspace", None).unwrap();
+        assert!(matches!(
+            compile_profile(&builtin, &fixture.context, &mut Vec::new()),
+            Err(PermissionsError::BroadWorkingDirectory(_))
+        ));
+        let catalog: Table =
+            toml::from_str("[p.filesystem]\n\":root\" = \"read\"\n\":cwd\" = \"write\"\n").unwrap();
+        let profile = resolve_profile("p", Some(&catalog)).unwrap();
+        assert!(matches!(
+            compile_profile(&profile, &fixture.context, &mut Vec::new()),
+            Err(PermissionsError::BroadWorkingDirectory(_))
+        ));
+        // Read-only stays available there.
+        compile_legacy(
+            SandboxMode::ReadOnly,
+            &WorkspaceWriteSettings::default(),
+            &fixture.context,
+            &mut Vec::new(),
+        )
+        .unwrap();
+        compile_profile(
+            &resolve_profile(":read-only", None).unwrap(),
+            &fixture.context,
+            &mut Vec::new(),
+        )
+        .unwrap();
+    }
+
+    // Named explicitly: the user's choice.
+    fixture.context.cwd = home.clone();
+    let named = WorkspaceWriteSettings {
+        writable_roots: vec![home.clone()],
+        ..WorkspaceWriteSettings::default()
+    };
+    let policy = compile_legacy(
+        SandboxMode::WorkspaceWrite,
+        &named,
+        &fixture.context,
+        &mut Vec::new(),
+    )
+    .unwrap();
+    assert!(policy.writable_roots.iter().any(|root| root.root == home));
+    let implicit = ResolvedProfile {
+        name: ":workspace".into(),
+        builtin: None,
+        body: implicit_workspace_body(&named),
+    };
+    compile_profile(&implicit, &fixture.context, &mut Vec::new()).unwrap();
+    let catalog: Table = toml::from_str(&format!(
+        "[p.filesystem]\n\":root\" = \"read\"\n\"{}\" = \"write\"\n",
+        home.display()
+    ))
+    .unwrap();
+    let profile = resolve_profile("p", Some(&catalog)).unwrap();
+    compile_profile(&profile, &fixture.context, &mut Vec::new()).unwrap();
+
+    // A project directory below the home is fine, and so is a subdirectory of a broad cwd.
+    fixture.context.cwd = home.join("project");
+    compile_legacy(
+        SandboxMode::WorkspaceWrite,
+        &WorkspaceWriteSettings::default(),
+        &fixture.context,
+        &mut Vec::new(),
+    )
+    .unwrap();
+    fixture.context.cwd = home.clone();
+    let catalog: Table = toml::from_str(
+        "[p.filesystem]\n\":root\" = \"read\"\n\":workspace_roots\" = { \".\" = \"read\", \"src\" = \"write\" }\n",
+    )
+    .unwrap();
+    let profile = resolve_profile("p", Some(&catalog)).unwrap();
+    let policy = compile_profile(&profile, &fixture.context, &mut Vec::new()).unwrap();
+    assert!(
+        policy
+            .writable_roots
+            .iter()
+            .all(|root| root.root != home && root.root.starts_with(&home)),
+        "{:?}",
+        policy.writable_roots
+    );
 }

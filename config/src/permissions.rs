@@ -64,6 +64,10 @@ pub enum PermissionsError {
     ExtendsTooDeep { profile: String, limit: usize },
     #[error("unix socket path `{0}` must be absolute or use `~/...`")]
     RelativeSocketPath(String),
+    #[error(
+        "refusing to make the working directory `{0}` writable: it is the filesystem root or contains a home directory, so a sandboxed command could plant code in files such as `~/.bashrc` that the next shell runs\n\nhint: run codex from a project directory (`--cd <dir>`), or name the directory as a writable root (`--add-dir`, `writable_roots`, or a `[permissions]` profile entry) if you really mean it"
+    )]
+    BroadWorkingDirectory(String),
 }
 
 /// Longest `extends` chain (the selected profile included) that is resolved.

@@ -1,0 +1,181 @@
+//! Configuration-side confinement through the real binary: what the policy compiled from the
+//! configuration makes writable, where `CODEX_HOME` and trust are looked up, and which
+//! environment variables a sandboxed command sees. Each attack runs with a control that shows
+//! the mechanism works where it is allowed, as root and as uid 65534.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use super::common::{TestEnv, as_nobody, chown_to_nobody, code, is_root, stderr, stdout};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum User {
+    Root,
+    Nobody,
+}
+
+/// The user the tests run as must be root (so the uid 65534 half is real), and `setpriv` must
+/// exist: otherwise the nobody tests would not test what they claim.
+#[test]
+fn canary_root_and_setpriv_are_available() {
+    assert!(
+        is_root(),
+        "the confinement tests run as root (and as 65534)"
+    );
+    let status = Command::new("setpriv")
+        .args([
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            "--",
+            "true",
+        ])
+        .status()
+        .expect("setpriv (util-linux) must be installed");
+    assert!(status.success());
+}
+
+fn prepare(env: &TestEnv, user: User) {
+    if user == User::Nobody {
+        chown_to_nobody(&env.root());
+    }
+}
+
+fn run_as(user: User, command: Command) -> Output {
+    let mut command = match user {
+        User::Root => command,
+        User::Nobody => as_nobody(&command),
+    };
+    command.output().expect("spawn codex")
+}
+
+/// `/tmp` and `$TMPDIR` are left out: the test tree lives under `/tmp`, and the point is what
+/// the working directory alone grants.
+const NO_TMP: [&str; 4] = [
+    "-c",
+    "sandbox_workspace_write.exclude_slash_tmp=true",
+    "-c",
+    "sandbox_workspace_write.exclude_tmpdir_env_var=true",
+];
+
+fn plant_bashrc(env: &TestEnv, cwd: &Path, extra: &[String]) -> Command {
+    let mut args: Vec<String> = vec![
+        "sandbox".into(),
+        "-c".into(),
+        "sandbox_mode=workspace-write".into(),
+    ];
+    args.extend(NO_TMP.iter().map(|arg| arg.to_string()));
+    args.extend(extra.iter().cloned());
+    args.extend(
+        ["--", "/bin/sh", "-c", "echo planted >> \"$HOME/.bashrc\""]
+            .iter()
+            .map(|arg| arg.to_string()),
+    );
+    let mut command = env.codex(&args);
+    command.current_dir(cwd);
+    command
+}
+
+/// Red-team finding: `workspace-write` started in `~` made the whole home writable (the cwd is
+/// the implicit workspace root), so a sandboxed command planted `~/.bashrc` for the next host
+/// shell. Refused with a hint; naming the home as a writable root stays the user's choice (the
+/// control: then the write works, so the refusal is what stopped it).
+fn workspace_write_in_home_is_refused(user: User) {
+    let env = TestEnv::new();
+    prepare(&env, user);
+    let home = env.home();
+    let bashrc = home.join(".bashrc");
+
+    let output = run_as(user, plant_bashrc(&env, &home, &[]));
+    assert_eq!(code(&output), 1, "{}", stderr(&output));
+    let expected = format!(
+        "error: refusing to make the working directory `{}` writable: it is the filesystem root or contains a home directory, so a sandboxed command could plant code in files such as `~/.bashrc` that the next shell runs\n\nhint: run codex from a project directory (`--cd <dir>`), or name the directory as a writable root (`--add-dir`, `writable_roots`, or a `[permissions]` profile entry) if you really mean it\n",
+        home.display()
+    );
+    assert_eq!(stderr(&output), expected);
+    assert_eq!(stdout(&output), "");
+    assert!(!bashrc.exists(), "nothing ran");
+
+    // `-P :workspace --cd ~` from the project, and an ancestor of the home, are refused the
+    // same way.
+    let cd = [
+        "-P".to_string(),
+        ":workspace".to_string(),
+        "--cd".to_string(),
+        home.display().to_string(),
+    ];
+    let output = run_as(user, plant_bashrc(&env, &env.work(), &cd));
+    assert_eq!(code(&output), 1, "{}", stderr(&output));
+    assert_eq!(stderr(&output), expected);
+    let output = run_as(user, plant_bashrc(&env, &env.root(), &[]));
+    assert_eq!(code(&output), 1, "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains(&format!("`{}`", env.root().display())),
+        "{}",
+        stderr(&output)
+    );
+    assert!(!bashrc.exists());
+
+    // From a project directory, the home stays read-only: the attack fails inside the sandbox.
+    let output = run_as(user, plant_bashrc(&env, &env.work(), &[]));
+    assert_ne!(code(&output), 0, "{}", stderr(&output));
+    assert!(!bashrc.exists(), "the home is not writable from a project");
+
+    // Control: the home named explicitly as a writable root is the user's choice, and then the
+    // write lands, so the refusal above is what kept `~/.bashrc` clean.
+    let named = [
+        "-c".to_string(),
+        format!(
+            "sandbox_workspace_write.writable_roots=[\"{}\"]",
+            home.display()
+        ),
+    ];
+    let output = run_as(user, plant_bashrc(&env, &home, &named));
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    assert_eq!(std::fs::read_to_string(&bashrc).unwrap(), "planted\n");
+}
+
+#[test]
+fn workspace_write_in_home_is_refused_as_root() {
+    workspace_write_in_home_is_refused(User::Root);
+}
+
+#[test]
+fn workspace_write_in_home_is_refused_as_nobody() {
+    workspace_write_in_home_is_refused(User::Nobody);
+}
+
+/// `codex exec -s workspace-write` compiles the same policy: refused in `~` before anything is
+/// sent to a model; read-only there gets past the configuration (and fails later for want of
+/// credentials, which is not this refusal).
+#[test]
+fn exec_workspace_write_in_home_is_refused() {
+    let env = TestEnv::new();
+    let home = env.home();
+    let mut command = env.codex([
+        "exec",
+        "--skip-git-repo-check",
+        "-s",
+        "workspace-write",
+        "write to ~/.bashrc",
+    ]);
+    command.current_dir(&home);
+    let output = run_as(User::Root, command);
+    assert_eq!(code(&output), 1, "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains(&format!(
+            "refusing to make the working directory `{}` writable",
+            home.display()
+        )),
+        "{}",
+        stderr(&output)
+    );
+    let mut command = env.codex(["exec", "--skip-git-repo-check", "-s", "read-only", "hello"]);
+    command.current_dir(&home);
+    let output = run_as(User::Root, command);
+    assert!(
+        !stderr(&output).contains("refusing to make the working directory"),
+        "{}",
+        stderr(&output)
+    );
+}
