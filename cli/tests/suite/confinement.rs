@@ -179,3 +179,70 @@ fn exec_workspace_write_in_home_is_refused() {
         stderr(&output)
     );
 }
+
+/// Red-team finding: secrets under the usual names that the `*KEY*`/`*SECRET*`/`*TOKEN*`/
+/// `*PASSWORD*` excludes miss (AWS session variables, credential files, passphrases, personal
+/// access tokens, the SSH agent socket) reached the sandboxed command's environment. The
+/// control (`ignore_default_excludes`) shows they reach `codex` and would be passed on.
+fn secrets_stay_out_of_the_sandboxed_environment(user: User) {
+    let env = TestEnv::new();
+    prepare(&env, user);
+    let secrets = [
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_PROFILE",
+        "GOOGLE_APPLICATION_CREDENTIALS",
+        "GITHUB_TOKEN",
+        "GH_TOKEN",
+        "NPM_TOKEN",
+        "GPG_PASSPHRASE",
+        "AZURE_DEVOPS_EXT_PAT",
+        "MYSQL_PWD",
+        "SSH_AUTH_SOCK",
+        "KRB5CCNAME",
+    ];
+    let run = |extra: &[&str]| {
+        let mut args = vec!["sandbox"];
+        args.extend_from_slice(extra);
+        args.extend_from_slice(&["--", "/usr/bin/env"]);
+        let mut command = env.codex(&args);
+        for name in secrets {
+            command.env(name, format!("value-of-{name}"));
+        }
+        command.env("HARMLESS_SETTING", "kept");
+        run_as(user, command)
+    };
+    let output = run(&[]);
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let seen = stdout(&output);
+    assert!(seen.contains("HARMLESS_SETTING=kept\n"), "{seen}");
+    for name in secrets {
+        assert!(
+            !seen.contains(&format!("value-of-{name}")),
+            "{name} leaked:\n{seen}"
+        );
+    }
+    let output = run(&[
+        "-c",
+        "shell_environment_policy.ignore_default_excludes=true",
+    ]);
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let seen = stdout(&output);
+    for name in secrets {
+        assert!(
+            seen.contains(&format!("{name}=value-of-{name}\n")),
+            "control: {name} missing:\n{seen}"
+        );
+    }
+}
+
+#[test]
+fn secrets_stay_out_of_the_sandboxed_environment_as_root() {
+    secrets_stay_out_of_the_sandboxed_environment(User::Root);
+}
+
+#[test]
+fn secrets_stay_out_of_the_sandboxed_environment_as_nobody() {
+    secrets_stay_out_of_the_sandboxed_environment(User::Nobody);
+}
