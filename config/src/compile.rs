@@ -39,6 +39,11 @@ pub(crate) struct CompileContext {
     /// The home directories (`$HOME` and the account's): the implicit workspace root (the cwd)
     /// may not be one of them or an ancestor of one.
     pub homes: Vec<PathBuf>,
+    /// The symlinks crossed on the way from how `$CODEX_HOME` was spelled (the variable, or
+    /// `~/.codex`) to the directory itself, each named where it lives (see
+    /// [`symlinks_on_path`]): a sandboxed command that may write where one lives could repoint
+    /// it, and the next run would keep its credentials and read its configuration elsewhere.
+    pub codex_home_links: Vec<PathBuf>,
 }
 
 impl CompileContext {
@@ -53,6 +58,18 @@ impl CompileContext {
             other => (other, None),
         };
         let slash_tmp = Some(PathBuf::from("/tmp")).filter(|dir| cfg!(unix) && dir.is_dir());
+        let spelled = std::env::var_os(env_vars::CODEX_HOME)
+            .filter(|value| !value.is_empty())
+            .map(PathBuf::from)
+            .or_else(|| home_dir().map(|home| home.join(".codex")));
+        // Only when the spelling is the home being loaded (a library caller may pass another).
+        let codex_home_links = spelled
+            .filter(|spelled| {
+                normalize(spelled) == normalize(codex_home)
+                    || spelled.canonicalize().ok() == codex_home.canonicalize().ok()
+            })
+            .map(|spelled| symlinks_on_path(&spelled))
+            .unwrap_or_default();
         CompileContext {
             cwd: normalize(cwd),
             codex_home: normalize(codex_home),
@@ -60,6 +77,7 @@ impl CompileContext {
             refused_tmpdir,
             slash_tmp,
             homes,
+            codex_home_links,
         }
     }
 
@@ -112,6 +130,91 @@ fn is_root_or_home_ancestor(dir: &Path, homes: &[PathBuf]) -> bool {
     spellings.iter().any(|spelling| {
         spelling.parent().is_none() || homes.iter().any(|home| home.starts_with(spelling))
     })
+}
+
+/// The symlinks met while resolving `path` component by component (absolute; relative spellings
+/// yield nothing), each as the canonical directory holding it plus its name, and as spelled
+/// (lexically normalised) when that differs. Resolution goes on from each link's target.
+fn symlinks_on_path(path: &Path) -> Vec<PathBuf> {
+    let path = normalize(path);
+    if !path.is_absolute() {
+        return Vec::new();
+    }
+    let mut found = Vec::new();
+    let mut current = PathBuf::new();
+    let mut spelled = PathBuf::new();
+    for component in path.components() {
+        current.push(component);
+        spelled.push(component);
+        let is_link = std::fs::symlink_metadata(&current)
+            .is_ok_and(|metadata| metadata.file_type().is_symlink());
+        if !is_link {
+            continue;
+        }
+        let located = match (
+            current.parent().map(Path::canonicalize),
+            current.file_name(),
+        ) {
+            (Some(Ok(parent)), Some(name)) => parent.join(name),
+            _ => current.clone(),
+        };
+        if located != spelled {
+            found.push(spelled.clone());
+        }
+        found.push(located);
+        match current.canonicalize() {
+            Ok(target) => current = target,
+            // A dangling link: nothing further to resolve.
+            Err(_) => break,
+        }
+    }
+    found.dedup();
+    found
+}
+
+/// Refuse a policy under which a sandboxed command could change where the next run finds
+/// `$CODEX_HOME` or its credentials: a symlink on the way to `$CODEX_HOME` that lives where the
+/// policy lets the command write (mounts follow a link, so it cannot be pinned read-only), or an
+/// `auth.json` that is a symlink to a file outside `$CODEX_HOME` (masking the name would leave
+/// the target readable). Full access hides `$CODEX_HOME` but confines nothing else, so only the
+/// `auth.json` rule applies there.
+fn check_codex_home_links(
+    policy: &SandboxPolicy,
+    context: &CompileContext,
+) -> Result<(), PermissionsError> {
+    if policy.enforcement == Enforcement::Managed
+        && let Some(link) = context
+            .codex_home_links
+            .iter()
+            .find(|link| policy.access_for(link).can_write())
+    {
+        return Err(PermissionsError::CodexHomeThroughWritableSymlink {
+            link: link.display().to_string(),
+            target: context
+                .codex_home
+                .canonicalize()
+                .unwrap_or_else(|_| context.codex_home.clone())
+                .display()
+                .to_string(),
+        });
+    }
+    let auth = context.auth_file();
+    let is_link =
+        std::fs::symlink_metadata(&auth).is_ok_and(|metadata| metadata.file_type().is_symlink());
+    if is_link {
+        let home = context.codex_home.canonicalize().ok();
+        let inside = match (auth.canonicalize(), home) {
+            (Ok(target), Some(home)) => target.starts_with(&home),
+            // Dangling (or unresolvable): the command might create the target.
+            _ => false,
+        };
+        if !inside {
+            return Err(PermissionsError::CredentialsFileIsSymlink(
+                auth.display().to_string(),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// One concrete filesystem entry before de-duplication.
@@ -239,7 +342,9 @@ pub(crate) fn compile_profile(
     warnings: &mut Vec<String>,
 ) -> Result<SandboxPolicy, PermissionsError> {
     if profile.builtin == Some(Builtin::DangerFullAccess) {
-        return Ok(full_access(&profile.name, context));
+        let policy = full_access(&profile.name, context);
+        check_codex_home_links(&policy, context)?;
+        return Ok(policy);
     }
     let body = &profile.body;
     let mut workspace_roots = vec![Base::implicit_cwd(context.cwd.clone())];
@@ -431,6 +536,7 @@ pub(crate) fn compile_profile(
     };
     deny_codex_home(&mut policy, context, exempt);
     finish(&mut policy, context);
+    check_codex_home_links(&policy, context)?;
     Ok(policy)
 }
 
@@ -444,7 +550,11 @@ pub(crate) fn compile_legacy(
     let mut rules = vec![rule("/", Access::Read)];
     let mut network = NetworkAccess::Restricted;
     match mode {
-        SandboxMode::DangerFullAccess => return Ok(full_access(mode.as_str(), context)),
+        SandboxMode::DangerFullAccess => {
+            let policy = full_access(mode.as_str(), context);
+            check_codex_home_links(&policy, context)?;
+            return Ok(policy);
+        }
         SandboxMode::ReadOnly => {}
         SandboxMode::WorkspaceWrite => {
             let named = settings
@@ -477,6 +587,7 @@ pub(crate) fn compile_legacy(
     let mut policy = managed(mode.as_str(), context, rules, network);
     deny_codex_home(&mut policy, context, CodexHomeExemption::default());
     finish(&mut policy, context);
+    check_codex_home_links(&policy, context)?;
     Ok(policy)
 }
 

@@ -22,6 +22,7 @@ fn fixture() -> Fixture {
         refused_tmpdir: None,
         slash_tmp: Some(base.join("slash_tmp")),
         homes: vec![base.join("home")],
+        codex_home_links: Vec::new(),
     };
     Fixture {
         _dir: dir,
@@ -682,4 +683,139 @@ fn implicit_workspace_root_that_is_root_or_holds_home_is_refused() {
         "{:?}",
         policy.writable_roots
     );
+}
+
+/// Red-team finding: `CODEX_HOME` reached through a symlink inside a writable root let the
+/// sandboxed command repoint the link, so the next run kept credentials and read configuration
+/// where the command wanted. Refused while the link is writable; a link outside the writable
+/// roots (or a read-only policy) is fine.
+#[cfg(unix)]
+#[test]
+fn codex_home_through_a_writable_symlink_is_refused() {
+    let mut fixture = fixture();
+    let repo = fixture.base.join("repo");
+    let real = fixture.base.join("home/.codex");
+    let link = repo.join("codex-home");
+    std::os::unix::fs::symlink(&real, &link).unwrap();
+    fixture.context.codex_home_links = symlinks_on_path(&link);
+    assert_eq!(fixture.context.codex_home_links, vec![link.clone()]);
+    let error = compile_legacy(
+        SandboxMode::WorkspaceWrite,
+        &WorkspaceWriteSettings::default(),
+        &fixture.context,
+        &mut Vec::new(),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(&error, PermissionsError::CodexHomeThroughWritableSymlink { link: shown, target }
+            if *shown == link.display().to_string() && *target == real.display().to_string()),
+        "{error}"
+    );
+    let builtin = resolve_profile(":workspace", None).unwrap();
+    assert!(matches!(
+        compile_profile(&builtin, &fixture.context, &mut Vec::new()),
+        Err(PermissionsError::CodexHomeThroughWritableSymlink { .. })
+    ));
+    compile_legacy(
+        SandboxMode::ReadOnly,
+        &WorkspaceWriteSettings::default(),
+        &fixture.context,
+        &mut Vec::new(),
+    )
+    .unwrap();
+
+    // A link in a directory the command cannot write, reached through a writable link's
+    // target, and a link in a protected carve-out.
+    let outside = fixture.base.join("links");
+    std::fs::create_dir_all(&outside).unwrap();
+    std::os::unix::fs::symlink(&real, outside.join("codex")).unwrap();
+    fixture.context.codex_home_links = symlinks_on_path(&outside.join("codex"));
+    compile_legacy(
+        SandboxMode::WorkspaceWrite,
+        &WorkspaceWriteSettings::default(),
+        &fixture.context,
+        &mut Vec::new(),
+    )
+    .unwrap();
+    // `repo/up -> ../links`: `repo/up/codex` crosses a writable link first.
+    std::os::unix::fs::symlink("../links", repo.join("up")).unwrap();
+    let links = symlinks_on_path(&repo.join("up/codex"));
+    assert_eq!(
+        links,
+        vec![
+            repo.join("up"),
+            repo.join("up/codex"),
+            outside.join("codex")
+        ]
+    );
+    fixture.context.codex_home_links = links;
+    assert!(
+        compile_legacy(
+            SandboxMode::WorkspaceWrite,
+            &WorkspaceWriteSettings::default(),
+            &fixture.context,
+            &mut Vec::new(),
+        )
+        .is_err()
+    );
+    std::os::unix::fs::symlink(&real, repo.join(".git/codex")).unwrap();
+    fixture.context.codex_home_links = symlinks_on_path(&repo.join(".git/codex"));
+    compile_legacy(
+        SandboxMode::WorkspaceWrite,
+        &WorkspaceWriteSettings::default(),
+        &fixture.context,
+        &mut Vec::new(),
+    )
+    .unwrap();
+}
+
+/// An `auth.json` that is a symlink to a file outside `$CODEX_HOME`: masking the name leaves
+/// the target readable (and, in a writable root, replaceable). Refused under every policy; a
+/// link to a file inside `$CODEX_HOME` is hidden with it.
+#[cfg(unix)]
+#[test]
+fn credentials_symlinked_out_of_codex_home_are_refused() {
+    let fixture = fixture();
+    let auth = fixture.context.codex_home.join("auth.json");
+    let target = fixture.base.join("repo/auth.json");
+    std::fs::write(&target, "{}").unwrap();
+    std::os::unix::fs::symlink(&target, &auth).unwrap();
+    for mode in [
+        SandboxMode::ReadOnly,
+        SandboxMode::WorkspaceWrite,
+        SandboxMode::DangerFullAccess,
+    ] {
+        let error = compile_legacy(
+            mode,
+            &WorkspaceWriteSettings::default(),
+            &fixture.context,
+            &mut Vec::new(),
+        )
+        .unwrap_err();
+        assert!(
+            matches!(&error, PermissionsError::CredentialsFileIsSymlink(shown) if *shown == auth.display().to_string()),
+            "{error}"
+        );
+    }
+    // Dangling: the command might create the target.
+    std::fs::remove_file(&target).unwrap();
+    assert!(
+        compile_legacy(
+            SandboxMode::ReadOnly,
+            &WorkspaceWriteSettings::default(),
+            &fixture.context,
+            &mut Vec::new(),
+        )
+        .is_err()
+    );
+    std::fs::remove_file(&auth).unwrap();
+    std::fs::write(fixture.context.codex_home.join("auth.real.json"), "{}").unwrap();
+    std::os::unix::fs::symlink("auth.real.json", &auth).unwrap();
+    compile_legacy(
+        SandboxMode::WorkspaceWrite,
+        &WorkspaceWriteSettings::default(),
+        &fixture.context,
+        &mut Vec::new(),
+    )
+    .unwrap();
 }

@@ -246,3 +246,108 @@ fn secrets_stay_out_of_the_sandboxed_environment_as_root() {
 fn secrets_stay_out_of_the_sandboxed_environment_as_nobody() {
     secrets_stay_out_of_the_sandboxed_environment(User::Nobody);
 }
+
+/// Red-team finding: `CODEX_HOME` named through a symlink inside the workspace: a sandboxed
+/// command repointed the link, so the next run kept credentials (and read configuration) in a
+/// directory the command controls. Refused; the control repoints the link from a sandbox whose
+/// `CODEX_HOME` is spelled directly (the link itself is writable there).
+fn codex_home_through_a_workspace_symlink_is_refused(user: User) {
+    let env = TestEnv::new();
+    let link = env.work().join("codex-link");
+    std::os::unix::fs::symlink(env.codex_home(), &link).unwrap();
+    std::fs::create_dir_all(env.work().join("fake")).unwrap();
+    prepare(&env, user);
+    let repoint = "ln -sfn \"$WORK/fake\" \"$WORK/codex-link\"";
+    let sandbox = |codex_home: &Path| {
+        let mut command = env.codex([
+            "sandbox",
+            "-c",
+            "sandbox_mode=workspace-write",
+            "--",
+            "/bin/sh",
+            "-c",
+            repoint,
+        ]);
+        command
+            .env("CODEX_HOME", codex_home)
+            .env("WORK", env.work());
+        run_as(user, command)
+    };
+    let output = sandbox(&link);
+    assert_eq!(code(&output), 1, "{}", stderr(&output));
+    assert_eq!(
+        stderr(&output),
+        format!(
+            "error: `CODEX_HOME` is reached through the symlink `{}`, which a sandboxed command may write: it could repoint it, and a later run would keep credentials and read configuration elsewhere\n\nhint: set `CODEX_HOME` to the directory itself (`{}`), or move the symlink out of the writable roots\n",
+            link.display(),
+            env.codex_home().display()
+        )
+    );
+    assert_eq!(std::fs::read_link(&link).unwrap(), env.codex_home());
+    // Read-only: the link cannot be changed, so it is fine.
+    let mut command = env.codex(["sandbox", "--", "/bin/true"]);
+    command.env("CODEX_HOME", &link);
+    let output = run_as(user, command);
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+
+    // Control: the link is writable by a workspace-write command.
+    let output = sandbox(&env.codex_home());
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    assert_eq!(std::fs::read_link(&link).unwrap(), env.work().join("fake"));
+}
+
+#[test]
+fn codex_home_through_a_workspace_symlink_is_refused_as_root() {
+    codex_home_through_a_workspace_symlink_is_refused(User::Root);
+}
+
+#[test]
+fn codex_home_through_a_workspace_symlink_is_refused_as_nobody() {
+    codex_home_through_a_workspace_symlink_is_refused(User::Nobody);
+}
+
+/// `auth.json` as a symlink to a file outside `CODEX_HOME`: hiding `CODEX_HOME` does not hide
+/// the target. Refused; the control reads the target from a sandbox by its own path.
+fn credentials_symlinked_out_of_codex_home_are_refused(user: User) {
+    let env = TestEnv::new();
+    let target = env.write(
+        "work/creds.json",
+        "{\"OPENAI_API_KEY\": \"sk-linked-secret\"}\n",
+    );
+    std::os::unix::fs::symlink(&target, env.codex_home().join("auth.json")).unwrap();
+    prepare(&env, user);
+    let read = |codex_home: &Path| {
+        let mut command = env.codex(["sandbox", "--", "/bin/cat"]);
+        command.arg(&target).env("CODEX_HOME", codex_home);
+        run_as(user, command)
+    };
+    let output = read(&env.codex_home());
+    assert_eq!(code(&output), 1, "{}", stderr(&output));
+    assert_eq!(stdout(&output), "");
+    assert_eq!(
+        stderr(&output),
+        format!(
+            "error: the credentials file `{}` is a symlink to a file outside `CODEX_HOME`: the sandbox hides `CODEX_HOME`, not where the link points\n\nhint: replace the symlink with the file itself (or remove it and sign in again with `codex login`)\n",
+            env.codex_home().join("auth.json").display()
+        )
+    );
+    // Control: the target is readable from a sandbox (only the refusal kept it out).
+    let other = env.root().join("other-codex-home");
+    std::fs::create_dir_all(&other).unwrap();
+    if user == User::Nobody {
+        chown_to_nobody(&other);
+    }
+    let output = read(&other);
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    assert!(stdout(&output).contains("sk-linked-secret"));
+}
+
+#[test]
+fn credentials_symlinked_out_of_codex_home_are_refused_as_root() {
+    credentials_symlinked_out_of_codex_home_are_refused(User::Root);
+}
+
+#[test]
+fn credentials_symlinked_out_of_codex_home_are_refused_as_nobody() {
+    credentials_symlinked_out_of_codex_home_are_refused(User::Nobody);
+}
