@@ -214,7 +214,37 @@ fn check_codex_home_links(
             ));
         }
     }
-    Ok(())
+    check_git_symlinks(policy)
+}
+
+/// Refuse a `.git` that is a symlink inside a writable root (the root's own, or a nested
+/// repository's): protecting it mounts over where it points, and the link itself, a plain entry
+/// of a writable directory, could be replaced by one to a git directory the command wrote, whose
+/// configuration the host's next `git` would run.
+fn check_git_symlinks(policy: &SandboxPolicy) -> Result<(), PermissionsError> {
+    if policy.enforcement != Enforcement::Managed {
+        return Ok(());
+    }
+    let link = policy
+        .writable_roots
+        .iter()
+        .flat_map(|root| root.protected.iter())
+        .filter(|protected| {
+            matches!(
+                protected.kind,
+                ProtectedKind::Metadata | ProtectedKind::NestedRepository
+            ) && protected.path.file_name() == Some(std::ffi::OsStr::new(".git"))
+        })
+        .find(|protected| {
+            std::fs::symlink_metadata(&protected.path)
+                .is_ok_and(|metadata| metadata.file_type().is_symlink())
+        });
+    match link {
+        Some(protected) => Err(PermissionsError::GitDirSymlink(
+            protected.path.display().to_string(),
+        )),
+        None => Ok(()),
+    }
 }
 
 /// One concrete filesystem entry before de-duplication.

@@ -819,3 +819,50 @@ fn credentials_symlinked_out_of_codex_home_are_refused() {
     )
     .unwrap();
 }
+
+/// Red-team finding: a `.git` symlink inside a writable root (the root's own or a nested
+/// repository's) was protected by mounting over its target, while the link itself stayed a
+/// replaceable entry of a writable directory. Refused; a read-only policy is fine.
+#[cfg(unix)]
+#[test]
+fn git_symlinks_inside_writable_roots_are_refused() {
+    let fixture = fixture();
+    let repo = fixture.base.join("repo");
+    std::fs::create_dir_all(fixture.base.join("gitdirs/nested")).unwrap();
+    std::fs::create_dir_all(repo.join("vendor")).unwrap();
+    std::os::unix::fs::symlink(
+        fixture.base.join("gitdirs/nested"),
+        repo.join("vendor/.git"),
+    )
+    .unwrap();
+    let error = compile_legacy(
+        SandboxMode::WorkspaceWrite,
+        &WorkspaceWriteSettings::default(),
+        &fixture.context,
+        &mut Vec::new(),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(&error, PermissionsError::GitDirSymlink(shown) if *shown == repo.join("vendor/.git").display().to_string()),
+        "{error}"
+    );
+    compile_legacy(
+        SandboxMode::ReadOnly,
+        &WorkspaceWriteSettings::default(),
+        &fixture.context,
+        &mut Vec::new(),
+    )
+    .unwrap();
+    // The root's own `.git` as a symlink.
+    std::fs::remove_file(repo.join("vendor/.git")).unwrap();
+    std::fs::remove_dir_all(repo.join(".git")).unwrap();
+    std::os::unix::fs::symlink(fixture.base.join("gitdirs/nested"), repo.join(".git")).unwrap();
+    assert!(matches!(
+        compile_profile(
+            &resolve_profile(":workspace", None).unwrap(),
+            &fixture.context,
+            &mut Vec::new()
+        ),
+        Err(PermissionsError::GitDirSymlink(_))
+    ));
+}

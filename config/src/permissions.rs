@@ -76,6 +76,10 @@ pub enum PermissionsError {
         "the credentials file `{0}` is a symlink to a file outside `CODEX_HOME`: the sandbox hides `CODEX_HOME`, not where the link points\n\nhint: replace the symlink with the file itself (or remove it and sign in again with `codex login`)"
     )]
     CredentialsFileIsSymlink(String),
+    #[error(
+        "`{0}` is a symlink inside a writable root: a sandboxed command could point it at a git directory whose configuration the next `git` run would execute\n\nhint: replace the symlink with a `gitdir: <path>` file (`git init --separate-git-dir`) or move the directory it points to into place"
+    )]
+    GitDirSymlink(String),
 }
 
 /// Longest `extends` chain (the selected profile included) that is resolved.
