@@ -351,3 +351,109 @@ fn credentials_symlinked_out_of_codex_home_are_refused_as_root() {
 fn credentials_symlinked_out_of_codex_home_are_refused_as_nobody() {
     credentials_symlinked_out_of_codex_home_are_refused(User::Nobody);
 }
+
+/// `git` on the host with a clean global configuration (as the test's user).
+fn host_git(user: User, dir: &Path, args: &[&str]) -> Output {
+    let mut command = Command::new("git");
+    command
+        .args(args)
+        .current_dir(dir)
+        .env_clear()
+        .env("PATH", "/usr/local/bin:/usr/bin:/bin")
+        .env("HOME", dir)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_AUTHOR_NAME", "t")
+        .env("GIT_AUTHOR_EMAIL", "t@t")
+        .env("GIT_COMMITTER_NAME", "t")
+        .env("GIT_COMMITTER_EMAIL", "t@t");
+    run_as(user, command)
+}
+
+fn git_ok(user: User, dir: &Path, args: &[&str]) {
+    let output = host_git(user, dir, args);
+    assert!(output.status.success(), "git {args:?}: {}", stderr(&output));
+}
+
+/// Red-team finding: with `core.hooksPath = .githooks` (husky-style) a sandboxed command wrote
+/// `.githooks/pre-commit`, and with an independent clone in the workspace (not a submodule) it
+/// set `core.fsmonitor` in the clone's `.git/config`: the host's next `git commit` / `git
+/// status` ran them. Both stay read-only now; the controls show the host's git runs a hook and
+/// an fsmonitor written there.
+fn git_pointers_in_the_workspace_cannot_be_planted(user: User) {
+    let env = TestEnv::new();
+    let work = env.work();
+    let marker = env.root().join("host-ran-planted-code");
+    let clone = work.join("third_party/lib");
+    std::fs::create_dir_all(work.join(".githooks")).unwrap();
+    std::fs::create_dir_all(&clone).unwrap();
+    prepare(&env, user);
+    git_ok(user, &work, &["init", "-q", "."]);
+    git_ok(user, &work, &["config", "core.hooksPath", ".githooks"]);
+    git_ok(user, &clone, &["init", "-q", "."]);
+    let plant = format!(
+        "printf '#!/bin/sh\\ntouch {marker}\\n' > .githooks/pre-commit; chmod +x .githooks/pre-commit; \
+         git -C third_party/lib config core.fsmonitor 'touch {marker}; false'; true",
+        marker = marker.display()
+    );
+    let mut command = env.codex([
+        "sandbox",
+        "-c",
+        "sandbox_mode=workspace-write",
+        "--",
+        "/bin/sh",
+        "-c",
+        &plant,
+    ]);
+    command.env("GIT_CONFIG_NOSYSTEM", "1");
+    let output = run_as(user, command);
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    assert!(!work.join(".githooks/pre-commit").exists(), "hook planted");
+    let config = std::fs::read_to_string(clone.join(".git/config")).unwrap();
+    assert!(!config.contains("fsmonitor"), "fsmonitor planted: {config}");
+    git_ok(user, &work, &["commit", "-q", "--allow-empty", "-m", "x"]);
+    git_ok(user, &clone, &["status", "--short"]);
+    assert!(!marker.exists(), "the host ran planted code");
+
+    // Controls: a hook and an fsmonitor written there do run on the host.
+    std::fs::write(
+        work.join(".githooks/pre-commit"),
+        format!("#!/bin/sh\ntouch {}\n", marker.display()),
+    )
+    .unwrap();
+    let status = Command::new("chmod")
+        .args(["755"])
+        .arg(work.join(".githooks/pre-commit"))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    if user == User::Nobody {
+        chown_to_nobody(&env.root());
+    }
+    git_ok(user, &work, &["commit", "-q", "--allow-empty", "-m", "y"]);
+    assert!(marker.exists(), "control: the host's git runs the hook");
+    std::fs::remove_file(&marker).unwrap();
+    git_ok(
+        user,
+        &clone,
+        &[
+            "config",
+            "core.fsmonitor",
+            &format!("touch {}; false", marker.display()),
+        ],
+    );
+    let _ = host_git(user, &clone, &["status", "--short"]);
+    assert!(
+        marker.exists(),
+        "control: the host's git runs the fsmonitor"
+    );
+}
+
+#[test]
+fn git_pointers_in_the_workspace_cannot_be_planted_as_root() {
+    git_pointers_in_the_workspace_cannot_be_planted(User::Root);
+}
+
+#[test]
+fn git_pointers_in_the_workspace_cannot_be_planted_as_nobody() {
+    git_pointers_in_the_workspace_cannot_be_planted(User::Nobody);
+}
