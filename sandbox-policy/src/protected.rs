@@ -299,8 +299,12 @@ fn git_config_targets(
 ) -> Vec<ProtectedPath> {
     let locations = ConfigLocations::from_environment();
     let mut targets = Vec::new();
-    for repository in repositories {
-        let pointers = repository.config_pointers(&locations);
+    // The system and global files apply to every repository, also one the command creates in
+    // a root that is none yet.
+    let global = locations.global_pointers();
+    let pointers = std::iter::once(global)
+        .chain(repositories.map(|repository| repository.config_pointers(&locations)));
+    for pointers in pointers {
         for hooks in &pointers.hooks {
             if normalize(hooks) == root
                 || root

@@ -457,3 +457,70 @@ fn git_pointers_in_the_workspace_cannot_be_planted_as_root() {
 fn git_pointers_in_the_workspace_cannot_be_planted_as_nobody() {
     git_pointers_in_the_workspace_cannot_be_planted(User::Nobody);
 }
+
+/// Red-team finding: the user's `~/.gitconfig` includes a file inside the workspace (a team
+/// configuration checked out there, here in a directory that is not a repository yet): a
+/// sandboxed command wrote `core.fsmonitor` into it, and every later `git` run on the host read
+/// it. The included file stays read-only, existing or not; the control shows the host's git
+/// picks up what is written there.
+fn globally_included_git_configuration_cannot_be_written(user: User) {
+    let env = TestEnv::new();
+    let work = env.work();
+    let included = work.join("team.gitconfig");
+    env.write(
+        "home/.gitconfig",
+        &format!("[include]\n\tpath = {}\n", included.display()),
+    );
+    prepare(&env, user);
+    let plant = "printf '[core]\\n\\tfsmonitor = touch /tmp/pwned\\n' > team.gitconfig; true";
+    let sandbox = || {
+        let mut command = env.codex([
+            "sandbox",
+            "-c",
+            "sandbox_mode=workspace-write",
+            "--",
+            "/bin/sh",
+            "-c",
+            plant,
+        ]);
+        command.env_remove("GIT_CONFIG_NOSYSTEM");
+        run_as(user, command)
+    };
+    let output = sandbox();
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    assert!(!included.exists(), "the included file was created");
+
+    // Control: without the include, the same command writes the file, and a host `git` that
+    // includes it reads the planted setting.
+    std::fs::remove_file(env.home().join(".gitconfig")).unwrap();
+    let output = sandbox();
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    assert!(
+        included.exists(),
+        "control: the file is writable without the include"
+    );
+    env.write(
+        "home/.gitconfig",
+        &format!("[include]\n\tpath = {}\n", included.display()),
+    );
+    let output = Command::new("git")
+        .args(["config", "--get", "core.fsmonitor"])
+        .current_dir(env.root())
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .env("HOME", env.home())
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .output()
+        .unwrap();
+    assert_eq!(stdout(&output), "touch /tmp/pwned\n", "{}", stderr(&output));
+}
+
+#[test]
+fn globally_included_git_configuration_cannot_be_written_as_root() {
+    globally_included_git_configuration_cannot_be_written(User::Root);
+}
+
+#[test]
+fn globally_included_git_configuration_cannot_be_written_as_nobody() {
+    globally_included_git_configuration_cannot_be_written(User::Nobody);
+}

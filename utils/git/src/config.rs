@@ -67,12 +67,20 @@ impl ConfigLocations {
     }
 }
 
+impl ConfigLocations {
+    /// The hooks directories and included files of the system and global files alone: they
+    /// apply to every repository, including ones not created yet. A relative `core.hooksPath`
+    /// there depends on the repository and is left to [`Repository::config_pointers`].
+    pub fn global_pointers(&self) -> ConfigPointers {
+        pointers_of(self.files.clone(), None, self)
+    }
+}
+
 impl Repository {
     /// The hooks directories and included files of every configuration file that applies to
     /// this repository: `locations.files`, `<common dir>/config`, `<git dir>/config.worktree`.
     pub fn config_pointers(&self, locations: &ConfigLocations) -> ConfigPointers {
-        let mut pointers = ConfigPointers::default();
-        let mut pending: Vec<(PathBuf, usize)> = locations
+        let files = locations
             .files
             .iter()
             .cloned()
@@ -80,43 +88,58 @@ impl Repository {
                 self.common_dir.join("config"),
                 self.git_dir.join("config.worktree"),
             ])
-            .map(|file| (file, 0))
             .collect();
-        pending.reverse();
-        let mut read = 0usize;
-        while let Some((file, depth)) = pending.pop() {
-            if read >= MAX_CONFIG_FILES {
-                break;
-            }
-            read += 1;
-            let Some(bytes) = read_small_regular_file(&file, MAX_CONFIG_BYTES) else {
-                continue;
-            };
-            let base = file.parent().unwrap_or(Path::new("/"));
-            for (key, value) in entries(&String::from_utf8_lossy(&bytes)) {
-                match key {
-                    Key::HooksPath => {
-                        if let Some(path) = resolve(&value, &self.worktree, locations) {
-                            pointers.hooks.push(path);
+        pointers_of(files, Some(&self.worktree), locations)
+    }
+}
+
+/// Read `files` (and what they include); relative hooks paths against `worktree` (dropped
+/// without one).
+fn pointers_of(
+    files: Vec<PathBuf>,
+    worktree: Option<&Path>,
+    locations: &ConfigLocations,
+) -> ConfigPointers {
+    let mut pointers = ConfigPointers::default();
+    let mut pending: Vec<(PathBuf, usize)> = files.into_iter().map(|file| (file, 0)).collect();
+    pending.reverse();
+    let mut read = 0usize;
+    while let Some((file, depth)) = pending.pop() {
+        if read >= MAX_CONFIG_FILES {
+            break;
+        }
+        read += 1;
+        let Some(bytes) = read_small_regular_file(&file, MAX_CONFIG_BYTES) else {
+            continue;
+        };
+        let base = file.parent().unwrap_or(Path::new("/"));
+        for (key, value) in entries(&String::from_utf8_lossy(&bytes)) {
+            match key {
+                Key::HooksPath => {
+                    let relative = !value.starts_with('~') && !Path::new(&value).is_absolute();
+                    let resolved = match worktree {
+                        Some(worktree) => resolve(&value, worktree, locations),
+                        None if relative => None,
+                        None => resolve(&value, base, locations),
+                    };
+                    pointers.hooks.extend(resolved);
+                }
+                Key::Include => {
+                    if let Some(path) = resolve(&value, base, locations) {
+                        if depth + 1 < MAX_INCLUDE_DEPTH {
+                            pending.push((path.clone(), depth + 1));
                         }
-                    }
-                    Key::Include => {
-                        if let Some(path) = resolve(&value, base, locations) {
-                            if depth + 1 < MAX_INCLUDE_DEPTH {
-                                pending.push((path.clone(), depth + 1));
-                            }
-                            pointers.includes.push(path);
-                        }
+                        pointers.includes.push(path);
                     }
                 }
             }
         }
-        for list in [&mut pointers.hooks, &mut pointers.includes] {
-            list.sort();
-            list.dedup();
-        }
-        pointers
     }
+    for list in [&mut pointers.hooks, &mut pointers.includes] {
+        list.sort();
+        list.dedup();
+    }
+    pointers
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -275,6 +298,28 @@ mod tests {
                     worktree.join("config/deeper"),
                     worktree.join("config/extra")
                 ],
+            }
+        );
+    }
+
+    #[test]
+    fn global_files_apply_without_a_repository() {
+        let dir = tempfile::tempdir().unwrap();
+        let base = dir.path().canonicalize().unwrap();
+        std::fs::write(
+            base.join("gitconfig"),
+            "[include]\n\tpath = ~/dotfiles/git.conf\n[core]\n\thooksPath = relative\n\thooksPath = /abs/hooks\n",
+        )
+        .unwrap();
+        let locations = ConfigLocations {
+            home: Some(base.join("home")),
+            files: vec![base.join("gitconfig")],
+        };
+        assert_eq!(
+            locations.global_pointers(),
+            ConfigPointers {
+                hooks: vec![PathBuf::from("/abs/hooks")],
+                includes: vec![base.join("home/dotfiles/git.conf")],
             }
         );
     }
