@@ -5,8 +5,9 @@ use std::path::{Component, Path, PathBuf};
 
 use codex_sandbox_policy::{
     Access, DenyGlob, Enforcement, NetworkAccess, PathRule, ProtectedKind, ProtectedPath,
-    SandboxPolicy, normalize, writable_root,
+    SandboxPolicy, WritableRoot, normalize, writable_root,
 };
+use codex_utils_git::{ConfigLocations, Repository};
 use toml::{Table, Value};
 
 use crate::env_vars;
@@ -738,10 +739,53 @@ fn finish(policy: &mut SandboxPolicy, context: &CompileContext) {
             root
         })
         .collect();
+    protect_git_pointers_across_roots(&mut policy.writable_roots);
 }
 
-/// `codex_home` spelled below `root` when it lies inside it (lexically, or once both are
-/// canonicalised: `/tmp` may be a symlink).
+/// Each root protects what the git configuration of its own repository points at inside it
+/// (see `codex_sandbox_policy::protected_paths`); a repository in one root can also point
+/// into another (`core.hooksPath = /tmp/hooks` with `/tmp` writable). Those are added here,
+/// except a hooks directory that is another root itself (its hook names are not listed here).
+fn protect_git_pointers_across_roots(roots: &mut [WritableRoot]) {
+    if roots.len() < 2 {
+        return;
+    }
+    let locations = ConfigLocations::from_environment();
+    let mut repositories: Vec<Repository> = roots
+        .iter()
+        .filter_map(|root| Repository::discover(&root.root))
+        .collect();
+    repositories.sort_by(|a, b| a.worktree.cmp(&b.worktree));
+    repositories.dedup_by(|a, b| a.worktree == b.worktree);
+    let pointers: Vec<PathBuf> = repositories
+        .iter()
+        .flat_map(|repository| {
+            let pointers = repository.config_pointers(&locations);
+            pointers.hooks.into_iter().chain(pointers.includes)
+        })
+        .collect();
+    for root in roots.iter_mut() {
+        let mut added = false;
+        for pointer in &pointers {
+            if let Some(path) = codex_home_inside(&root.root, pointer)
+                && path != root.root
+            {
+                root.protected.push(ProtectedPath {
+                    path,
+                    kind: ProtectedKind::GitDirTarget,
+                });
+                added = true;
+            }
+        }
+        if added {
+            root.protected.sort_by(|a, b| a.path.cmp(&b.path));
+            root.protected.dedup_by(|a, b| a.path == b.path);
+        }
+    }
+}
+
+/// `codex_home` (or any path) spelled below `root` when it lies inside it (lexically, or once
+/// both are canonicalised: `/tmp` may be a symlink).
 fn codex_home_inside(root: &Path, codex_home: &Path) -> Option<PathBuf> {
     if codex_home.starts_with(root) {
         return Some(codex_home.to_path_buf());

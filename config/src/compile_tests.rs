@@ -866,3 +866,37 @@ fn git_symlinks_inside_writable_roots_are_refused() {
         Err(PermissionsError::GitDirSymlink(_))
     ));
 }
+
+/// A repository in one writable root whose `core.hooksPath` (or included file) lies in another
+/// writable root: the other root keeps it read-only too.
+#[test]
+fn git_pointers_into_another_writable_root_are_protected() {
+    let fixture = fixture();
+    let repo = fixture.base.join("repo");
+    std::fs::write(repo.join(".git/HEAD"), "ref: refs/heads/main\n").unwrap();
+    let shared = fixture.base.join("slash_tmp");
+    std::fs::write(
+        repo.join(".git/config"),
+        format!(
+            "[core]\n\thooksPath = {}\n[include]\n\tpath = {}\n",
+            shared.join("hooks").display(),
+            shared.join("team.gitconfig").display()
+        ),
+    )
+    .unwrap();
+    let policy = compile_legacy(
+        SandboxMode::WorkspaceWrite,
+        &WorkspaceWriteSettings::default(),
+        &fixture.context,
+        &mut Vec::new(),
+    )
+    .unwrap();
+    assert!(policy.writable_roots.iter().any(|root| root.root == shared));
+    for path in [
+        shared.join("hooks/pre-commit"),
+        shared.join("team.gitconfig"),
+    ] {
+        assert_eq!(policy.access_for(&path), Access::Read, "{}", path.display());
+    }
+    assert_eq!(policy.access_for(&shared.join("other")), Access::Write);
+}
