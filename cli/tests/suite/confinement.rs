@@ -524,3 +524,64 @@ fn globally_included_git_configuration_cannot_be_written_as_root() {
 fn globally_included_git_configuration_cannot_be_written_as_nobody() {
     globally_included_git_configuration_cannot_be_written(User::Nobody);
 }
+
+/// Red-team finding: a nested repository whose `.git` is a symlink (`vendor/.git ->
+/// ../gitdirs/vendor`): protecting it mounts over where it points, but the link itself is an
+/// entry of a writable directory, which the command could replace by a link to a git directory
+/// it wrote. Refused under workspace-write; the control shows a workspace-write command can
+/// replace such a link when it is not refused (a plain link elsewhere in the workspace).
+fn git_symlink_in_the_workspace_is_refused(user: User) {
+    let env = TestEnv::new();
+    let work = env.work();
+    std::fs::create_dir_all(env.root().join("gitdirs/vendor")).unwrap();
+    std::fs::create_dir_all(work.join("vendor")).unwrap();
+    std::os::unix::fs::symlink(env.root().join("gitdirs/vendor"), work.join("vendor/.git"))
+        .unwrap();
+    std::os::unix::fs::symlink(env.root().join("gitdirs/vendor"), work.join("vendor/plain"))
+        .unwrap();
+    prepare(&env, user);
+    let replace = |name: &str| {
+        let script = format!("ln -sfn /tmp vendor/{name}");
+        let command = env.codex([
+            "sandbox",
+            "-c",
+            "sandbox_mode=workspace-write",
+            "--",
+            "/bin/sh",
+            "-c",
+            &script,
+        ]);
+        run_as(user, command)
+    };
+    let output = replace(".git");
+    assert_eq!(code(&output), 1, "{}", stderr(&output));
+    assert_eq!(
+        stderr(&output),
+        format!(
+            "error: `{}` is a symlink inside a writable root: a sandboxed command could point it at a git directory whose configuration the next `git` run would execute\n\nhint: replace the symlink with a `gitdir: <path>` file (`git init --separate-git-dir`) or move the directory it points to into place\n",
+            work.join("vendor/.git").display()
+        )
+    );
+    assert_eq!(
+        std::fs::read_link(work.join("vendor/.git")).unwrap(),
+        env.root().join("gitdirs/vendor")
+    );
+    // Control: with the `.git` link gone, the same kind of link is replaced by the command.
+    std::fs::remove_file(work.join("vendor/.git")).unwrap();
+    let output = replace("plain");
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    assert_eq!(
+        std::fs::read_link(work.join("vendor/plain")).unwrap(),
+        Path::new("/tmp")
+    );
+}
+
+#[test]
+fn git_symlink_in_the_workspace_is_refused_as_root() {
+    git_symlink_in_the_workspace_is_refused(User::Root);
+}
+
+#[test]
+fn git_symlink_in_the_workspace_is_refused_as_nobody() {
+    git_symlink_in_the_workspace_is_refused(User::Nobody);
+}
