@@ -177,7 +177,8 @@ pub(super) fn protect_git_pointers_across_roots(roots: &mut [WritableRoot]) {
             pointers.hooks.into_iter().chain(pointers.includes)
         })
         .collect();
-    for root in roots.iter_mut() {
+    // `/` holds everything (see `protected_paths`).
+    for root in roots.iter_mut().filter(|root| root.root.parent().is_some()) {
         let mut added = false;
         for pointer in &pointers {
             if let Some(path) = codex_home_inside(&root.root, pointer)

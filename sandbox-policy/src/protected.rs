@@ -34,7 +34,8 @@
 //! Finally, what git configuration points the host's next `git` at for code is kept read-only
 //! when it lies inside the root: the `core.hooksPath` directory (each hook name when it is the
 //! root itself) and the files `include.path` / `includeIf.*.path` name, from the system, global
-//! and repository configuration of the repository at or above the root and of every nested one.
+//! and repository configuration of the repository at or above the root and of every nested one
+//! (not for `/`, which holds everything).
 
 use std::path::{Path, PathBuf};
 
@@ -138,7 +139,11 @@ pub fn protected_paths(root: &Path, _cwd: &Path) -> Vec<ProtectedPath> {
             .filter_map(|dot_git| dot_git.parent())
             .filter_map(Repository::at),
     );
-    protected.extend(git_config_targets(&root, repositories));
+    // Everything is inside `/`: a policy that writes it can write `~/.bashrc` too, and listing
+    // every hook and include on the machine would only make its plan fail on symlinked dotfiles.
+    if root.parent().is_some() {
+        protected.extend(git_config_targets(&root, repositories));
+    }
     protected.sort_by(|a, b| a.path.cmp(&b.path));
     protected.dedup_by(|a, b| a.path == b.path);
     protected
