@@ -15,6 +15,13 @@ use crate::paths::{deny_glob_pattern, expand_tilde, glob_literal, resolve_user_p
 use crate::permissions::{Builtin, PermissionsError, ResolvedProfile};
 use crate::types::SandboxMode;
 
+#[path = "compile_confine.rs"]
+mod confine;
+use confine::{
+    check_codex_home_links, is_root_or_home_ancestor, protect_git_pointers_across_roots,
+    symlinks_on_path,
+};
+
 /// `[sandbox_workspace_write]`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct WorkspaceWriteSettings {
@@ -36,6 +43,14 @@ pub(crate) struct CompileContext {
     pub refused_tmpdir: Option<PathBuf>,
     /// `/tmp` when it is a directory.
     pub slash_tmp: Option<PathBuf>,
+    /// The home directories (`$HOME` and the account's): the implicit workspace root (the cwd)
+    /// may not be one of them or an ancestor of one.
+    pub homes: Vec<PathBuf>,
+    /// The symlinks crossed on the way from how `$CODEX_HOME` was spelled (the variable, or
+    /// `~/.codex`) to the directory itself, each named where it lives (see
+    /// [`symlinks_on_path`]): a sandboxed command that may write where one lives could repoint
+    /// it, and the next run would keep its credentials and read its configuration elsewhere.
+    pub codex_home_links: Vec<PathBuf>,
 }
 
 impl CompileContext {
@@ -46,17 +61,44 @@ impl CompileContext {
             .map(|dir| normalize(&dir));
         let homes: Vec<PathBuf> = home_dir().into_iter().chain(account_home_dir()).collect();
         let (tmpdir, refused_tmpdir) = match tmpdir {
-            Some(dir) if too_broad_for_tmpdir(&dir, &homes) => (None, Some(dir)),
+            Some(dir) if is_root_or_home_ancestor(&dir, &homes) => (None, Some(dir)),
             other => (other, None),
         };
         let slash_tmp = Some(PathBuf::from("/tmp")).filter(|dir| cfg!(unix) && dir.is_dir());
+        let spelled = std::env::var_os(env_vars::CODEX_HOME)
+            .filter(|value| !value.is_empty())
+            .map(PathBuf::from)
+            .or_else(|| home_dir().map(|home| home.join(".codex")));
+        // Only when the spelling is the home being loaded (a library caller may pass another).
+        let codex_home_links = spelled
+            .filter(|spelled| {
+                normalize(spelled) == normalize(codex_home)
+                    || spelled.canonicalize().ok() == codex_home.canonicalize().ok()
+            })
+            .map(|spelled| symlinks_on_path(&spelled))
+            .unwrap_or_default();
         CompileContext {
             cwd: normalize(cwd),
             codex_home: normalize(codex_home),
             tmpdir,
             refused_tmpdir,
             slash_tmp,
+            homes,
+            codex_home_links,
         }
+    }
+
+    /// Refuse to make the working directory writable *implicitly* (as the workspace root, or
+    /// through `:cwd`) when it is `/` or a home directory or one of its ancestors: the whole
+    /// home (`~/.bashrc`, `~/.ssh`, `~/.config`) would be writable, so the next host shell would
+    /// run what a sandboxed command planted. Naming it as a writable root stays possible.
+    fn check_implicit_cwd_write(&self) -> Result<(), PermissionsError> {
+        if is_root_or_home_ancestor(&self.cwd, &self.homes) {
+            return Err(PermissionsError::BroadWorkingDirectory(
+                self.cwd.display().to_string(),
+            ));
+        }
+        Ok(())
     }
 
     fn auth_file(&self) -> PathBuf {
@@ -75,25 +117,6 @@ impl CompileContext {
             }
         }
     }
-}
-
-/// True when `dir` (as written or canonical) is `/`, or a home directory or an ancestor of one:
-/// granting it as `:tmpdir` would make the whole filesystem or the user's dotfiles writable.
-fn too_broad_for_tmpdir(dir: &Path, homes: &[PathBuf]) -> bool {
-    let mut spellings = vec![normalize(dir)];
-    if let Ok(canonical) = dir.canonicalize() {
-        spellings.push(canonical);
-    }
-    let mut homes: Vec<PathBuf> = homes.iter().map(|home| normalize(home)).collect();
-    homes.extend(
-        homes
-            .clone()
-            .iter()
-            .filter_map(|home| home.canonicalize().ok()),
-    );
-    spellings.iter().any(|spelling| {
-        spelling.parent().is_none() || homes.iter().any(|home| home.starts_with(spelling))
-    })
 }
 
 /// One concrete filesystem entry before de-duplication.
@@ -115,6 +138,9 @@ struct Base {
     written: String,
     /// Named by a literal path key (not a `:token`).
     literal: bool,
+    /// The working directory as the implicit workspace root or `:cwd` (not a root the user
+    /// named).
+    implicit_cwd: bool,
 }
 
 impl Base {
@@ -123,6 +149,14 @@ impl Base {
             path,
             written: String::new(),
             literal: false,
+            implicit_cwd: false,
+        }
+    }
+
+    fn implicit_cwd(path: PathBuf) -> Base {
+        Base {
+            implicit_cwd: true,
+            ..Base::token(path)
         }
     }
 
@@ -142,6 +176,7 @@ impl Base {
             path,
             written: written.to_string(),
             literal: true,
+            implicit_cwd: false,
         })
     }
 }
@@ -209,17 +244,34 @@ pub(crate) fn compile_profile(
     warnings: &mut Vec<String>,
 ) -> Result<SandboxPolicy, PermissionsError> {
     if profile.builtin == Some(Builtin::DangerFullAccess) {
-        return Ok(full_access(&profile.name, context));
+        let policy = full_access(&profile.name, context);
+        check_codex_home_links(&policy, context)?;
+        return Ok(policy);
     }
     let body = &profile.body;
-    let mut workspace_roots = vec![context.cwd.clone()];
+    let mut workspace_roots = vec![Base::implicit_cwd(context.cwd.clone())];
     if let Some(Value::Table(roots)) = body.get("workspace_roots") {
         for (root, enabled) in roots {
             if enabled.as_bool() == Some(true) {
-                workspace_roots.push(resolve_user_path(root, &context.cwd));
+                workspace_roots.push(Base::token(normalize(&resolve_user_path(
+                    root,
+                    &context.cwd,
+                ))));
             }
         }
     }
+    // Write access to the cwd itself granted only implicitly, and named explicitly.
+    let mut implicit_cwd_write = false;
+    let mut explicit_cwd_write = false;
+    let mut note_cwd_write = |path: &Path, access: Access, base: &Base| {
+        if access == Access::Write && path == context.cwd {
+            if base.implicit_cwd {
+                implicit_cwd_write = true;
+            } else {
+                explicit_cwd_write = true;
+            }
+        }
+    };
     let empty = Table::new();
     let filesystem = body
         .get("filesystem")
@@ -265,10 +317,8 @@ pub(crate) fn compile_profile(
                 platform_defaults |= items.iter().any(|(_, access)| access.can_read());
                 continue;
             }
-            ":workspace_roots" | ":project_roots" => {
-                workspace_roots.iter().cloned().map(Base::token).collect()
-            }
-            ":cwd" => vec![Base::token(context.cwd.clone())],
+            ":workspace_roots" | ":project_roots" => workspace_roots.clone(),
+            ":cwd" => vec![Base::implicit_cwd(context.cwd.clone())],
             ":tmpdir" => {
                 context.warn_refused_tmpdir(warnings);
                 context.tmpdir.iter().cloned().map(Base::token).collect()
@@ -293,8 +343,10 @@ pub(crate) fn compile_profile(
                     (written, Some(subpath)) => format!("{written}/{subpath}"),
                 };
                 if let Some(literal) = glob_literal(&written) {
+                    let path = below(&base.path, &literal);
+                    note_cwd_write(&path, access, base);
                     entries.push(Entry {
-                        path: below(&base.path, &literal),
+                        path,
                         access,
                         literal: base.literal && subpath.is_none(),
                     });
@@ -305,8 +357,10 @@ pub(crate) fn compile_profile(
                     deny_globs.push(DenyGlob::parse(&pattern)?);
                 } else if let Some(subtree) = subtree_prefix(&written) {
                     // `<path>/**` for read/write is the subtree at `<path>`; `/**` is `/`.
+                    let path = below(&base.path, &subtree);
+                    note_cwd_write(&path, access, base);
                     entries.push(Entry {
-                        path: below(&base.path, &subtree),
+                        path,
                         access,
                         literal: false,
                     });
@@ -316,6 +370,9 @@ pub(crate) fn compile_profile(
                 }
             }
         }
+    }
+    if implicit_cwd_write && !explicit_cwd_write {
+        context.check_implicit_cwd_write()?;
     }
     if recognized == 0 {
         warnings.push(format!(
@@ -381,6 +438,7 @@ pub(crate) fn compile_profile(
     };
     deny_codex_home(&mut policy, context, exempt);
     finish(&mut policy, context);
+    check_codex_home_links(&policy, context)?;
     Ok(policy)
 }
 
@@ -390,13 +448,24 @@ pub(crate) fn compile_legacy(
     settings: &WorkspaceWriteSettings,
     context: &CompileContext,
     warnings: &mut Vec<String>,
-) -> SandboxPolicy {
+) -> Result<SandboxPolicy, PermissionsError> {
     let mut rules = vec![rule("/", Access::Read)];
     let mut network = NetworkAccess::Restricted;
     match mode {
-        SandboxMode::DangerFullAccess => return full_access(mode.as_str(), context),
+        SandboxMode::DangerFullAccess => {
+            let policy = full_access(mode.as_str(), context);
+            check_codex_home_links(&policy, context)?;
+            return Ok(policy);
+        }
         SandboxMode::ReadOnly => {}
         SandboxMode::WorkspaceWrite => {
+            let named = settings
+                .writable_roots
+                .iter()
+                .any(|root| normalize(root) == context.cwd);
+            if !named {
+                context.check_implicit_cwd_write()?;
+            }
             rules.push(rule(&context.cwd, Access::Write));
             for root in &settings.writable_roots {
                 rules.push(rule(root, Access::Write));
@@ -420,7 +489,8 @@ pub(crate) fn compile_legacy(
     let mut policy = managed(mode.as_str(), context, rules, network);
     deny_codex_home(&mut policy, context, CodexHomeExemption::default());
     finish(&mut policy, context);
-    policy
+    check_codex_home_links(&policy, context)?;
+    Ok(policy)
 }
 
 /// `:danger-full-access` / legacy `danger-full-access`: no sandbox, but `$CODEX_HOME` stays hidden.
@@ -540,10 +610,11 @@ fn finish(policy: &mut SandboxPolicy, context: &CompileContext) {
             root
         })
         .collect();
+    protect_git_pointers_across_roots(&mut policy.writable_roots);
 }
 
-/// `codex_home` spelled below `root` when it lies inside it (lexically, or once both are
-/// canonicalised: `/tmp` may be a symlink).
+/// `codex_home` (or any path) spelled below `root` when it lies inside it (lexically, or once
+/// both are canonicalised: `/tmp` may be a symlink).
 fn codex_home_inside(root: &Path, codex_home: &Path) -> Option<PathBuf> {
     if codex_home.starts_with(root) {
         return Some(codex_home.to_path_buf());

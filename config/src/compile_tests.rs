@@ -21,6 +21,8 @@ fn fixture() -> Fixture {
         tmpdir: Some(base.join("tmp")),
         refused_tmpdir: None,
         slash_tmp: Some(base.join("slash_tmp")),
+        homes: vec![base.join("home")],
+        codex_home_links: Vec::new(),
     };
     Fixture {
         _dir: dir,
@@ -62,7 +64,8 @@ fn legacy_read_only() {
         &WorkspaceWriteSettings::default(),
         &fixture.context,
         &mut Vec::new(),
-    );
+    )
+    .unwrap();
     assert_eq!(policy.profile, "read-only");
     assert_eq!(policy.enforcement, Enforcement::Managed);
     assert_eq!(
@@ -91,7 +94,8 @@ fn legacy_workspace_write_roots_tmp_and_network() {
         &settings,
         &fixture.context,
         &mut Vec::new(),
-    );
+    )
+    .unwrap();
     assert_eq!(policy.profile, "workspace-write");
     assert_eq!(
         rules(&policy),
@@ -164,7 +168,8 @@ fn full_access_keeps_auth_json_masked() {
         &WorkspaceWriteSettings::default(),
         &fixture.context,
         &mut Vec::new(),
-    );
+    )
+    .unwrap();
     assert_eq!(legacy.profile, "danger-full-access");
     assert_eq!(legacy.rules, policy.rules);
 }
@@ -404,7 +409,8 @@ fn requirement_deny_read_adds_rules_and_globs() {
         &WorkspaceWriteSettings::default(),
         &fixture.context,
         &mut Vec::new(),
-    );
+    )
+    .unwrap();
     let repo = fixture.base.join("repo");
     add_deny_read(
         &mut policy,
@@ -433,7 +439,8 @@ fn gitdir_pointer_target_is_protected() {
         &WorkspaceWriteSettings::default(),
         &fixture.context,
         &mut Vec::new(),
-    );
+    )
+    .unwrap();
     let root = policy
         .writable_roots
         .iter()
@@ -454,13 +461,13 @@ fn tmpdir_that_is_root_or_holds_home_was_made_writable() {
     let homes = [PathBuf::from("/home/me")];
     for refused in ["/", "/home", "/home/me", "/home/./me/..", "/../"] {
         assert!(
-            too_broad_for_tmpdir(Path::new(refused), &homes),
+            is_root_or_home_ancestor(Path::new(refused), &homes),
             "{refused}"
         );
     }
     for accepted in ["/tmp", "/home/me/tmp", "/var/folders/x/T"] {
         assert!(
-            !too_broad_for_tmpdir(Path::new(accepted), &homes),
+            !is_root_or_home_ancestor(Path::new(accepted), &homes),
             "{accepted}"
         );
     }
@@ -475,7 +482,8 @@ fn tmpdir_that_is_root_or_holds_home_was_made_writable() {
         &WorkspaceWriteSettings::default(),
         &fixture.context,
         &mut warnings,
-    );
+    )
+    .unwrap();
     assert!(!policy.has_full_write());
     assert_eq!(policy.access_for(Path::new("/etc/x")), Access::Read);
     assert_eq!(warnings, vec![warning]);
@@ -497,7 +505,8 @@ fn tmpdir_that_is_root_or_holds_home_was_made_writable() {
         &settings,
         &fixture.context,
         &mut warnings,
-    );
+    )
+    .unwrap();
     assert!(warnings.is_empty());
 }
 
@@ -520,7 +529,8 @@ fn codex_home_behind_a_symlinked_root_is_protected() {
         &settings,
         &fixture.context,
         &mut Vec::new(),
-    );
+    )
+    .unwrap();
     assert_eq!(
         policy.access_for(&fixture.base.join("link/codex/config.toml")),
         Access::Read
@@ -560,4 +570,333 @@ fn glob_texts(policy: &codex_sandbox_policy::SandboxPolicy) -> Vec<String> {
         .iter()
         .map(|glob| glob.as_str().to_string())
         .collect()
+}
+
+/// Red-team finding: workspace-write started in `~` (or `/`, or an ancestor of a home
+/// directory) made the whole home writable through the implicit workspace root, so a sandboxed
+/// command could plant `~/.bashrc` for the next host shell. Refused, for the legacy mode, the
+/// implicit `:workspace` profile and `:cwd`; a root the user names stays allowed.
+#[test]
+fn implicit_workspace_root_that_is_root_or_holds_home_is_refused() {
+    let mut fixture = fixture();
+    let home = fixture.base.join("home");
+    for cwd in [home.clone(), fixture.base.clone(), PathBuf::from("/")] {
+        fixture.context.cwd = cwd.clone();
+        let error = compile_legacy(
+            SandboxMode::WorkspaceWrite,
+            &WorkspaceWriteSettings::default(),
+            &fixture.context,
+            &mut Vec::new(),
+        )
+        .unwrap_err();
+        assert!(
+            matches!(&error, PermissionsError::BroadWorkingDirectory(shown) if *shown == cwd.display().to_string()),
+            "{error}"
+        );
+        assert!(error.to_string().contains("\n\nhint: "), "{error}");
+        let implicit = ResolvedProfile {
+            name: ":workspace".into(),
+            builtin: None,
+            body: implicit_workspace_body(&WorkspaceWriteSettings::default()),
+        };
+        assert!(matches!(
+            compile_profile(&implicit, &fixture.context, &mut Vec::new()),
+            Err(PermissionsError::BroadWorkingDirectory(_))
+        ));
+        let builtin = resolve_profile(":workspace", None).unwrap();
+        assert!(matches!(
+            compile_profile(&builtin, &fixture.context, &mut Vec::new()),
+            Err(PermissionsError::BroadWorkingDirectory(_))
+        ));
+        let catalog: Table =
+            toml::from_str("[p.filesystem]\n\":root\" = \"read\"\n\":cwd\" = \"write\"\n").unwrap();
+        let profile = resolve_profile("p", Some(&catalog)).unwrap();
+        assert!(matches!(
+            compile_profile(&profile, &fixture.context, &mut Vec::new()),
+            Err(PermissionsError::BroadWorkingDirectory(_))
+        ));
+        // Read-only stays available there.
+        compile_legacy(
+            SandboxMode::ReadOnly,
+            &WorkspaceWriteSettings::default(),
+            &fixture.context,
+            &mut Vec::new(),
+        )
+        .unwrap();
+        compile_profile(
+            &resolve_profile(":read-only", None).unwrap(),
+            &fixture.context,
+            &mut Vec::new(),
+        )
+        .unwrap();
+    }
+
+    // Named explicitly: the user's choice.
+    fixture.context.cwd = home.clone();
+    let named = WorkspaceWriteSettings {
+        writable_roots: vec![home.clone()],
+        ..WorkspaceWriteSettings::default()
+    };
+    let policy = compile_legacy(
+        SandboxMode::WorkspaceWrite,
+        &named,
+        &fixture.context,
+        &mut Vec::new(),
+    )
+    .unwrap();
+    assert!(policy.writable_roots.iter().any(|root| root.root == home));
+    let implicit = ResolvedProfile {
+        name: ":workspace".into(),
+        builtin: None,
+        body: implicit_workspace_body(&named),
+    };
+    compile_profile(&implicit, &fixture.context, &mut Vec::new()).unwrap();
+    let catalog: Table = toml::from_str(&format!(
+        "[p.filesystem]\n\":root\" = \"read\"\n\"{}\" = \"write\"\n",
+        home.display()
+    ))
+    .unwrap();
+    let profile = resolve_profile("p", Some(&catalog)).unwrap();
+    compile_profile(&profile, &fixture.context, &mut Vec::new()).unwrap();
+
+    // A project directory below the home is fine, and so is a subdirectory of a broad cwd.
+    fixture.context.cwd = home.join("project");
+    compile_legacy(
+        SandboxMode::WorkspaceWrite,
+        &WorkspaceWriteSettings::default(),
+        &fixture.context,
+        &mut Vec::new(),
+    )
+    .unwrap();
+    fixture.context.cwd = home.clone();
+    let catalog: Table = toml::from_str(
+        "[p.filesystem]\n\":root\" = \"read\"\n\":workspace_roots\" = { \".\" = \"read\", \"src\" = \"write\" }\n",
+    )
+    .unwrap();
+    let profile = resolve_profile("p", Some(&catalog)).unwrap();
+    let policy = compile_profile(&profile, &fixture.context, &mut Vec::new()).unwrap();
+    assert!(
+        policy
+            .writable_roots
+            .iter()
+            .all(|root| root.root != home && root.root.starts_with(&home)),
+        "{:?}",
+        policy.writable_roots
+    );
+}
+
+/// Red-team finding: `CODEX_HOME` reached through a symlink inside a writable root let the
+/// sandboxed command repoint the link, so the next run kept credentials and read configuration
+/// where the command wanted. Refused while the link is writable; a link outside the writable
+/// roots (or a read-only policy) is fine.
+#[cfg(unix)]
+#[test]
+fn codex_home_through_a_writable_symlink_is_refused() {
+    let mut fixture = fixture();
+    let repo = fixture.base.join("repo");
+    let real = fixture.base.join("home/.codex");
+    let link = repo.join("codex-home");
+    std::os::unix::fs::symlink(&real, &link).unwrap();
+    fixture.context.codex_home_links = symlinks_on_path(&link);
+    assert_eq!(fixture.context.codex_home_links, vec![link.clone()]);
+    let error = compile_legacy(
+        SandboxMode::WorkspaceWrite,
+        &WorkspaceWriteSettings::default(),
+        &fixture.context,
+        &mut Vec::new(),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(&error, PermissionsError::CodexHomeThroughWritableSymlink { link: shown, target }
+            if *shown == link.display().to_string() && *target == real.display().to_string()),
+        "{error}"
+    );
+    let builtin = resolve_profile(":workspace", None).unwrap();
+    assert!(matches!(
+        compile_profile(&builtin, &fixture.context, &mut Vec::new()),
+        Err(PermissionsError::CodexHomeThroughWritableSymlink { .. })
+    ));
+    compile_legacy(
+        SandboxMode::ReadOnly,
+        &WorkspaceWriteSettings::default(),
+        &fixture.context,
+        &mut Vec::new(),
+    )
+    .unwrap();
+
+    // A link in a directory the command cannot write, reached through a writable link's
+    // target, and a link in a protected carve-out.
+    let outside = fixture.base.join("links");
+    std::fs::create_dir_all(&outside).unwrap();
+    std::os::unix::fs::symlink(&real, outside.join("codex")).unwrap();
+    fixture.context.codex_home_links = symlinks_on_path(&outside.join("codex"));
+    compile_legacy(
+        SandboxMode::WorkspaceWrite,
+        &WorkspaceWriteSettings::default(),
+        &fixture.context,
+        &mut Vec::new(),
+    )
+    .unwrap();
+    // `repo/up -> ../links`: `repo/up/codex` crosses a writable link first.
+    std::os::unix::fs::symlink("../links", repo.join("up")).unwrap();
+    let links = symlinks_on_path(&repo.join("up/codex"));
+    assert_eq!(
+        links,
+        vec![
+            repo.join("up"),
+            repo.join("up/codex"),
+            outside.join("codex")
+        ]
+    );
+    fixture.context.codex_home_links = links;
+    assert!(
+        compile_legacy(
+            SandboxMode::WorkspaceWrite,
+            &WorkspaceWriteSettings::default(),
+            &fixture.context,
+            &mut Vec::new(),
+        )
+        .is_err()
+    );
+    std::os::unix::fs::symlink(&real, repo.join(".git/codex")).unwrap();
+    fixture.context.codex_home_links = symlinks_on_path(&repo.join(".git/codex"));
+    compile_legacy(
+        SandboxMode::WorkspaceWrite,
+        &WorkspaceWriteSettings::default(),
+        &fixture.context,
+        &mut Vec::new(),
+    )
+    .unwrap();
+}
+
+/// An `auth.json` that is a symlink to a file outside `$CODEX_HOME`: masking the name leaves
+/// the target readable (and, in a writable root, replaceable). Refused under every policy; a
+/// link to a file inside `$CODEX_HOME` is hidden with it.
+#[cfg(unix)]
+#[test]
+fn credentials_symlinked_out_of_codex_home_are_refused() {
+    let fixture = fixture();
+    let auth = fixture.context.codex_home.join("auth.json");
+    let target = fixture.base.join("repo/auth.json");
+    std::fs::write(&target, "{}").unwrap();
+    std::os::unix::fs::symlink(&target, &auth).unwrap();
+    for mode in [
+        SandboxMode::ReadOnly,
+        SandboxMode::WorkspaceWrite,
+        SandboxMode::DangerFullAccess,
+    ] {
+        let error = compile_legacy(
+            mode,
+            &WorkspaceWriteSettings::default(),
+            &fixture.context,
+            &mut Vec::new(),
+        )
+        .unwrap_err();
+        assert!(
+            matches!(&error, PermissionsError::CredentialsFileIsSymlink(shown) if *shown == auth.display().to_string()),
+            "{error}"
+        );
+    }
+    // Dangling: the command might create the target.
+    std::fs::remove_file(&target).unwrap();
+    assert!(
+        compile_legacy(
+            SandboxMode::ReadOnly,
+            &WorkspaceWriteSettings::default(),
+            &fixture.context,
+            &mut Vec::new(),
+        )
+        .is_err()
+    );
+    std::fs::remove_file(&auth).unwrap();
+    std::fs::write(fixture.context.codex_home.join("auth.real.json"), "{}").unwrap();
+    std::os::unix::fs::symlink("auth.real.json", &auth).unwrap();
+    compile_legacy(
+        SandboxMode::WorkspaceWrite,
+        &WorkspaceWriteSettings::default(),
+        &fixture.context,
+        &mut Vec::new(),
+    )
+    .unwrap();
+}
+
+/// Red-team finding: a `.git` symlink inside a writable root (the root's own or a nested
+/// repository's) was protected by mounting over its target, while the link itself stayed a
+/// replaceable entry of a writable directory. Refused; a read-only policy is fine.
+#[cfg(unix)]
+#[test]
+fn git_symlinks_inside_writable_roots_are_refused() {
+    let fixture = fixture();
+    let repo = fixture.base.join("repo");
+    std::fs::create_dir_all(fixture.base.join("gitdirs/nested")).unwrap();
+    std::fs::create_dir_all(repo.join("vendor")).unwrap();
+    std::os::unix::fs::symlink(
+        fixture.base.join("gitdirs/nested"),
+        repo.join("vendor/.git"),
+    )
+    .unwrap();
+    let error = compile_legacy(
+        SandboxMode::WorkspaceWrite,
+        &WorkspaceWriteSettings::default(),
+        &fixture.context,
+        &mut Vec::new(),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(&error, PermissionsError::GitDirSymlink(shown) if *shown == repo.join("vendor/.git").display().to_string()),
+        "{error}"
+    );
+    compile_legacy(
+        SandboxMode::ReadOnly,
+        &WorkspaceWriteSettings::default(),
+        &fixture.context,
+        &mut Vec::new(),
+    )
+    .unwrap();
+    // The root's own `.git` as a symlink.
+    std::fs::remove_file(repo.join("vendor/.git")).unwrap();
+    std::fs::remove_dir_all(repo.join(".git")).unwrap();
+    std::os::unix::fs::symlink(fixture.base.join("gitdirs/nested"), repo.join(".git")).unwrap();
+    assert!(matches!(
+        compile_profile(
+            &resolve_profile(":workspace", None).unwrap(),
+            &fixture.context,
+            &mut Vec::new()
+        ),
+        Err(PermissionsError::GitDirSymlink(_))
+    ));
+}
+
+/// A repository in one writable root whose `core.hooksPath` (or included file) lies in another
+/// writable root: the other root keeps it read-only too.
+#[test]
+fn git_pointers_into_another_writable_root_are_protected() {
+    let fixture = fixture();
+    let repo = fixture.base.join("repo");
+    std::fs::write(repo.join(".git/HEAD"), "ref: refs/heads/main\n").unwrap();
+    let shared = fixture.base.join("slash_tmp");
+    std::fs::write(
+        repo.join(".git/config"),
+        format!(
+            "[core]\n\thooksPath = {}\n[include]\n\tpath = {}\n",
+            shared.join("hooks").display(),
+            shared.join("team.gitconfig").display()
+        ),
+    )
+    .unwrap();
+    let policy = compile_legacy(
+        SandboxMode::WorkspaceWrite,
+        &WorkspaceWriteSettings::default(),
+        &fixture.context,
+        &mut Vec::new(),
+    )
+    .unwrap();
+    assert!(policy.writable_roots.iter().any(|root| root.root == shared));
+    for path in [
+        shared.join("hooks/pre-commit"),
+        shared.join("team.gitconfig"),
+    ] {
+        assert_eq!(policy.access_for(&path), Access::Read, "{}", path.display());
+    }
+    assert_eq!(policy.access_for(&shared.join("other")), Access::Write);
 }

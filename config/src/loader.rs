@@ -403,13 +403,20 @@ impl<'a> Loader<'a> {
         let project = match self.project.take() {
             Some(project) if project.markers == markers && project.projects == projects => project,
             _ => {
-                let root = project_root(cwd, &markers);
-                let decision =
-                    decide_trust(projects.as_ref().and_then(Value::as_table), cwd, &root);
-                let mut warnings = Vec::new();
+                // The project is found, trusted and read by its real path: reached through a
+                // symlink, a lexical path would take the root (and its trust) from where the
+                // link lives, and the layers from where it points.
+                let project_cwd = cwd.canonicalize().unwrap_or_else(|_| cwd.clone());
+                let root = project_root(&project_cwd, &markers);
+                let decision = decide_trust(
+                    projects.as_ref().and_then(Value::as_table),
+                    &project_cwd,
+                    &root,
+                );
+                let mut warnings: Vec<String> = decision.warning.iter().cloned().collect();
                 let mut layers = Vec::new();
                 for mut layer in project_layers(
-                    cwd,
+                    &project_cwd,
                     &root,
                     &options.codex_home,
                     &decision,

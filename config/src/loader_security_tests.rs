@@ -515,3 +515,86 @@ fn glob_texts(policy: &codex_sandbox_policy::SandboxPolicy) -> Vec<String> {
         .map(|glob| glob.as_str().to_string())
         .collect()
 }
+
+/// Red-team finding: trust was looked up by the path as given, and the project root found from
+/// it lexically. A symlink the sandboxed command can write (`repo/checkout -> ../evil`) then
+/// made a directory it controls look like the trusted project: its `.codex/config.toml` loaded
+/// as a trusted layer. Trust and layers now go by the real path; the entry that names the link
+/// yields a warning instead.
+#[cfg(unix)]
+#[test]
+fn symlink_made_an_untrusted_directory_look_trusted() {
+    let env = Env::new();
+    env.write("evil/.codex/config.toml", "model = 'evil'\n");
+    std::os::unix::fs::symlink(env.base.join("evil"), env.repo().join("checkout")).unwrap();
+    env.write(
+        "home/.codex/config.toml",
+        "[projects.\"BASE/repo/checkout\"]\ntrust_level = \"trusted\"\n",
+    );
+    let mut options = env.options(&[]);
+    options.cwd = env.repo().join("checkout");
+    let config = load_config(&options).unwrap();
+    assert_eq!(config.project_trust, crate::ProjectTrust::Unknown);
+    assert_eq!(config.merged.get("model"), None, "the layer was not loaded");
+    let evil = env.base.join("evil");
+    assert!(
+        config.warnings.contains(&format!(
+            "`[projects.\"{}\"]` reaches this project through a symlink and is not used: trust is looked up by the real path; add `[projects.\"{}\"]` with `trust_level = \"trusted\"` to trust it",
+            env.repo().join("checkout").display(),
+            evil.display()
+        )),
+        "{:?}",
+        config.warnings
+    );
+    // The real path, written as such, is trusted (control: the layer is loadable).
+    env.write(
+        "home/.codex/config.toml",
+        "[projects.\"BASE/evil\"]\ntrust_level = \"trusted\"\n",
+    );
+    let config = load_config(&options).unwrap();
+    assert_eq!(config.project_trust, crate::ProjectTrust::Trusted);
+    assert_eq!(
+        config.merged.get("model").and_then(toml::Value::as_str),
+        Some("evil")
+    );
+}
+
+/// Same finding through the project root: with a marker other than `.git`, the root was the
+/// lexical ancestor holding it (`repo`, trusted) while the layers were read through the link.
+#[cfg(unix)]
+#[test]
+fn symlink_below_a_trusted_root_lent_it_its_trust() {
+    let env = Env::new();
+    std::fs::create_dir_all(env.repo().join(".hg")).unwrap();
+    env.write("evil/.codex/config.toml", "model = 'evil'\n");
+    std::os::unix::fs::symlink(env.base.join("evil"), env.repo().join("sub/link")).unwrap();
+    env.write(
+        "home/.codex/config.toml",
+        "project_root_markers = ['.hg']\n[projects.\"BASE/repo\"]\ntrust_level = \"trusted\"\n",
+    );
+    let mut options = env.options(&[]);
+    options.cwd = env.repo().join("sub/link");
+    let config = load_config(&options).unwrap();
+    assert_eq!(config.project_trust, crate::ProjectTrust::Unknown);
+    assert_eq!(config.project_root, env.base.join("evil"));
+    assert_eq!(config.merged.get("model"), None);
+    // Control: the real directory below the trusted root keeps its trust.
+    options.cwd = env.repo().join("sub");
+    let config = load_config(&options).unwrap();
+    assert_eq!(config.project_trust, crate::ProjectTrust::Trusted);
+}
+
+/// An `untrusted` entry written through a symlink still applies to the real directory (following
+/// a link may only take trust away), so a symlinked spelling cannot dodge it.
+#[cfg(unix)]
+#[test]
+fn untrusted_entry_through_a_symlink_still_applies() {
+    let env = Env::new();
+    std::os::unix::fs::symlink(env.repo(), env.base.join("alias")).unwrap();
+    env.write(
+        "home/.codex/config.toml",
+        "[projects.\"BASE/alias\"]\ntrust_level = \"untrusted\"\n",
+    );
+    let config = env.load(&[]);
+    assert_eq!(config.project_trust, crate::ProjectTrust::Untrusted);
+}

@@ -64,6 +64,22 @@ pub enum PermissionsError {
     ExtendsTooDeep { profile: String, limit: usize },
     #[error("unix socket path `{0}` must be absolute or use `~/...`")]
     RelativeSocketPath(String),
+    #[error(
+        "refusing to make the working directory `{0}` writable: it is the filesystem root or contains a home directory, so a sandboxed command could plant code in files such as `~/.bashrc` that the next shell runs\n\nhint: run codex from a project directory (`--cd <dir>`), or name the directory as a writable root (`--add-dir`, `writable_roots`, or a `[permissions]` profile entry) if you really mean it"
+    )]
+    BroadWorkingDirectory(String),
+    #[error(
+        "`CODEX_HOME` is reached through the symlink `{link}`, which a sandboxed command may write: it could repoint it, and a later run would keep credentials and read configuration elsewhere\n\nhint: set `CODEX_HOME` to the directory itself (`{target}`), or move the symlink out of the writable roots"
+    )]
+    CodexHomeThroughWritableSymlink { link: String, target: String },
+    #[error(
+        "the credentials file `{0}` is a symlink to a file outside `CODEX_HOME`: the sandbox hides `CODEX_HOME`, not where the link points\n\nhint: replace the symlink with the file itself (or remove it and sign in again with `codex login`)"
+    )]
+    CredentialsFileIsSymlink(String),
+    #[error(
+        "`{0}` is a symlink inside a writable root: a sandboxed command could point it at a git directory whose configuration the next `git` run would execute\n\nhint: replace the symlink with a `gitdir: <path>` file (`git init --separate-git-dir`) or move the directory it points to into place"
+    )]
+    GitDirSymlink(String),
 }
 
 /// Longest `extends` chain (the selected profile included) that is resolved.

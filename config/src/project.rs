@@ -119,45 +119,79 @@ fn linked_worktree_root(dir: &Path, git_file: &Path) -> Option<PathBuf> {
 pub(crate) struct TrustDecision {
     pub trust: ProjectTrust,
     pub key: String,
+    /// A `trusted` entry that names this project through a symlink, which does not count.
+    pub warning: Option<String>,
 }
 
-/// Look `cwd` up in `[projects]`: the directory itself (canonical, then as given), then the
-/// project root, then the git repository root.
+/// Look the project up in `[projects]` by its real path: the canonical `cwd`, then the project
+/// root, then the git repository root (`cwd` and `root` are canonicalised here too). Keys are
+/// compared as written (lexically normalised), never by following a link: a symlinked checkout
+/// neither inherits the trust of the path it is reached by nor loses an entry of its real path,
+/// and a symlink a sandboxed command could repoint cannot make another directory look trusted.
+/// Following links can only take trust away: an `untrusted` key that resolves to a candidate
+/// counts, a `trusted` one only yields a warning naming the real path to write instead.
 pub(crate) fn decide_trust(projects: Option<&Table>, cwd: &Path, root: &Path) -> TrustDecision {
-    let mut candidates: Vec<PathBuf> = Vec::new();
-    if let Ok(canonical) = cwd.canonicalize() {
-        candidates.push(canonical);
+    let real = |path: &Path| {
+        path.canonicalize()
+            .unwrap_or_else(|_| codex_sandbox_policy::normalize(path))
+    };
+    let cwd = real(cwd);
+    let mut candidates: Vec<PathBuf> = vec![cwd.clone(), real(root)];
+    if let Some(repo) = git_repo_root(&cwd) {
+        candidates.push(real(&repo));
     }
-    candidates.push(cwd.to_path_buf());
-    candidates.push(root.to_path_buf());
-    if let Some(repo) = git_repo_root(cwd) {
-        candidates.push(repo);
-    }
+    candidates.dedup();
+    let entries: Vec<(&String, Option<&str>)> = projects
+        .into_iter()
+        .flatten()
+        .map(|(key, entry)| {
+            let level = entry.get("trust_level").and_then(Value::as_str);
+            (key, level)
+        })
+        .collect();
+    let mut warning = None;
     for candidate in &candidates {
         let key = candidate.to_string_lossy().into_owned();
-        let level = projects
-            .and_then(|projects| projects.get(&key))
-            .and_then(|entry| entry.get("trust_level"))
-            .and_then(Value::as_str);
-        match level {
-            Some("trusted") => {
-                return TrustDecision {
-                    trust: ProjectTrust::Trusted,
-                    key,
-                };
-            }
-            Some("untrusted") => {
-                return TrustDecision {
-                    trust: ProjectTrust::Untrusted,
-                    key,
-                };
-            }
-            _ => {}
+        let literal = entries.iter().find_map(|(written, level)| {
+            (Path::new(written.as_str()).is_absolute()
+                && codex_sandbox_policy::normalize(Path::new(written.as_str())) == *candidate)
+                .then_some(*level)
+                .flatten()
+        });
+        let through_link = |wanted: &str| {
+            entries.iter().find(|(written, level)| {
+                *level == Some(wanted)
+                    && Path::new(written.as_str()).is_absolute()
+                    && codex_sandbox_policy::normalize(Path::new(written.as_str())) != *candidate
+                    && Path::new(written.as_str()).canonicalize().ok().as_ref() == Some(candidate)
+            })
+        };
+        if literal == Some("untrusted") || through_link("untrusted").is_some() {
+            return TrustDecision {
+                trust: ProjectTrust::Untrusted,
+                key,
+                warning,
+            };
+        }
+        if literal == Some("trusted") {
+            return TrustDecision {
+                trust: ProjectTrust::Trusted,
+                key,
+                warning,
+            };
+        }
+        if warning.is_none()
+            && let Some((written, _)) = through_link("trusted")
+        {
+            warning = Some(format!(
+                "`[projects.\"{written}\"]` reaches this project through a symlink and is not used: trust is looked up by the real path; add `[projects.\"{key}\"]` with `trust_level = \"trusted\"` to trust it"
+            ));
         }
     }
     TrustDecision {
         trust: ProjectTrust::Unknown,
-        key: root.to_string_lossy().into_owned(),
+        key: real(root).to_string_lossy().into_owned(),
+        warning,
     }
 }
 

@@ -172,7 +172,7 @@ pub(crate) fn resolve(
             .and_then(Value::as_str)
             .and_then(SandboxMode::parse)
             .unwrap_or(SandboxMode::ReadOnly);
-        compile_legacy(mode, &settings, context, warnings)
+        compile_legacy(mode, &settings, context, warnings)?
     };
 
     let explicit_permissions = syntax != PermissionSyntax::Implicit;
@@ -200,7 +200,7 @@ pub(crate) fn resolve(
             (
                 "sandbox_mode",
                 merged.get("sandbox_mode").cloned(),
-                compile_legacy(SandboxMode::ReadOnly, &settings, context, warnings),
+                compile_legacy(SandboxMode::ReadOnly, &settings, context, warnings)?,
             )
         };
         adjustments.push(RequirementAdjustment {

@@ -18,7 +18,26 @@ pub enum EnvironmentInherit {
 const CORE_VARIABLES: &[&str] = &[
     "HOME", "LOGNAME", "PATH", "SHELL", "USER", "USERNAME", "TMPDIR", "TEMP", "TMP",
 ];
-const DEFAULT_EXCLUDES: &[&str] = &["*KEY*", "*SECRET*", "*TOKEN*", "*PASSWORD*"];
+/// Secret-looking names: credentials by their usual spellings (`GITHUB_TOKEN`, `GH_TOKEN`,
+/// `NPM_TOKEN` and `*_API_KEY` fall under the substrings), every AWS variable (profiles and
+/// regions are harmless, but `AWS_*` is where the keys live under names that change), the agent
+/// sockets and ticket caches that let a command act as the user (`SSH_AUTH_SOCK`,
+/// `GPG_AGENT_INFO`, `KRB5CCNAME`), and MySQL's `MYSQL_PWD`.
+const DEFAULT_EXCLUDES: &[&str] = &[
+    "*KEY*",
+    "*SECRET*",
+    "*TOKEN*",
+    "*PASSWORD*",
+    "*PASSWD*",
+    "*PASSPHRASE*",
+    "*CREDENTIAL*",
+    "*_PAT",
+    "AWS_*",
+    "MYSQL_PWD",
+    "SSH_AUTH_SOCK",
+    "GPG_AGENT_INFO",
+    "KRB5CCNAME",
+];
 /// Credentials the agent itself uses; never passed by default whatever their name looks like.
 const CREDENTIAL_VARIABLES: &[&str] = &["OPENAI_API_KEY", "CODEX_API_KEY", "CODEX_ACCESS_TOKEN"];
 
@@ -27,8 +46,10 @@ const CREDENTIAL_VARIABLES: &[&str] = &["OPENAI_API_KEY", "CODEX_API_KEY", "CODE
 pub struct ShellEnvironmentPolicy {
     pub inherit: EnvironmentInherit,
     /// Keep secret-looking variables (dropped by default): names matching `*KEY*`,
-    /// `*SECRET*`, `*TOKEN*` or `*PASSWORD*` (case-insensitive), `OPENAI_API_KEY`,
-    /// `CODEX_API_KEY`, `CODEX_ACCESS_TOKEN` and the model provider's `env_key`.
+    /// `*SECRET*`, `*TOKEN*`, `*PASSWORD*`, `*PASSWD*`, `*PASSPHRASE*`, `*CREDENTIAL*`,
+    /// `*_PAT` or `AWS_*`, and `MYSQL_PWD`, `SSH_AUTH_SOCK`, `GPG_AGENT_INFO`, `KRB5CCNAME`
+    /// (case-insensitive), `OPENAI_API_KEY`, `CODEX_API_KEY`, `CODEX_ACCESS_TOKEN` and the model
+    /// provider's `env_key`.
     pub ignore_default_excludes: bool,
     pub exclude: Vec<String>,
     pub include_only: Vec<String>,
@@ -410,6 +431,54 @@ mod tests {
         assert_eq!(
             policy("ignore_default_excludes = true")
                 .create_env_without_secrets(parent.clone(), &["MOCK_AUTH"])
+                .len(),
+            parent.len()
+        );
+    }
+
+    /// Red-team finding: credentials under the usual names that none of `*KEY*`, `*SECRET*`,
+    /// `*TOKEN*`, `*PASSWORD*` match (AWS session and profile variables, credential files,
+    /// passphrases, personal access tokens, the SSH agent socket) reached sandboxed commands.
+    #[test]
+    fn usual_secret_names_are_excluded_by_default() {
+        let secrets = [
+            "AWS_ACCESS_KEY_ID",
+            "AWS_SECRET_ACCESS_KEY",
+            "AWS_SESSION_TOKEN",
+            "AWS_PROFILE",
+            "AWS_WEB_IDENTITY_TOKEN_FILE",
+            "aws_shared_credentials_file",
+            "GOOGLE_APPLICATION_CREDENTIALS",
+            "AZURE_CLIENT_SECRET",
+            "GITHUB_TOKEN",
+            "GH_TOKEN",
+            "NPM_TOKEN",
+            "ANTHROPIC_API_KEY",
+            "DOCKER_AUTH_CONFIG_PASSWD",
+            "GPG_PASSPHRASE",
+            "AZURE_DEVOPS_EXT_PAT",
+            "MYSQL_PWD",
+            "SSH_AUTH_SOCK",
+            "GPG_AGENT_INFO",
+            "KRB5CCNAME",
+        ];
+        let harmless = ["PATH", "PWD", "OLDPWD", "PATHEXT", "SSH_TTY", "EDITOR"];
+        let parent: Vec<(OsString, OsString)> = secrets
+            .iter()
+            .chain(&harmless)
+            .map(|name| (OsString::from(name), OsString::from("v")))
+            .collect();
+        let kept: Vec<String> = policy("")
+            .create_env(parent.clone())
+            .into_iter()
+            .map(|(name, _)| name.to_string_lossy().into_owned())
+            .collect();
+        let mut expected: Vec<String> = harmless.iter().map(|name| name.to_string()).collect();
+        expected.sort();
+        assert_eq!(kept, expected);
+        assert_eq!(
+            policy("ignore_default_excludes = true")
+                .create_env(parent.clone())
                 .len(),
             parent.len()
         );

@@ -2,6 +2,7 @@ mod apply_patch;
 mod common;
 mod completion;
 mod config;
+mod confinement;
 mod doctor;
 mod exec;
 mod first_run;

@@ -8,12 +8,17 @@
 //!   common directory (linked worktrees), its object format, its linked worktrees.
 //! - `index`: the index (`DIRC` versions 2–4): gitlinks (submodules) and tracked blobs.
 //! - `object`: blob object ids (SHA-1 or SHA-256), to tell whether a file matches the index.
+//! - `config`: where git configuration sends the next `git` for code (`core.hooksPath`,
+//!   included files).
 
+mod config;
 mod files;
 mod index;
 mod object;
 mod repository;
 
+pub use config::ConfigLocations;
+pub use config::ConfigPointers;
 pub use files::read_small_regular_file;
 pub use index::Index;
 pub use index::IndexEntry;
