@@ -76,6 +76,7 @@ fn candidates(kind: CompletionValues) -> Vec<String> {
             };
             let mut options = LoaderOptions::new(cwd, codex_home);
             options.requirements = RequirementsMode::Ignore;
+            options.defer_sandbox_refusals = true;
             match codex_config::load_config(&options) {
                 Ok(config) => config.permission_profile_names(),
                 // A configuration that does not load (often because of the very profile being

@@ -62,10 +62,17 @@ pub struct FeaturesListArgs {
 
 /// Load the configuration for the current directory and print its warnings.
 fn load(shared: &SharedOptions) -> anyhow::Result<Config> {
-    let options = shared.loader_options(std::env::current_dir()?)?;
+    let mut options = shared.loader_options(std::env::current_dir()?)?;
+    // Showing the configuration runs nothing; what a sandboxed run would refuse is named.
+    options.defer_sandbox_refusals = true;
     let config = codex_config::load_config(&options)?;
     for warning in &config.warnings {
         eprintln!("warning: {warning}");
+    }
+    if let Some(refusal) = &config.sandbox_refusal {
+        let reason = refusal.to_string();
+        let reason = reason.split("\n\n").next().unwrap_or_default();
+        eprintln!("note: a command run with this configuration here is refused: {reason}");
     }
     Ok(config)
 }

@@ -121,13 +121,15 @@ fn auth_settings(
         profile: None,
         strict_config: false,
     };
-    let options = only_overrides.loader_options(cwd).map_err(|error| {
+    let mut options = only_overrides.loader_options(cwd).map_err(|error| {
         if error.is::<crate::exit::CliError>() {
             fail(format!("Error parsing -c overrides: {error}"))
         } else {
             fail(format!("Error loading configuration: {error}"))
         }
     })?;
+    // Signing in runs nothing sandboxed: a policy that could not run here is not its business.
+    options.defer_sandbox_refusals = true;
     let config = codex_config::load_config(&options).map_err(|error| match error {
         codex_config::LoadConfigError::Overrides(_) => fail(error),
         other => fail(format!("Error loading configuration: {other}")),

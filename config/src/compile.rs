@@ -51,6 +51,10 @@ pub(crate) struct CompileContext {
     /// [`symlinks_on_path`]): a sandboxed command that may write where one lives could repoint
     /// it, and the next run would keep its credentials and read its configuration elsewhere.
     pub codex_home_links: Vec<PathBuf>,
+    /// The confinement refusals (a broad implicit working directory, `CODEX_HOME` or
+    /// `auth.json` through a link, a `.git` symlink) apply; off only to compile a policy that is
+    /// never used to run anything ([`crate::LoaderOptions::defer_sandbox_refusals`]).
+    pub confinement_checks: bool,
 }
 
 impl CompileContext {
@@ -85,6 +89,7 @@ impl CompileContext {
             slash_tmp,
             homes,
             codex_home_links,
+            confinement_checks: true,
         }
     }
 
@@ -93,7 +98,7 @@ impl CompileContext {
     /// home (`~/.bashrc`, `~/.ssh`, `~/.config`) would be writable, so the next host shell would
     /// run what a sandboxed command planted. Naming it as a writable root stays possible.
     fn check_implicit_cwd_write(&self) -> Result<(), PermissionsError> {
-        if is_root_or_home_ancestor(&self.cwd, &self.homes) {
+        if self.confinement_checks && is_root_or_home_ancestor(&self.cwd, &self.homes) {
             return Err(PermissionsError::BroadWorkingDirectory(
                 self.cwd.display().to_string(),
             ));

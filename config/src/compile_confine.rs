@@ -90,6 +90,9 @@ pub(super) fn check_codex_home_links(
     policy: &SandboxPolicy,
     context: &CompileContext,
 ) -> Result<(), PermissionsError> {
+    if !context.confinement_checks {
+        return Ok(());
+    }
     if policy.enforcement == Enforcement::Managed
         && let Some(link) = context
             .codex_home_links

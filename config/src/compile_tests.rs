@@ -23,6 +23,7 @@ fn fixture() -> Fixture {
         slash_tmp: Some(base.join("slash_tmp")),
         homes: vec![base.join("home")],
         codex_home_links: Vec::new(),
+        confinement_checks: true,
     };
     Fixture {
         _dir: dir,

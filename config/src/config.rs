@@ -55,6 +55,10 @@ pub struct Config {
     /// `codex sandbox` pinned a legacy configuration's mode
     /// ([`crate::SandboxSelection::legacy_fallback`]): no `-c sandbox_mode` chose one.
     pub legacy_fallback_applied: bool,
+    /// Only with [`crate::LoaderOptions::defer_sandbox_refusals`]: why this configuration's
+    /// policy must not run anything here (then `sandbox_policy` was compiled without the
+    /// refusal and must not be used to run a command).
+    pub sandbox_refusal: Option<crate::PermissionsError>,
 }
 
 impl Config {
@@ -105,6 +109,7 @@ impl std::fmt::Debug for Config {
             .field("adjustments", &self.adjustments)
             .field("notes", &self.notes)
             .field("legacy_fallback_applied", &self.legacy_fallback_applied)
+            .field("sandbox_refusal", &self.sandbox_refusal)
             .finish()
     }
 }

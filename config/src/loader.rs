@@ -53,6 +53,12 @@ pub struct LoaderOptions {
     pub requirements: RequirementsMode,
     /// What the command's own flags decide about the sandbox.
     pub sandbox: SandboxSelection,
+    /// For commands that never run anything sandboxed (`login`, `config show`, `features`,
+    /// completion): a confinement refusal of the compiled policy
+    /// ([`PermissionsError::is_confinement_refusal`], e.g. workspace-write started in `~`) is
+    /// kept in [`Config::sandbox_refusal`] instead of failing the load. Off by default, so a
+    /// command that runs something gets the error.
+    pub defer_sandbox_refusals: bool,
 }
 
 impl LoaderOptions {
@@ -68,6 +74,7 @@ impl LoaderOptions {
             strict: false,
             requirements: RequirementsMode::Include,
             sandbox: SandboxSelection::default(),
+            defer_sandbox_refusals: false,
         }
     }
 }
@@ -223,7 +230,13 @@ pub fn load_config(options: &LoaderOptions) -> Result<Config, LoadConfigError> {
     selection.apply_to_overrides(&mut overrides);
     let mode_chosen = overrides.contains_key("sandbox_mode");
     let mut loader = Loader::read(options)?;
-    let mut config = loader.assemble(overrides.clone())?;
+    // With a legacy fallback the first resolution may be replaced, so its refusal waits until
+    // it is known whether it stands.
+    let provisional = selection.legacy_fallback.is_some();
+    let mut config = loader.assemble(
+        overrides.clone(),
+        options.defer_sandbox_refusals || provisional,
+    )?;
     match selection.legacy_fallback {
         Some(fallback)
             if !mode_chosen && config.permission_syntax != PermissionSyntax::Profiles =>
@@ -238,7 +251,7 @@ pub fn load_config(options: &LoaderOptions) -> Result<Config, LoadConfigError> {
                 "sandbox_mode".into(),
                 Value::String(fallback.as_str().into()),
             );
-            config = loader.assemble(overrides)?;
+            config = loader.assemble(overrides, options.defer_sandbox_refusals)?;
             config.legacy_fallback_applied = true;
             // A requirement that changed the pinned mode keeps its own explanation.
             if !config.adjustments.iter().any(|a| a.key == "sandbox_mode") {
@@ -268,6 +281,11 @@ pub fn load_config(options: &LoaderOptions) -> Result<Config, LoadConfigError> {
                 );
             }
         }
+    }
+    if !options.defer_sandbox_refusals
+        && let Some(refusal) = config.sandbox_refusal.take()
+    {
+        return Err(refusal.into());
     }
     selection.add_unix_sockets(&mut config.sandbox_policy);
     Ok(config)
@@ -372,7 +390,13 @@ impl<'a> Loader<'a> {
     }
 
     /// The configuration with the `-c` layer `overrides`.
-    fn assemble(&mut self, overrides: Table) -> Result<Config, LoadConfigError> {
+    /// One resolution; `defer_refusals` keeps a confinement refusal in the result instead of
+    /// failing (see [`LoaderOptions::defer_sandbox_refusals`]).
+    fn assemble(
+        &mut self,
+        overrides: Table,
+        defer_refusals: bool,
+    ) -> Result<Config, LoadConfigError> {
         let options = self.options;
         let schema = &self.schema;
         let cwd = &self.cwd;
@@ -499,14 +523,37 @@ impl<'a> Loader<'a> {
             .context
             .get_or_insert_with(|| CompileContext::from_environment(cwd, &options.codex_home));
         let decision = &project.decision;
-        let resolved = resolve(
+        let warnings_before = warnings.len();
+        let mut sandbox_refusal = None;
+        let resolved = match resolve(
             &explicit,
             &layers,
             decision.trust,
             requirements,
             context,
             &mut warnings,
-        )?;
+        ) {
+            Err(LoadConfigError::Permissions(error))
+                if defer_refusals && error.is_confinement_refusal() =>
+            {
+                // The policy is only looked at, never used to run anything: compile it without
+                // the refusals and keep the refusal for whoever asks.
+                warnings.truncate(warnings_before);
+                context.confinement_checks = false;
+                let resolved = resolve(
+                    &explicit,
+                    &layers,
+                    decision.trust,
+                    requirements,
+                    context,
+                    &mut warnings,
+                );
+                context.confinement_checks = true;
+                sandbox_refusal = Some(error);
+                resolved?
+            }
+            other => other?,
+        };
 
         let model = crate::providers::resolve_model_settings(&merged, &layers, &mut warnings)?;
         let mut origins: BTreeMap<String, String> = leaf_paths(&merged)
@@ -572,6 +619,7 @@ impl<'a> Loader<'a> {
             adjustments: resolved.adjustments,
             notes: Vec::new(),
             legacy_fallback_applied: false,
+            sandbox_refusal,
         })
     }
 }

@@ -560,13 +560,16 @@ fn a_second_resolution_matches_a_fresh_load_without_rereading_files() {
         .collect();
     let mut loader = Loader::read(&options).unwrap();
     let first = loader
-        .assemble(codex_utils_cli::overrides_table(&options.raw_overrides).unwrap())
+        .assemble(
+            codex_utils_cli::overrides_table(&options.raw_overrides).unwrap(),
+            false,
+        )
         .unwrap();
     assert_eq!(text(&first, "model").as_deref(), Some("\"flags\""));
     for file in files {
         std::fs::remove_file(env.base.join(file)).unwrap();
     }
-    let second = loader.assemble(with(&extra)).unwrap();
+    let second = loader.assemble(with(&extra), false).unwrap();
     assert_eq!(format!("{second:?}"), fresh);
     assert_eq!(second.sandbox_policy.profile, "workspace-write");
 
@@ -580,10 +583,13 @@ fn a_second_resolution_matches_a_fresh_load_without_rereading_files() {
     let fresh = format!("{:?}", load_config(&appended).unwrap());
     let mut loader = Loader::read(&options).unwrap();
     loader
-        .assemble(codex_utils_cli::overrides_table(&options.raw_overrides).unwrap())
+        .assemble(
+            codex_utils_cli::overrides_table(&options.raw_overrides).unwrap(),
+            false,
+        )
         .unwrap();
     assert_eq!(
-        format!("{:?}", loader.assemble(with(markers)).unwrap()),
+        format!("{:?}", loader.assemble(with(markers), false).unwrap()),
         fresh
     );
 }

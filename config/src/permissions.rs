@@ -82,6 +82,20 @@ pub enum PermissionsError {
     GitDirSymlink(String),
 }
 
+impl PermissionsError {
+    /// One of the refusals that keep a sandboxed command from planting what the host runs next
+    /// (they concern the policy only, so commands that never run anything defer them).
+    pub fn is_confinement_refusal(&self) -> bool {
+        matches!(
+            self,
+            PermissionsError::BroadWorkingDirectory(_)
+                | PermissionsError::CodexHomeThroughWritableSymlink { .. }
+                | PermissionsError::CredentialsFileIsSymlink(_)
+                | PermissionsError::GitDirSymlink(_)
+        )
+    }
+}
+
 /// Longest `extends` chain (the selected profile included) that is resolved.
 pub(crate) const MAX_EXTENDS_DEPTH: usize = 64;
 

@@ -49,6 +49,7 @@ impl Env {
             strict: false,
             requirements: RequirementsMode::Include,
             sandbox: crate::SandboxSelection::default(),
+            defer_sandbox_refusals: false,
         }
     }
 

@@ -274,6 +274,7 @@ mod tests {
             strict: false,
             requirements: codex_config::RequirementsMode::Ignore,
             sandbox: codex_config::SandboxSelection::default(),
+            defer_sandbox_refusals: false,
         })
         .unwrap();
         let settings = AuthSettings::from_config(&config, AuthEnvironment::default());

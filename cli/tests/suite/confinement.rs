@@ -6,7 +6,7 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-use super::common::{TestEnv, as_nobody, chown_to_nobody, code, is_root, stderr, stdout};
+use super::common::{TestEnv, as_nobody, chown_to_nobody, code, stderr, stdout};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum User {
@@ -18,21 +18,7 @@ enum User {
 /// exist: otherwise the nobody tests would not test what they claim.
 #[test]
 fn canary_root_and_setpriv_are_available() {
-    assert!(
-        is_root(),
-        "the confinement tests run as root (and as 65534)"
-    );
-    let status = Command::new("setpriv")
-        .args([
-            "--reuid=65534",
-            "--regid=65534",
-            "--clear-groups",
-            "--",
-            "true",
-        ])
-        .status()
-        .expect("setpriv (util-linux) must be installed");
-    assert!(status.success());
+    codex_test_support::require_root_and_setpriv();
 }
 
 fn prepare(env: &TestEnv, user: User) {
@@ -143,6 +129,68 @@ fn workspace_write_in_home_is_refused_as_root() {
 #[test]
 fn workspace_write_in_home_is_refused_as_nobody() {
     workspace_write_in_home_is_refused(User::Nobody);
+}
+
+/// The refusal belongs to commands that run something: with `sandbox_mode = "workspace-write"`
+/// in `config.toml`, `codex login status`, `codex config show` and `codex features list` still
+/// work in `~` (the show names what a run would refuse), and `codex sandbox` there runs its
+/// read-only legacy fallback; asking it for workspace-write is refused.
+#[test]
+fn the_refusal_stops_runs_not_commands_that_run_nothing() {
+    let env = TestEnv::new();
+    let home = env.home();
+    std::fs::write(
+        env.codex_home().join("config.toml"),
+        "sandbox_mode = \"workspace-write\"\n",
+    )
+    .unwrap();
+    let refusal = format!(
+        "refusing to make the working directory `{}` writable",
+        home.display()
+    );
+    let in_home = |args: &[&str]| {
+        let mut command = env.codex(args);
+        command.current_dir(&home);
+        command.output().unwrap()
+    };
+
+    let output = in_home(&["login", "status"]);
+    assert!(!stderr(&output).contains(&refusal), "{}", stderr(&output));
+    assert_eq!(stderr(&output), "Not logged in\n");
+
+    let output = in_home(&["features", "list"]);
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+
+    let output = in_home(&["config", "show"]);
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    assert!(
+        stdout(&output).contains("sandbox_mode = \"workspace-write\""),
+        "{}",
+        stdout(&output)
+    );
+    assert_eq!(
+        stderr(&output),
+        format!(
+            "note: a command run with this configuration here is refused: {refusal}: it is the filesystem root or contains a home directory, so a sandboxed command could plant code in files such as `~/.bashrc` that the next shell runs\n"
+        )
+    );
+
+    let output = in_home(&["sandbox", "--", "/bin/sh", "-c", "echo ran"]);
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    assert_eq!(stdout(&output), "ran\n");
+
+    let output = in_home(&[
+        "sandbox",
+        "-c",
+        "sandbox_mode=workspace-write",
+        "--",
+        "/bin/sh",
+        "-c",
+        "echo ran",
+    ]);
+    assert_eq!(code(&output), 1);
+    assert!(stderr(&output).contains(&refusal), "{}", stderr(&output));
+    assert_eq!(stdout(&output), "");
 }
 
 /// `codex exec -s workspace-write` compiles the same policy: refused in `~` before anything is

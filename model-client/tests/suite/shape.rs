@@ -220,6 +220,7 @@ fn configuration_decides_provider_model_and_reasoning() {
         strict: true,
         requirements: codex_config::RequirementsMode::Ignore,
         sandbox: codex_config::SandboxSelection::default(),
+        defer_sandbox_refusals: false,
     })
     .unwrap();
     let client = codex_model_client::ModelClient::from_settings(
