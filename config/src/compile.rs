@@ -55,6 +55,11 @@ pub(crate) struct CompileContext {
     /// `auth.json` through a link, a `.git` symlink) apply; off only to compile a policy that is
     /// never used to run anything ([`crate::LoaderOptions::defer_sandbox_refusals`]).
     pub confinement_checks: bool,
+    /// Where the symbolic links directly inside `$CODEX_HOME` lead, when that is outside it
+    /// (dotfiles layouts: `config.toml -> ~/dotfiles/codex/config.toml`). Hiding `$CODEX_HOME`
+    /// does not cover them, so inside a writable root they are kept read-only: the command must
+    /// not rewrite the configuration the next run loads.
+    pub codex_home_link_targets: Vec<PathBuf>,
 }
 
 impl CompileContext {
@@ -90,6 +95,7 @@ impl CompileContext {
             homes,
             codex_home_links,
             confinement_checks: true,
+            codex_home_link_targets: link_targets_outside(codex_home),
         }
     }
 
@@ -604,11 +610,22 @@ fn finish(policy: &mut SandboxPolicy, context: &CompileContext) {
         .filter(|rule| rule.access == Access::Write)
         .map(|rule| {
             let mut root = writable_root(&rule.path, &policy.cwd);
-            if let Some(path) = codex_home_inside(&root.root, &context.codex_home) {
-                root.protected.push(ProtectedPath {
-                    path,
-                    kind: ProtectedKind::CodexHome,
-                });
+            // A link to the root itself would make all of it read-only: not what it is for.
+            let targets = context
+                .codex_home_link_targets
+                .iter()
+                .filter_map(|path| codex_home_inside(&root.root, path))
+                .filter(|path| *path != root.root);
+            let inside: Vec<PathBuf> = codex_home_inside(&root.root, &context.codex_home)
+                .into_iter()
+                .chain(targets)
+                .collect();
+            if !inside.is_empty() {
+                root.protected
+                    .extend(inside.into_iter().map(|path| ProtectedPath {
+                        path,
+                        kind: ProtectedKind::CodexHome,
+                    }));
                 root.protected.sort_by(|a, b| a.path.cmp(&b.path));
                 root.protected.dedup_by(|a, b| a.path == b.path);
             }
@@ -616,6 +633,31 @@ fn finish(policy: &mut SandboxPolicy, context: &CompileContext) {
         })
         .collect();
     protect_git_pointers_across_roots(&mut policy.writable_roots);
+}
+
+/// Most entries of `$CODEX_HOME` looked at for links (it holds a handful of files and the
+/// sessions directory; a huge one is not scanned further).
+const MAX_CODEX_HOME_ENTRIES: usize = 4096;
+
+/// The canonical targets of the symbolic links directly inside `codex_home` that lead outside
+/// it (sorted). Dangling links are skipped: there is nothing for a later run to load.
+fn link_targets_outside(codex_home: &Path) -> Vec<PathBuf> {
+    let Ok(home) = codex_home.canonicalize() else {
+        return Vec::new();
+    };
+    let Ok(entries) = std::fs::read_dir(&home) else {
+        return Vec::new();
+    };
+    let mut targets: Vec<PathBuf> = entries
+        .take(MAX_CODEX_HOME_ENTRIES)
+        .flatten()
+        .filter(|entry| entry.file_type().is_ok_and(|kind| kind.is_symlink()))
+        .filter_map(|entry| entry.path().canonicalize().ok())
+        .filter(|target| !target.starts_with(&home))
+        .collect();
+    targets.sort();
+    targets.dedup();
+    targets
 }
 
 /// `codex_home` (or any path) spelled below `root` when it lies inside it (lexically, or once

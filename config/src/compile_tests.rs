@@ -24,6 +24,7 @@ fn fixture() -> Fixture {
         homes: vec![base.join("home")],
         codex_home_links: Vec::new(),
         confinement_checks: true,
+        codex_home_link_targets: Vec::new(),
     };
     Fixture {
         _dir: dir,

@@ -103,8 +103,9 @@ pub enum ProtectedKind {
     Metadata,
     /// The target of a `.git` pointer file (`gitdir: …`).
     GitDirTarget,
-    /// `$CODEX_HOME` (configuration, credentials) when it lies inside a writable root: the
-    /// command must not rewrite the configuration the next session loads.
+    /// `$CODEX_HOME` (configuration, credentials) when it lies inside a writable root, and
+    /// where the links directly inside it lead (a dotfiles `config.toml`): the command must not
+    /// rewrite the configuration the next session loads.
     CodexHome,
     /// The `.git` of a submodule or linked worktree inside a writable root (existing or not):
     /// the host's `git` enters it from the root.

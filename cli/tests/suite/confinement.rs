@@ -354,6 +354,59 @@ fn codex_home_through_a_workspace_symlink_is_refused_as_nobody() {
     codex_home_through_a_workspace_symlink_is_refused(User::Nobody);
 }
 
+/// A dotfiles layout: `$CODEX_HOME/config.toml` is a symlink into the workspace
+/// (`dotfiles/codex/config.toml`). Hiding `$CODEX_HOME` does not cover the target, and a
+/// workspace-write command appended `[linux_sandbox] bwrap_path = …` there, which the next run
+/// executed on the host. The target is kept read-only (and cannot be moved away with its
+/// directory); the control, with full access, shows the write otherwise lands.
+fn symlinked_config_file_in_the_workspace_stays_read_only(user: User) {
+    let env = TestEnv::new();
+    let dotfiles = env.work().join("dotfiles/codex");
+    std::fs::create_dir_all(&dotfiles).unwrap();
+    let target = dotfiles.join("config.toml");
+    std::fs::write(&target, "model = \"gpt-5\"\n").unwrap();
+    std::os::unix::fs::symlink(&target, env.codex_home().join("config.toml")).unwrap();
+    prepare(&env, user);
+    let plant = "echo '[linux_sandbox]' >> dotfiles/codex/config.toml; mv dotfiles/codex dotfiles/moved && mkdir dotfiles/codex && echo planted > dotfiles/codex/config.toml";
+    let sandbox = |profile: &str| {
+        let mut args = vec!["sandbox", "-P", profile];
+        args.extend(NO_TMP);
+        args.extend(["--", "/bin/sh", "-c", plant]);
+        run_as(user, env.codex(args))
+    };
+    let output = sandbox(":workspace");
+    assert_ne!(code(&output), 0, "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("Read-only file system"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(
+        std::fs::read_to_string(&target).unwrap(),
+        "model = \"gpt-5\"\n"
+    );
+    assert!(!env.work().join("dotfiles/moved").exists());
+
+    // Control: full access writes it (and could swap the directory).
+    let output = sandbox(":danger-full-access");
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    assert_eq!(
+        std::fs::read_to_string(&target).unwrap(),
+        "planted\n",
+        "the control replaced the directory"
+    );
+}
+
+#[test]
+fn symlinked_config_file_in_the_workspace_stays_read_only_as_root() {
+    symlinked_config_file_in_the_workspace_stays_read_only(User::Root);
+}
+
+#[test]
+fn symlinked_config_file_in_the_workspace_stays_read_only_as_nobody() {
+    symlinked_config_file_in_the_workspace_stays_read_only(User::Nobody);
+}
+
 /// `auth.json` as a symlink to a file outside `CODEX_HOME`: hiding `CODEX_HOME` does not hide
 /// the target. Refused; the control reads the target from a sandbox by its own path.
 fn credentials_symlinked_out_of_codex_home_are_refused(user: User) {
