@@ -75,7 +75,7 @@ pub fn discover_bubblewrap(
             let verdict = discovery::locate(
                 std::slice::from_ref(&candidate),
                 &untrusted,
-                &discovery::root_owned_chain,
+                &discovery::trusted_location,
             );
             match verdict {
                 Ok(real) => {

@@ -9,6 +9,8 @@
 //!   is owned by root and not writable by group or others, in directories that are all owned by
 //!   root and not writable by group or others (checked on the canonical path, so a symlink from a
 //!   writable directory gains nothing), and not under the working directory or a writable root.
+//!   When codex runs as root, only one in a system directory (`/usr/bin`, `/bin`, `/usr/sbin`,
+//!   `/sbin`, `/usr/local/bin`, `/usr/local/sbin`): what a root sandbox writes is root-owned too.
 //!   A `bwrap` in a virtualenv, `~/.local/bin` or a build directory is never executed.
 //!
 //! Probe: once per process and path, the binary's bytes are scanned for the option names of its
@@ -67,7 +69,7 @@ pub(crate) fn find(
         None => {
             let path_var = std::env::var_os("PATH");
             let candidates = candidates(path_var.as_deref(), Path::new(SYSTEM_BWRAP));
-            locate(&candidates, untrusted, &root_owned_chain)?
+            locate(&candidates, untrusted, &trusted_location)?
         }
     };
     let features = probe(&path)?;
@@ -147,6 +149,42 @@ fn configured_bwrap(path: &Path, untrusted: &[PathBuf]) -> Result<PathBuf, PlanS
         return Err(refuse("it is not an executable file".into()));
     }
     locate(&[path.to_path_buf()], untrusted, &|_| Ok(()))
+}
+
+/// Directories a `bwrap` found on `PATH` may come from when codex runs as root.
+const SYSTEM_DIRECTORIES: &[&str] = &[
+    "/usr/bin",
+    "/bin",
+    "/usr/sbin",
+    "/sbin",
+    "/usr/local/bin",
+    "/usr/local/sbin",
+];
+
+/// Whether a `bwrap` found on `PATH` (canonical path) may be executed, for this process's user.
+pub(crate) fn trusted_location(real: &Path) -> Result<(), String> {
+    // SAFETY: geteuid has no preconditions.
+    trusted_for(real, unsafe { libc::geteuid() })
+}
+
+/// [`root_owned_chain`], and for root (`euid` 0) a system directory: everything a sandboxed
+/// command writes as root is root-owned and can sit in a root-owned, non-writable-by-others
+/// chain (a `.venv/bin` in root's workspace), so ownership cannot tell a planted `bwrap` there.
+pub(crate) fn trusted_for(real: &Path, euid: u32) -> Result<(), String> {
+    root_owned_chain(real)?;
+    if euid == 0
+        && !real.parent().is_some_and(|directory| {
+            SYSTEM_DIRECTORIES
+                .iter()
+                .any(|system| directory == Path::new(system))
+        })
+    {
+        return Err(format!(
+            "codex runs as root, and a sandboxed command running as root writes root-owned files, so outside the system directories ({}) ownership cannot tell a planted `bwrap`; set `linux_sandbox.bwrap_path` to use this one",
+            SYSTEM_DIRECTORIES.join(", ")
+        ));
+    }
+    Ok(())
 }
 
 /// A root-owned file that neither group nor others may write, in directories that are all
@@ -457,6 +495,21 @@ mod tests {
             locate(&[root.join("missing/bwrap")], &[], &root_owned_chain),
             Err(PlanSandboxError::BubblewrapNotFound)
         ));
+    }
+
+    /// As root, a root-owned chain is not enough outside the system directories: a sandboxed
+    /// command running as root leaves exactly such files (e.g. `/root/proj/.venv/bin/bwrap`).
+    #[test]
+    fn as_root_only_system_directories_are_trusted() {
+        // Root-owned, in root-owned directories nobody else may write, outside the system
+        // directories: what a root sandbox's planted file looks like.
+        let planted_like = Path::new("/etc/hostname");
+        assert_eq!(root_owned_chain(planted_like), Ok(()));
+        assert_eq!(trusted_for(planted_like, 1000), Ok(()));
+        let reason = trusted_for(planted_like, 0).unwrap_err();
+        assert!(reason.contains("codex runs as root"), "{reason}");
+        let shell = std::fs::canonicalize("/usr/bin/sh").unwrap();
+        assert_eq!(trusted_for(&shell, 0), Ok(()));
     }
 
     #[test]
