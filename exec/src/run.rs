@@ -337,6 +337,12 @@ fn run(args: ExecArgs, root: RootOptions) -> Result<u8, Failure> {
         originator: "codex_exec".into(),
         cli_version: env!("CARGO_PKG_VERSION").into(),
     };
+    // Where `-o` leads is fixed now, before any command of the model runs: a symbolic link it
+    // plants on the way (`out -> /etc`) must not redirect the host's write at the end.
+    let last_message_target = options
+        .output_last_message
+        .as_ref()
+        .map(|path| LastMessageTarget::fix(&current.join(path)));
     let mut session = Session::start(settings, client, runner)
         .map_err(|error| Failure::new(error.to_string()))?;
     if let Err(error) = crate::signals::install(session.interrupt_handle()) {
@@ -387,7 +393,11 @@ fn run(args: ExecArgs, root: RootOptions) -> Result<u8, Failure> {
                 path.display()
             ));
         }
-        if let Err(error) = write_last_message(&current.join(path), message) {
+        let written = match &last_message_target {
+            Some(target) => target.write(message),
+            None => Ok(()),
+        };
+        if let Err(error) = written {
             output::error_line(&format!(
                 "Failed to write last message file {}: {error}",
                 path.display()
@@ -414,8 +424,55 @@ fn project_doc_max_bytes(config: &Config) -> usize {
         .unwrap_or(codex_core::DEFAULT_PROJECT_DOC_MAX_BYTES)
 }
 
+/// The `-o` file, resolved before the turn: the directory it goes into as it really was then.
+struct LastMessageTarget {
+    path: PathBuf,
+    /// The canonical parent directory at the start (`None`: it did not exist).
+    parent_at_start: Option<PathBuf>,
+}
+
+impl LastMessageTarget {
+    fn fix(path: &Path) -> LastMessageTarget {
+        LastMessageTarget {
+            path: path.to_path_buf(),
+            parent_at_start: path.parent().and_then(|parent| parent.canonicalize().ok()),
+        }
+    }
+
+    /// Write `message`, refusing when the directory now resolves elsewhere than at the start
+    /// (or, if it was missing then, through a symbolic link).
+    fn write(&self, message: &str) -> std::io::Result<()> {
+        let refuse = |why: &str| {
+            Err(std::io::Error::other(format!(
+                "{why}; a command run during the turn may have planted a symbolic link, so nothing was written"
+            )))
+        };
+        let (Some(parent), Some(name)) = (self.path.parent(), self.path.file_name()) else {
+            return refuse("the path has no file name");
+        };
+        let parent_now = parent.canonicalize()?;
+        match &self.parent_at_start {
+            Some(start) if *start != parent_now => {
+                return refuse(&format!(
+                    "its directory resolved to `{}` at the start and to `{}` now",
+                    start.display(),
+                    parent_now.display()
+                ));
+            }
+            None if codex_sandboxing::normalize(parent) != parent_now => {
+                return refuse(&format!(
+                    "its directory did not exist at the start and is now reached through a symbolic link (to `{}`)",
+                    parent_now.display()
+                ));
+            }
+            _ => {}
+        }
+        write_last_message(&parent_now.join(name), message)
+    }
+}
+
 /// `-o`: never through a symbolic link, truncated.
-fn write_last_message(path: &PathBuf, message: &str) -> std::io::Result<()> {
+fn write_last_message(path: &Path, message: &str) -> std::io::Result<()> {
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);
     #[cfg(unix)]

@@ -279,3 +279,73 @@ fn allowed_codex_home_under_tmp() {
         "the session was recorded under the /tmp CODEX_HOME"
     );
 }
+
+/// Class 3 (host-side effects of planted files), `-o`: the model replaces the `-o` file's
+/// directory with a symbolic link to a directory outside every writable root (`out -> outside`);
+/// the agent's own write at the end, on the host, followed it. The directory is fixed before the
+/// turn, so the write is refused and nothing lands outside. Control: a link the user made before
+/// the run is followed as given.
+#[test]
+fn class3_output_file_directory_swapped_for_a_symlink_is_not_followed() {
+    let make = |plant: bool| {
+        let env = ExecEnv::new(if plant {
+            Script::new()
+                .then(shell_call(
+                    "c1",
+                    "rmdir out && ln -s \"$OUTSIDE\" out && echo planted",
+                ))
+                .then(answer("model-chosen contents"))
+        } else {
+            Script::new().then(answer("model-chosen contents"))
+        });
+        std::fs::create_dir_all(env.outside()).unwrap();
+        env
+    };
+
+    let env = make(true);
+    std::fs::create_dir(env.work().join("out")).unwrap();
+    let mut command = env.exec([
+        "-s",
+        "workspace-write",
+        "-o",
+        env.work().join("out/answer.txt").to_str().unwrap(),
+        PROMPT,
+    ]);
+    command.env("OUTSIDE", env.outside());
+    let output = command.output().unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let bodies = env.bodies();
+    assert!(
+        output_for(&bodies, "c1").is_some_and(|text| text.contains("planted")),
+        "the command planted the link: {bodies:?}"
+    );
+    assert!(
+        std::fs::symlink_metadata(env.work().join("out"))
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    assert!(
+        !env.outside().join("answer.txt").exists(),
+        "the host write followed the planted link"
+    );
+    assert!(
+        stderr(&output).contains("a command run during the turn may have planted a symbolic link"),
+        "{}",
+        stderr(&output)
+    );
+
+    // Control: the same link, made by the user before the run, is followed.
+    let env = make(false);
+    std::os::unix::fs::symlink(env.outside(), env.work().join("out")).unwrap();
+    let output = env.run([
+        "-o",
+        env.work().join("out/answer.txt").to_str().unwrap(),
+        PROMPT,
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(
+        std::fs::read_to_string(env.outside().join("answer.txt")).unwrap(),
+        "model-chosen contents"
+    );
+}
