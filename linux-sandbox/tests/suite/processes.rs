@@ -290,3 +290,232 @@ fn the_stage_does_not_start_the_command_once_the_supervisor_is_gone() {
         String::from_utf8_lossy(&gone.stderr)
     );
 }
+
+/// Python that starts `count` sleeping children (`sleep <marker>`, not holding the output
+/// pipes), printing the pids cgroup it runs in and then `ready <started>`; a failed fork is
+/// counted, not fatal (a shell would exit).
+fn fork_many(marker: &str, count: usize) -> String {
+    // Python only (no shell forks): as uid 65534 the rlimit counts the other processes of that
+    // user on the host too.
+    format!(
+        "exec /usr/bin/python3 -c 'import os,time\nprint(open(\"/proc/self/cgroup\").read(),flush=True)\nn=0\nfor i in range({count}):\n    try:\n        pid=os.fork()\n    except OSError:\n        continue\n    if pid==0:\n        null=os.open(\"/dev/null\",os.O_WRONLY)\n        os.dup2(null,1)\n        os.dup2(null,2)\n        os.execvp(\"sleep\",[\"sleep\",\"{marker}\"])\n    n+=1\nprint(\"ready\",n,flush=True)\ntime.sleep(1)'"
+    )
+}
+
+/// `ready <n>` of [`fork_many`]'s output.
+fn started(stdout: &str) -> usize {
+    stdout
+        .lines()
+        .find_map(|line| line.strip_prefix("ready "))
+        .and_then(|count| count.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no `ready` line in {stdout:?}"))
+}
+
+/// The run's pids cgroup as the command saw it (`/codex-sandbox.<pid>.<n>`), if any.
+fn pids_cgroup(stdout: &str) -> Option<String> {
+    stdout
+        .lines()
+        .find_map(|line| line.split_once(":pids:").map(|(_, path)| path.to_string()))
+        .filter(|path| path != "/")
+}
+
+const PIDS_ROOT: &str = "/sys/fs/cgroup/pids";
+const FREEZER_ROOT: &str = "/sys/fs/cgroup/freezer";
+
+/// Issue 8: RLIMIT_NPROC does not bind root, so as root a fork bomb in the sandbox went as far
+/// as the host let it. With a pids cgroup per run it stops at `max_processes` for root too (and
+/// RLIMIT_NPROC still holds it for uid 65534). Control: the same script outside the sandbox
+/// starts every one of its max+50 children.
+#[test]
+fn a_fork_bomb_stops_at_the_limit_as_root_and_as_nobody() {
+    if !is_root() {
+        panic!("these tests need root (to also run as uid 65534)");
+    }
+    const LIMIT: usize = 64;
+    for backend in [Backend::Bubblewrap, Backend::Landlock] {
+        for user in [User::Root, User::Nobody] {
+            let marker = format!(
+                "303.{}{}",
+                std::process::id(),
+                backend as u8 * 10 + user as u8
+            );
+            let fixture = Fixture::new(user);
+            let script = fork_many(&marker, LIMIT + 50);
+            let control = fixture
+                .as_user("/bin/sh", &["-c".into(), script.clone().into()])
+                .envs(fixture.env())
+                .stderr(Stdio::null())
+                .output()
+                .unwrap();
+            kill_all(&marker);
+            assert_eq!(
+                started(&String::from_utf8_lossy(&control.stdout)),
+                LIMIT + 50,
+                "{backend:?} {user:?}: the control could not fork past the limit"
+            );
+            assert!(wait_until_gone(&marker).is_empty());
+
+            let mut args = helper_args(&fixture, backend, &script);
+            args.splice(0..0, ["--max-processes".into(), LIMIT.to_string().into()]);
+            let output = fixture
+                .as_user(env!("CARGO_BIN_EXE_codex-linux-sandbox"), &args)
+                .envs(fixture.env())
+                .output()
+                .unwrap();
+            let stdout = String::from_utf8_lossy(&output.stdout);
+            let survivors = wait_until_gone(&marker);
+            kill_all(&marker);
+            assert!(
+                stdout.contains("ready "),
+                "{backend:?} {user:?}: {stdout} {}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+            let started = started(&stdout);
+            assert!(
+                started < LIMIT,
+                "{backend:?} {user:?}: {started} processes started under a limit of {LIMIT}"
+            );
+            if user == User::Root {
+                // The cgroup holds exactly (the shell and python count too); RLIMIT_NPROC
+                // counts every process of uid 65534 on the host, so only the bound is checked.
+                assert!(
+                    started >= LIMIT - 8,
+                    "{backend:?}: only {started} started, the limit was {LIMIT}"
+                );
+                let cgroup = pids_cgroup(&stdout)
+                    .unwrap_or_else(|| panic!("{backend:?}: not in a pids cgroup: {stdout}"));
+                assert!(cgroup.starts_with("/codex-sandbox."), "{cgroup}");
+            }
+            assert!(
+                survivors.is_empty(),
+                "{backend:?} {user:?}: processes outlived the run: {survivors:?}"
+            );
+        }
+    }
+}
+
+/// The run's cgroup (and its v1 freezer twin) is removed when the run ends; one left by a
+/// SIGKILL of the supervisor (nothing runs after that) is removed by the next run.
+#[test]
+fn the_process_limit_cgroup_is_removed_after_the_run() {
+    if !is_root() {
+        panic!("these tests need root (to also run as uid 65534)");
+    }
+    let exists = |cgroup: &str| {
+        [PIDS_ROOT, FREEZER_ROOT]
+            .iter()
+            .filter(|root| std::path::Path::new(&format!("{root}{cgroup}")).exists())
+            .count()
+    };
+    for backend in [Backend::Bubblewrap, Backend::Landlock] {
+        let marker = format!("304.{}{}", std::process::id(), backend as u8);
+        let fixture = Fixture::new(User::Root);
+        let output = fixture
+            .as_user(
+                env!("CARGO_BIN_EXE_codex-linux-sandbox"),
+                &helper_args(
+                    &fixture,
+                    backend,
+                    "grep :pids: /proc/self/cgroup; test -d /sys/fs/cgroup/freezer$(sed -n 's/.*:freezer://p' /proc/self/cgroup) && echo frozen-twin",
+                ),
+            )
+            .envs(fixture.env())
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let cgroup = pids_cgroup(&stdout)
+            .unwrap_or_else(|| panic!("{backend:?}: not in a pids cgroup: {stdout}"));
+        assert!(stdout.contains("frozen-twin"), "{backend:?}: {stdout}");
+        assert_eq!(exists(&cgroup), 0, "{backend:?}: `{cgroup}` is left");
+
+        // SIGKILL of the supervisor: the sandbox dies with it, its empty cgroup stays.
+        let script = format!("grep :pids: /proc/self/cgroup; echo ready; sleep {marker}");
+        let mut child = fixture
+            .as_user(
+                env!("CARGO_BIN_EXE_codex-linux-sandbox"),
+                &helper_args(&fixture, backend, &script),
+            )
+            .envs(fixture.env())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let stale = pids_cgroup(&lines.next().unwrap().unwrap()).unwrap();
+        assert_eq!(lines.next().unwrap().unwrap(), "ready");
+        assert_eq!(exists(&stale), 2, "{backend:?}: `{stale}` was not created");
+        child.kill().unwrap();
+        let _ = child.wait();
+        let survivors = wait_until_gone(&marker);
+        kill_all(&marker);
+        assert!(survivors.is_empty(), "{backend:?}: {survivors:?}");
+        let next = fixture.helper(
+            backend,
+            &fixture.policy_for(backend, NetworkAccess::Restricted),
+            "true",
+            &[],
+        );
+        assert!(next.status.success(), "{backend:?}: {next:?}");
+        assert_eq!(
+            exists(&stale),
+            0,
+            "{backend:?}: the next run did not remove the stale `{stale}`"
+        );
+    }
+}
+
+/// A tree that keeps forking (every process in its own session, so no process-group kill
+/// reaches it, retrying its forks as soon as the limit lets it) is gone when the command exits
+/// (Landlock backend: no pid namespace ends it), as root (pids cgroup + reaper) and as uid 65534
+/// (RLIMIT_NPROC + reaper). Control: unsandboxed, the tree outlives the command.
+#[test]
+fn a_fast_forking_tree_is_fully_reaped_after_the_command_exits() {
+    if !is_root() {
+        panic!("these tests need root (to also run as uid 65534)");
+    }
+    for user in [User::Root, User::Nobody] {
+        let marker = format!("305.{}{}", std::process::id(), user as u8);
+        let fixture = Fixture::new(user);
+        // At most 4 children per process, 4 levels deep (341 processes in all, so the control
+        // stays bounded); a failed fork is retried a millisecond later. The command itself
+        // (python, which needs no fork to wait and print) exits 0.3 s after starting it.
+        let script = format!(
+            "exec /usr/bin/python3 -c 'import os,time\nwhile True:\n    try:\n        root=os.fork()\n        break\n    except OSError:\n        time.sleep(0.001)\nif root==0:\n    os.setsid()\n    depth=0\n    made=0\n    while True:\n        if depth<4 and made<4:\n            try:\n                pid=os.fork()\n            except OSError:\n                time.sleep(0.001)\n                continue\n            if pid==0:\n                os.setsid()\n                depth+=1\n                made=0\n                continue\n            made+=1\n        else:\n            time.sleep(0.05)\ntime.sleep(0.3)\nprint(\"exited\",flush=True)' {marker}"
+        );
+        let control = fixture
+            .as_user("/bin/sh", &["-c".into(), script.clone().into()])
+            .envs(fixture.env())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .unwrap();
+        assert!(control.success());
+        let alive = processes_with(&marker).len();
+        while !processes_with(&marker).is_empty() {
+            kill_all(&marker);
+        }
+        assert!(
+            alive > 20,
+            "{user:?}: the control tree did not grow ({alive})"
+        );
+
+        let mut args = helper_args(&fixture, Backend::Landlock, &script);
+        args.splice(0..0, ["--max-processes".into(), "64".into()]);
+        let output = fixture
+            .as_user(env!("CARGO_BIN_EXE_codex-linux-sandbox"), &args)
+            .envs(fixture.env())
+            .stderr(Stdio::null())
+            .output()
+            .unwrap();
+        // Looked at once, right away: the run has returned, so nothing may be left to die.
+        let survivors = processes_with(&marker);
+        while !processes_with(&marker).is_empty() {
+            kill_all(&marker);
+        }
+        assert_eq!(String::from_utf8_lossy(&output.stdout), "exited\n");
+        assert!(
+            survivors.is_empty(),
+            "{user:?}: {} processes of the tree outlived the run",
+            survivors.len()
+        );
+    }
+}
