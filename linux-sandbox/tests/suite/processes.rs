@@ -463,55 +463,161 @@ fn the_process_limit_cgroup_is_removed_after_the_run() {
     }
 }
 
-/// A tree that keeps forking (every process in its own session, so no process-group kill
-/// reaches it, retrying its forks as soon as the limit lets it) is gone when the command exits
-/// (Landlock backend: no pid namespace ends it), as root (pids cgroup + reaper) and as uid 65534
-/// (RLIMIT_NPROC + reaper). Control: unsandboxed, the tree outlives the command.
+/// A pids cgroup made by the test around what it runs: a bound on a fork bomb that does not
+/// depend on the code under test (and, for the sandbox, codex's own cgroup is then not the
+/// hierarchy's root: the run's cgroup is nested in this one).
+struct TestCgroup {
+    /// The pids cgroup and its freezer twin (to end a tree that keeps forking: freeze, kill,
+    /// thaw).
+    directories: [std::path::PathBuf; 2],
+    procs: [std::fs::File; 2],
+}
+
+impl TestCgroup {
+    fn new(max: usize) -> TestCgroup {
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let name = format!(
+            "codex-test.{}.{}",
+            std::process::id(),
+            NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        );
+        let directories = [PIDS_ROOT, FREEZER_ROOT].map(|root| {
+            let directory = std::path::Path::new(root).join(&name);
+            std::fs::create_dir(&directory).unwrap();
+            directory
+        });
+        std::fs::write(directories[0].join("pids.max"), max.to_string()).unwrap();
+        let procs = [0, 1].map(|index| {
+            std::fs::OpenOptions::new()
+                .write(true)
+                .open(directories[index].join("cgroup.procs"))
+                .unwrap()
+        });
+        TestCgroup { directories, procs }
+    }
+
+    /// `command`, started inside the cgroup.
+    fn contain(&self, mut command: std::process::Command) -> std::process::Command {
+        use std::os::fd::AsRawFd;
+        use std::os::unix::process::CommandExt;
+        let fds = [self.procs[0].as_raw_fd(), self.procs[1].as_raw_fd()];
+        // SAFETY: write is async-signal-safe; it runs in the child before exec.
+        unsafe {
+            command.pre_exec(move || {
+                for fd in fds {
+                    if libc::write(fd, b"0".as_ptr().cast(), 1) != 1 {
+                        return Err(std::io::Error::last_os_error());
+                    }
+                }
+                Ok(())
+            });
+        }
+        command
+    }
+
+    fn members(&self) -> Vec<i32> {
+        std::fs::read_to_string(self.directories[0].join("cgroup.procs"))
+            .unwrap_or_default()
+            .split_whitespace()
+            .filter_map(|pid| pid.parse().ok())
+            .collect()
+    }
+
+    fn set_state(&self, state: &str) {
+        let file = self.directories[1].join("freezer.state");
+        loop {
+            std::fs::write(&file, state).unwrap();
+            if std::fs::read_to_string(&file).unwrap().trim() == state {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+
+    fn kill_members(&self) {
+        while !self.members().is_empty() {
+            self.set_state("FROZEN");
+            for pid in self.members() {
+                // SAFETY: kill has no memory effects.
+                unsafe { libc::kill(pid, libc::SIGKILL) };
+            }
+            self.set_state("THAWED");
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+}
+
+impl Drop for TestCgroup {
+    fn drop(&mut self) {
+        self.kill_members();
+        for directory in &self.directories {
+            for _ in 0..1000 {
+                match std::fs::remove_dir(directory) {
+                    Err(error) if error.raw_os_error() == Some(libc::EBUSY) => {
+                        std::thread::sleep(Duration::from_millis(1));
+                    }
+                    _ => break,
+                }
+            }
+        }
+    }
+}
+
+/// A tree that keeps forking (every process forks again and again, each child in a session of
+/// its own so no process-group kill reaches it, retrying as soon as the limit lets it) is gone
+/// when the command exits (Landlock backend: no pid namespace ends it), as root (pids cgroup +
+/// reaper) and as uid 65534 (RLIMIT_NPROC + reaper). The old reaper killed one generation per
+/// round and gave up after 10,000 rounds while the next generations kept forking. Control:
+/// unsandboxed, the tree outlives the command. A test-made pids cgroup bounds every run.
 #[test]
 fn a_fast_forking_tree_is_fully_reaped_after_the_command_exits() {
     if !is_root() {
         panic!("these tests need root (to also run as uid 65534)");
     }
+    const LIMIT: usize = 128;
     for user in [User::Root, User::Nobody] {
         let marker = format!("305.{}{}", std::process::id(), user as u8);
         let fixture = Fixture::new(user);
-        // At most 4 children per process, 4 levels deep (341 processes in all, so the control
-        // stays bounded); a failed fork is retried a millisecond later. The command itself
-        // (python, which needs no fork to wait and print) exits 0.3 s after starting it.
+        // The command (python, which needs no fork to wait and print) exits 0.3 s after
+        // starting the tree.
         let script = format!(
-            "exec /usr/bin/python3 -c 'import os,time\nwhile True:\n    try:\n        root=os.fork()\n        break\n    except OSError:\n        time.sleep(0.001)\nif root==0:\n    os.setsid()\n    depth=0\n    made=0\n    while True:\n        if depth<4 and made<4:\n            try:\n                pid=os.fork()\n            except OSError:\n                time.sleep(0.001)\n                continue\n            if pid==0:\n                os.setsid()\n                depth+=1\n                made=0\n                continue\n            made+=1\n        else:\n            time.sleep(0.05)\ntime.sleep(0.3)\nprint(\"exited\",flush=True)' {marker}"
+            "exec /usr/bin/python3 -c 'import os,time\nwhile True:\n    try:\n        root=os.fork()\n        break\n    except OSError:\n        time.sleep(0.001)\nif root==0:\n    os.setsid()\n    while True:\n        try:\n            pid=os.fork()\n        except OSError:\n            time.sleep(0.001)\n            continue\n        if pid==0:\n            os.setsid()\n        else:\n            time.sleep(0.001)\ntime.sleep(0.3)\nprint(\"exited\",flush=True)' {marker}"
         );
-        let control = fixture
-            .as_user("/bin/sh", &["-c".into(), script.clone().into()])
+        let bound = TestCgroup::new(3 * LIMIT);
+        let control = bound
+            .contain(fixture.as_user("/bin/sh", &["-c".into(), script.clone().into()]))
             .envs(fixture.env())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .status()
             .unwrap();
         assert!(control.success());
-        let alive = processes_with(&marker).len();
-        while !processes_with(&marker).is_empty() {
-            kill_all(&marker);
-        }
-        assert!(
-            alive > 20,
-            "{user:?}: the control tree did not grow ({alive})"
-        );
+        // Counted frozen: reading /proc of hundreds of processes stuck in failing forks is slow.
+        bound.set_state("FROZEN");
+        let alive = bound.members().len();
+        drop(bound);
+        assert!(alive > 20, "{user:?}: the control tree did not grow ({alive})");
 
+        let bound = TestCgroup::new(3 * LIMIT);
         let mut args = helper_args(&fixture, Backend::Landlock, &script);
-        args.splice(0..0, ["--max-processes".into(), "64".into()]);
-        let output = fixture
-            .as_user(env!("CARGO_BIN_EXE_codex-linux-sandbox"), &args)
+        args.splice(0..0, ["--max-processes".into(), LIMIT.to_string().into()]);
+        let output = bound
+            .contain(fixture.as_user(env!("CARGO_BIN_EXE_codex-linux-sandbox"), &args))
             .envs(fixture.env())
-            .stderr(Stdio::null())
             .output()
             .unwrap();
         // Looked at once, right away: the run has returned, so nothing may be left to die.
-        let survivors = processes_with(&marker);
-        while !processes_with(&marker).is_empty() {
-            kill_all(&marker);
-        }
-        assert_eq!(String::from_utf8_lossy(&output.stdout), "exited\n");
+        // Everything the helper started is in the test's cgroup, whatever its command line.
+        let survivors = bound.members();
+        let marked = processes_with(&marker);
+        drop(bound);
+        assert!(marked.is_empty(), "{user:?}: {marked:?}");
+        assert_eq!(
+            String::from_utf8_lossy(&output.stdout),
+            "exited\n",
+            "{user:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
         assert!(
             survivors.is_empty(),
             "{user:?}: {} processes of the tree outlived the run",
