@@ -579,9 +579,9 @@ fn a_fast_forking_tree_is_fully_reaped_after_the_command_exits() {
         let marker = format!("305.{}{}", std::process::id(), user as u8);
         let fixture = Fixture::new(user);
         // The command (python, which needs no fork to wait and print) exits 0.3 s after
-        // starting the tree.
+        // starting the tree (which does not hold the output pipes).
         let script = format!(
-            "exec /usr/bin/python3 -c 'import os,time\nwhile True:\n    try:\n        root=os.fork()\n        break\n    except OSError:\n        time.sleep(0.001)\nif root==0:\n    os.setsid()\n    while True:\n        try:\n            pid=os.fork()\n        except OSError:\n            time.sleep(0.001)\n            continue\n        if pid==0:\n            os.setsid()\n        else:\n            time.sleep(0.001)\ntime.sleep(0.3)\nprint(\"exited\",flush=True)' {marker}"
+            "exec /usr/bin/python3 -c 'import os,time\nwhile True:\n    try:\n        root=os.fork()\n        break\n    except OSError:\n        time.sleep(0.001)\nif root==0:\n    os.setsid()\n    null=os.open(\"/dev/null\",os.O_WRONLY)\n    os.dup2(null,1)\n    os.dup2(null,2)\n    while True:\n        try:\n            pid=os.fork()\n        except OSError:\n            time.sleep(0.001)\n            continue\n        if pid==0:\n            os.setsid()\n        else:\n            time.sleep(0.001)\ntime.sleep(0.3)\nprint(\"exited\",flush=True)' {marker}"
         );
         let bound = TestCgroup::new(3 * LIMIT);
         let control = bound
