@@ -633,3 +633,51 @@ fn a_fast_forking_tree_is_fully_reaped_after_the_command_exits() {
         );
     }
 }
+
+/// As root with no writable pids cgroup (here: the cgroup mounts read-only in a private mount
+/// namespace, as in many containers) nothing can hold the limit: `require_process_limit`
+/// refuses the run with an error and a hint and the command does not run; without it the command
+/// runs outside any pids cgroup (reported as `none`, see the sandboxing crate).
+#[test]
+fn without_a_pids_cgroup_root_is_refused_when_a_limit_is_required() {
+    if !is_root() {
+        panic!("these tests need root (to also run as uid 65534)");
+    }
+    for backend in [Backend::Bubblewrap, Backend::Landlock] {
+        let fixture = Fixture::new(User::Root);
+        let script = "grep :pids: /proc/self/cgroup; echo ran";
+        let run = |required: bool| {
+            let mut args = helper_args(&fixture, backend, script);
+            if required {
+                args.insert(0, "--require-process-limit".into());
+            }
+            let mut command = std::process::Command::new("unshare");
+            command
+                .args(["--mount", "--propagation", "private", "--", "sh", "-c"])
+                .arg(
+                    "for m in /sys/fs/cgroup/pids /sys/fs/cgroup/unified; do mount -o remount,bind,ro $m || exit 99; done; exec \"$@\"",
+                )
+                .arg("sh")
+                .arg(env!("CARGO_BIN_EXE_codex-linux-sandbox"))
+                .args(&args)
+                .env_clear()
+                .envs(fixture.env());
+            command.output().unwrap()
+        };
+        // Control: without the requirement it runs, outside any run cgroup.
+        let unlimited = run(false);
+        assert!(unlimited.status.success(), "{backend:?}: {unlimited:?}");
+        let stdout = String::from_utf8_lossy(&unlimited.stdout);
+        assert!(stdout.contains(":pids:/\nran\n"), "{backend:?}: {stdout}");
+        assert_eq!(pids_cgroup(&stdout), None, "{backend:?}");
+
+        let refused = run(true);
+        assert_eq!(refused.status.code(), Some(1), "{backend:?}: {refused:?}");
+        assert_eq!(
+            String::from_utf8_lossy(&refused.stderr),
+            "error: no process limit can hold: codex runs as root, which `RLIMIT_NPROC` does not bind, and no pids cgroup can be created here (`linux_sandbox.require_process_limit = true`)\n\nhint: run codex as a non-root user (then `RLIMIT_NPROC` holds), give it a writable pids cgroup (cgroup v2 with `pids` delegated, or the v1 `pids` hierarchy), or accept no limit as root with `-c linux_sandbox.require_process_limit=false`\n",
+            "{backend:?}"
+        );
+        assert_eq!(refused.stdout, b"", "{backend:?}: the command ran");
+    }
+}
