@@ -569,7 +569,8 @@ impl Drop for TestCgroup {
 }
 
 /// A tree that keeps forking (every process forks again and again, each child in a session of
-/// its own so no process-group kill reaches it, retrying as soon as the limit lets it) is gone
+/// its own so no process-group kill reaches it, retrying 10 ms after a refused fork: hundreds of
+/// processes spinning in failing forks slow every /proc reader on the host, other tests too) is gone
 /// when the command exits (Landlock backend: no pid namespace ends it), as root (pids cgroup +
 /// reaper) and as uid 65534 (RLIMIT_NPROC + reaper). The old reaper killed one generation per
 /// round and gave up after 10,000 rounds while the next generations kept forking. Control:
@@ -586,9 +587,9 @@ fn a_fast_forking_tree_is_fully_reaped_after_the_command_exits() {
         // The command (python, which needs no fork to wait and print) exits 0.3 s after
         // starting the tree (which does not hold the output pipes).
         let script = format!(
-            "exec /usr/bin/python3 -c 'import os,time\nwhile True:\n    try:\n        root=os.fork()\n        break\n    except OSError:\n        time.sleep(0.001)\nif root==0:\n    os.setsid()\n    null=os.open(\"/dev/null\",os.O_WRONLY)\n    os.dup2(null,1)\n    os.dup2(null,2)\n    while True:\n        try:\n            pid=os.fork()\n        except OSError:\n            time.sleep(0.001)\n            continue\n        if pid==0:\n            os.setsid()\n        else:\n            time.sleep(0.001)\ntime.sleep(0.3)\nprint(\"exited\",flush=True)' {marker}"
+            "exec /usr/bin/python3 -c 'import os,time\nwhile True:\n    try:\n        root=os.fork()\n        break\n    except OSError:\n        time.sleep(0.001)\nif root==0:\n    os.setsid()\n    null=os.open(\"/dev/null\",os.O_WRONLY)\n    os.dup2(null,1)\n    os.dup2(null,2)\n    while True:\n        try:\n            pid=os.fork()\n        except OSError:\n            time.sleep(0.01)\n            continue\n        if pid==0:\n            os.setsid()\n        else:\n            time.sleep(0.002)\ntime.sleep(0.3)\nprint(\"exited\",flush=True)' {marker}"
         );
-        let bound = TestCgroup::new(3 * LIMIT);
+        let bound = TestCgroup::new(LIMIT + 64);
         let control = bound
             .contain(fixture.as_user("/bin/sh", &["-c".into(), script.clone().into()]))
             .envs(fixture.env())
@@ -606,7 +607,7 @@ fn a_fast_forking_tree_is_fully_reaped_after_the_command_exits() {
             "{user:?}: the control tree did not grow ({alive})"
         );
 
-        let bound = TestCgroup::new(3 * LIMIT);
+        let bound = TestCgroup::new(LIMIT + 64);
         let mut args = helper_args(&fixture, Backend::Landlock, &script);
         args.splice(0..0, ["--max-processes".into(), LIMIT.to_string().into()]);
         let output = bound
