@@ -334,6 +334,16 @@ fn print_plan(plan: &SandboxPlan) -> anyhow::Result<()> {
         "argv": plan.argv.iter().map(|arg| lossy(arg)).collect::<Vec<_>>(),
         "env": env,
         "summary": plan.summary,
+        "process_limit": {
+            "kind": plan.enforcement.process_limit.kind(),
+            "max_processes": plan.enforcement.max_processes,
+            "cgroup_parent": plan
+                .enforcement
+                .process_limit
+                .cgroup_parent()
+                .map(|path| path.to_string_lossy().into_owned()),
+        },
+        "enforcement": plan.enforcement.describe(),
     });
     crate::output::line(json)
 }

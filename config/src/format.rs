@@ -160,6 +160,14 @@ pub(crate) fn config_schema() -> Node {
                     "landlock_layer",
                     boolean().describe("Apply Landlock inside bubblewrap as a second layer."),
                 ),
+                (
+                    "require_process_limit",
+                    boolean().describe(
+                        "Refuse to run when `max_processes` cannot hold: codex runs as root \
+                         (exempt from RLIMIT_NPROC) and no pids cgroup can be created \
+                         (default false: run without a limit, reported as `none`).",
+                    ),
+                ),
             ])
             .describe("Linux sandbox settings."),
         ),

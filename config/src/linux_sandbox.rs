@@ -5,7 +5,17 @@
 //! bwrap_path = "/opt/bubblewrap/bin/bwrap"  # system, user, profile or -c layers only
 //! max_processes = 4096                      # per sandbox; 0 = no limit
 //! landlock_layer = true                     # Landlock inside bubblewrap as a second layer
+//! require_process_limit = false             # refuse when nothing can hold max_processes
 //! ```
+//!
+//! `max_processes` holds through a pids cgroup per run when codex can create one (root usually
+//! can), else through `RLIMIT_NPROC`, which binds every user but root. `require_process_limit`
+//! decides what happens as root with no usable pids cgroup (a container whose cgroup file system
+//! is read-only, say): by default the command runs without a process limit and the enforcement
+//! report says so (`process limit: none`); with `true` codex refuses to run. The default is off
+//! because the limit guards the host's availability (a fork bomb), not what the command can
+//! read, write or reach, and refusing would stop root in most containers, which often bound
+//! the container's process count themselves.
 //!
 //! `bwrap_path` names a program codex runs *outside* the sandbox, so a project layer
 //! (`.codex/config.toml`, which a repository ships and a sandboxed command may have written)
@@ -42,6 +52,8 @@ pub struct LinuxSandboxSettings {
     pub max_processes: Option<u64>,
     /// Apply Landlock inside bubblewrap as a second layer (refused when the kernel lacks it).
     pub landlock_layer: bool,
+    /// Refuse to run when `max_processes` is set and cannot hold (root without a pids cgroup).
+    pub require_process_limit: bool,
 }
 
 impl Default for LinuxSandboxSettings {
@@ -51,6 +63,7 @@ impl Default for LinuxSandboxSettings {
             bwrap_path: None,
             max_processes: Some(DEFAULT_MAX_PROCESSES),
             landlock_layer: true,
+            require_process_limit: false,
         }
     }
 }
@@ -106,6 +119,9 @@ pub(crate) fn resolve(
     if let Some(Value::Boolean(enabled)) = merged_value("landlock_layer") {
         settings.landlock_layer = enabled;
     }
+    if let Some(Value::Boolean(required)) = merged_value("require_process_limit") {
+        settings.require_process_limit = required;
+    }
     settings
 }
 
@@ -125,6 +141,7 @@ mod tests {
         assert_eq!(settings, LinuxSandboxSettings::default());
         assert_eq!(settings.max_processes, Some(DEFAULT_MAX_PROCESSES));
         assert!(settings.landlock_layer);
+        assert!(!settings.require_process_limit);
         assert_eq!(
             resolve(&[], true, &mut warnings).backend,
             LinuxSandboxBackend::Landlock
@@ -139,7 +156,7 @@ mod tests {
                 file: PathBuf::from("/home/u/.codex/config.toml"),
                 profile: None,
             },
-            "[linux_sandbox]\nbwrap_path = '/opt/bwrap'\nmax_processes = 100\n",
+            "[linux_sandbox]\nbwrap_path = '/opt/bwrap'\nmax_processes = 100\nrequire_process_limit = true\n",
         );
         let project = layer(
             LayerSource::Project {
@@ -155,6 +172,7 @@ mod tests {
         );
         assert_eq!(settings.max_processes, None, "0 means no limit");
         assert!(!settings.landlock_layer);
+        assert!(settings.require_process_limit);
         assert_eq!(
             warnings,
             vec![

@@ -75,6 +75,10 @@ pub enum PlanSandboxError {
     LandlockLayerUnavailable,
     #[error("the legacy Landlock backend cannot enforce this policy: {reason}")]
     LandlockCannotEnforce { reason: String },
+    #[error(
+        "no process limit can hold: codex runs as root, which `RLIMIT_NPROC` does not bind, and no pids cgroup can be created here (`linux_sandbox.require_process_limit = true`)"
+    )]
+    ProcessLimitUnavailable,
     #[error("the Linux sandbox is only available on Linux")]
     UnsupportedPlatform,
 }
@@ -145,6 +149,10 @@ impl PlanSandboxError {
                 "use the default bubblewrap backend (drop `use_legacy_landlock`), or relax the permission profile"
                     .to_string(),
             ),
+            PlanSandboxError::ProcessLimitUnavailable => Some(
+                "run codex as a non-root user (then `RLIMIT_NPROC` holds), give it a writable pids cgroup (cgroup v2 with `pids` delegated, or the v1 `pids` hierarchy), or accept no limit as root with `-c linux_sandbox.require_process_limit=false`"
+                    .to_string(),
+            ),
             PlanSandboxError::UnsupportedPlatform => None,
         }
     }
@@ -158,6 +166,12 @@ pub enum RunSandboxError {
     #[error("failed to prepare the sandbox ({context}): {source}")]
     Prepare {
         context: &'static str,
+        source: io::Error,
+    },
+    #[error("cannot prepare the process-limit cgroup `{}` ({context}): {source}", path.display())]
+    Cgroup {
+        context: &'static str,
+        path: PathBuf,
         source: io::Error,
     },
     #[error("cannot prepare the mount point `{}` for a protected path: {reason}", path.display())]
@@ -203,6 +217,10 @@ impl RunSandboxError {
             RunSandboxError::StageFailed { .. } => None,
             RunSandboxError::MountPoint { .. } => Some(
                 "another process changed the directory while the sandbox was being prepared; retry"
+                    .to_string(),
+            ),
+            RunSandboxError::Cgroup { .. } => Some(
+                "the cgroup seemed writable when the sandbox was planned; retry, or run without a process limit: `-c linux_sandbox.max_processes=0`"
                     .to_string(),
             ),
             RunSandboxError::Prepare { .. }

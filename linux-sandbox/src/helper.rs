@@ -63,6 +63,7 @@ pub(crate) fn parse(
                 options.max_processes = (limit > 0).then_some(limit);
             }
             Some("--no-landlock-layer") => options.landlock_layer = false,
+            Some("--require-process-limit") => options.require_process_limit = true,
             Some("--help") | Some("-h") => return Ok(None),
             Some("--") => break,
             _ => return Err(format!("unexpected argument `{}`", arg.to_string_lossy())),
@@ -209,6 +210,7 @@ mod tests {
                 bwrap_path: Some(PathBuf::from("/opt/bwrap")),
                 max_processes: None,
                 landlock_layer: false,
+                require_process_limit: false,
                 stage_executable: None,
             }
         );

@@ -86,6 +86,11 @@ pub(crate) fn plan(
     let mut details = details(request.policy, kernel_abi())?;
     details.command = request.command[0].clone();
     let stage_executable = crate::planner::stage_executable(request.options)?;
+    details.process_limit = crate::cgroup::probe(
+        request.options.max_processes,
+        request.options.require_process_limit,
+    )?;
+    details.max_processes = request.options.max_processes;
     let stage = StageArgs {
         landlock: details.ruleset.clone(),
         grant_terminals: details.ruleset.is_some(),
@@ -94,6 +99,7 @@ pub(crate) fn plan(
         // SAFETY: getpid has no preconditions.
         reaper: Some(unsafe { libc::getpid() }),
         seccomp_fd: details.seccomp.as_ref().map(|_| SECCOMP_FD),
+        cgroup_fds: crate::planner::cgroup_descriptors(&details.process_limit),
         drop_capabilities: details.ruleset.is_some(),
         command: request.command.to_vec(),
         ..StageArgs::default()
@@ -109,6 +115,7 @@ pub(crate) fn plan(
             .as_ref()
             .is_some_and(|ruleset| ruleset.scope),
         max_processes: request.options.max_processes,
+        process_limit: details.process_limit.clone(),
         full_access: request.policy.enforcement == Enforcement::FullAccess,
         ..LinuxEnforcement::default()
     };
@@ -360,6 +367,7 @@ pub(crate) fn details(
             metadata,
             processes: ProcessRules::Shared,
         })?),
+        ..LandlockDetails::default()
     })
 }
 

@@ -21,6 +21,7 @@
 //! - `seccomp`: the BPF program (seccompiler + a hand-written prologue).
 //! - `landlock`: what the Landlock backend can enforce and the ruleset.
 //! - `exclusions`: hiding denied files below readable paths with grant-only rules.
+//! - `cgroup`: the pids cgroup of a run (the process limit that binds root; ending the tree).
 //! - `capabilities`: dropping every capability (Landlock backend).
 //! - `mount_points`: host mount points for missing protected paths (create, lock, remove).
 //! - `runner`: [`spawn`] + [`LinuxChild::supervise`] (captured output, timeout, cancellation,
@@ -53,6 +54,8 @@ mod userns;
 #[cfg(target_os = "linux")]
 mod capabilities;
 #[cfg(target_os = "linux")]
+mod cgroup;
+#[cfg(target_os = "linux")]
 mod exclusions;
 #[cfg(target_os = "linux")]
 mod landlock;
@@ -84,6 +87,7 @@ pub use request::LinuxBackend;
 pub use request::LinuxEnforcement;
 pub use request::LinuxOptions;
 pub use request::LinuxPlan;
+pub use request::ProcessLimit;
 pub use request::RunMode;
 pub use request::SandboxRequest;
 #[cfg(target_os = "linux")]

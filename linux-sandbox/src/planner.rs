@@ -41,6 +41,21 @@ pub(crate) fn stage_executable(
         .unwrap_or_else(|| PathBuf::from("/proc/self/exe")))
 }
 
+/// The descriptors the stage joins the run's cgroups through (none without a cgroup).
+#[cfg(target_os = "linux")]
+pub(crate) fn cgroup_descriptors(limit: &crate::request::ProcessLimit) -> Vec<i32> {
+    use crate::request::{CGROUP_FD, FREEZER_FD, ProcessLimit};
+    match limit {
+        ProcessLimit::CgroupV2 { .. } => vec![CGROUP_FD],
+        ProcessLimit::CgroupV1 { freezer, .. } => {
+            let mut fds = vec![CGROUP_FD];
+            fds.extend(freezer.as_ref().map(|_| FREEZER_FD));
+            fds
+        }
+        ProcessLimit::Rlimit | ProcessLimit::None => Vec::new(),
+    }
+}
+
 /// Results of the checks both backends share.
 pub(crate) struct Common {
     /// The canonical working directory.
@@ -172,10 +187,15 @@ mod linux {
         } else {
             None
         };
-        // Exec `bwrap` only when nothing has to happen after it: no mount point to remove and no
-        // failure that would need a diagnosis.
+        let process_limit = crate::cgroup::probe(
+            request.options.max_processes,
+            request.options.require_process_limit,
+        )?;
+        // Exec `bwrap` only when nothing has to happen after it: no mount point or cgroup to
+        // remove and no failure that would need a diagnosis.
         let launch = if request.run_mode == RunMode::ExecWhenPossible
             && mount_plan.mount_points.is_empty()
+            && process_limit.cgroup_parent().is_none()
             && !userns_doubtful
         {
             BubblewrapLaunch::Exec
@@ -204,6 +224,7 @@ mod linux {
             landlock_abi: landlock.as_ref().map(|ruleset| ruleset.abi),
             landlock_scoped: landlock.as_ref().is_some_and(|ruleset| ruleset.scope),
             max_processes: request.options.max_processes,
+            process_limit: process_limit.clone(),
             full_access: !managed,
         };
         let stage = StageArgs {
@@ -213,6 +234,7 @@ mod linux {
             close_fd: Some(STAGE_EXE_FD),
             status_fd: (launch == BubblewrapLaunch::Spawn).then_some(STAGE_STATUS_FD),
             lifeline_fd: (launch == BubblewrapLaunch::Spawn).then_some(LIFELINE_FD),
+            cgroup_fds: super::cgroup_descriptors(&process_limit),
             command: request.command.to_vec(),
             ..StageArgs::default()
         };
@@ -245,6 +267,8 @@ mod linux {
                 stage_executable: super::stage_executable(request.options)?,
                 seccomp,
                 mount_points: mount_plan.mount_points,
+                process_limit,
+                max_processes: request.options.max_processes,
                 command: request.command[0].clone(),
                 command_path,
             }),

@@ -37,6 +37,9 @@ pub struct LinuxOptions {
     pub max_processes: Option<u64>,
     /// Apply Landlock inside bubblewrap as a second layer.
     pub landlock_layer: bool,
+    /// Refuse to run when `max_processes` is set but nothing can hold it: codex runs as root
+    /// (exempt from `RLIMIT_NPROC`) and no pids cgroup can be created.
+    pub require_process_limit: bool,
     /// The program that runs as the sandbox stage (see `stage`): the running binary by default
     /// (`/proc/self/exe`, whose `main` calls `stage_main_if_requested`). Tests that run the
     /// library from a test harness name the `codex-linux-sandbox` binary here.
@@ -49,6 +52,7 @@ impl Default for LinuxOptions {
             bwrap_path: None,
             max_processes: Some(4096),
             landlock_layer: true,
+            require_process_limit: false,
             stage_executable: None,
         }
     }
@@ -79,6 +83,10 @@ pub(crate) const STAGE_EXE_FD: i32 = 5;
 pub(crate) const STAGE_STATUS_FD: i32 = 6;
 /// The supervisor's lifeline inside bubblewrap (spawn mode).
 pub(crate) const LIFELINE_FD: i32 = 7;
+/// `cgroup.procs` of the run's pids cgroup, and of its v1 freezer cgroup: the stage writes its
+/// own pid there before it executes the command.
+pub(crate) const CGROUP_FD: i32 = 8;
+pub(crate) const FREEZER_FD: i32 = 9;
 
 /// How strongly a plan enforces its policy: what running it applies, for callers that report it
 /// (modelled on rust-landlock's `RestrictionStatus`: a value, not a log line).
@@ -96,8 +104,53 @@ pub struct LinuxEnforcement {
     /// Landlock's signal and abstract-socket scoping (ABI >= 6).
     pub landlock_scoped: bool,
     pub max_processes: Option<u64>,
+    /// How `max_processes` holds.
+    pub process_limit: ProcessLimit,
     /// `:danger-full-access`: only the credential masks.
     pub full_access: bool,
+}
+
+/// How the process limit of a run holds (what `--dry-run` and the enforcement report say).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum ProcessLimit {
+    /// A pids cgroup of its own per run (`pids.max` = the limit), created below `parent` (a
+    /// cgroup v2 directory); it also ends the whole tree when the run ends (`cgroup.kill`, or
+    /// freeze then kill).
+    CgroupV2 { parent: PathBuf },
+    /// The same in the cgroup v1 `pids` hierarchy (`parent`), with a v1 freezer cgroup below
+    /// `freezer` when that hierarchy is mounted.
+    CgroupV1 {
+        parent: PathBuf,
+        freezer: Option<PathBuf>,
+    },
+    /// Only `RLIMIT_NPROC` (it binds a non-root user, per user id; root is exempt).
+    Rlimit,
+    /// No limit: none configured, or codex runs as root with no usable pids cgroup (and
+    /// `require_process_limit` is off).
+    #[default]
+    None,
+}
+
+impl ProcessLimit {
+    /// `"cgroup-v2"`, `"cgroup-v1"`, `"rlimit"` or `"none"`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ProcessLimit::CgroupV2 { .. } => "cgroup-v2",
+            ProcessLimit::CgroupV1 { .. } => "cgroup-v1",
+            ProcessLimit::Rlimit => "rlimit",
+            ProcessLimit::None => "none",
+        }
+    }
+
+    /// The directory the run's cgroup is created in, when there is one.
+    pub fn cgroup_parent(&self) -> Option<&Path> {
+        match self {
+            ProcessLimit::CgroupV2 { parent } | ProcessLimit::CgroupV1 { parent, .. } => {
+                Some(parent)
+            }
+            ProcessLimit::Rlimit | ProcessLimit::None => None,
+        }
+    }
 }
 
 /// The exact program, argv and environment changes [`run`](crate::run) will execute.
@@ -176,6 +229,9 @@ pub(crate) struct BubblewrapDetails {
     /// Host directories to create (and remove afterwards) as mount points for missing protected
     /// paths; see `mount_points.rs`.
     pub mount_points: Vec<PathBuf>,
+    /// The pids cgroup to create for the run (`CgroupV1`/`CgroupV2`), else nothing to create.
+    pub process_limit: ProcessLimit,
+    pub max_processes: Option<u64>,
     /// `argv[0]` of the user command and the child's `PATH`, to explain an exec failure.
     pub command: OsString,
     pub command_path: Option<OsString>,
@@ -189,6 +245,9 @@ pub(crate) struct LandlockDetails {
     pub seccomp: Option<Vec<u8>>,
     /// `argv[0]` of the user command (to explain a failure to start it).
     pub command: OsString,
+    /// As in [`BubblewrapDetails`].
+    pub process_limit: ProcessLimit,
+    pub max_processes: Option<u64>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

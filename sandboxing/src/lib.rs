@@ -32,6 +32,7 @@ pub use command::plan;
 pub use command::run;
 pub use command::spawn;
 pub use enforcement::EnforcementReport;
+pub use enforcement::ProcessLimitMechanism;
 pub use error::RunCommandError;
 pub use settings::SandboxBackend;
 pub use settings::SandboxSettings;

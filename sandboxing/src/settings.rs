@@ -34,6 +34,8 @@ pub struct SandboxSettings {
     pub max_processes: Option<u64>,
     /// `linux_sandbox.landlock_layer`.
     pub landlock_layer: bool,
+    /// `linux_sandbox.require_process_limit`.
+    pub require_process_limit: bool,
     /// The binary that runs as the sandbox stage (Linux); the running one by default. Only
     /// callers that are not the `codex` binary (tests) set it.
     pub stage_executable: Option<PathBuf>,
@@ -48,6 +50,7 @@ impl Default for SandboxSettings {
             bwrap_path: None,
             max_processes: Some(codex_config::DEFAULT_MAX_PROCESSES),
             landlock_layer: true,
+            require_process_limit: false,
             stage_executable: None,
             seatbelt_log_denials: false,
         }
@@ -70,6 +73,7 @@ impl SandboxSettings {
             bwrap_path: linux.bwrap_path.clone(),
             max_processes: linux.max_processes,
             landlock_layer: linux.landlock_layer,
+            require_process_limit: linux.require_process_limit,
             stage_executable: None,
             seatbelt_log_denials: false,
         }
@@ -81,6 +85,7 @@ impl SandboxSettings {
             bwrap_path: self.bwrap_path.clone(),
             max_processes: self.max_processes,
             landlock_layer: self.landlock_layer,
+            require_process_limit: self.require_process_limit,
             stage_executable: self.stage_executable.clone(),
         }
     }

@@ -40,6 +40,8 @@ fn masked(text: &str) -> String {
     );
     let text = mask_after(text, "`/usr/bin/bwrap` (bubblewrap ", &[')']);
     let text = mask_after(&text, "ABI ", &[')', ';', '\n']);
+    // How the process limit holds: a pids cgroup (v1 or v2) as root, RLIMIT_NPROC otherwise.
+    let text = mask_after(&text, "at most 4096 processes (", &[')']);
     mask_after(&text, "user namespaces     ", &['\n'])
 }
 
@@ -94,10 +96,10 @@ Sandbox
   ok    user namespaces     [MASKED]
   ok    seccomp             filters available
   ok    Landlock            ABI [MASKED]; applied inside bubblewrap as a second layer
-  ok    bubblewrap backend  selected; enforces namespaces, seccomp, Landlock layer (ABI [MASKED]), at most 4096 processes; runs `:read-only`, `:workspace`
-  ok    landlock backend    not selected; enforces seccomp, Landlock (ABI [MASKED]), at most 4096 processes; runs `:read-only`
+  ok    bubblewrap backend  selected; enforces namespaces, seccomp, Landlock layer (ABI [MASKED]), at most 4096 processes ([MASKED]); runs `:read-only`, `:workspace`
+  ok    landlock backend    not selected; enforces seccomp, Landlock (ABI [MASKED]), at most 4096 processes ([MASKED]); runs `:read-only`
                             {LANDLOCK_WORKSPACE_REFUSAL}
-  ok    sandboxed run       `true` exited 0 under `:read-only` (bubblewrap, namespaces, seccomp, Landlock layer (ABI [MASKED]), at most 4096 processes)
+  ok    sandboxed run       `true` exited 0 under `:read-only` (bubblewrap, namespaces, seccomp, Landlock layer (ABI [MASKED]), at most 4096 processes ([MASKED]))
 Configuration
   ok    system config       absent (`[TMP]/etc/config.toml`)
   ok    user config         absent (`[TMP]/home/.codex/config.toml`)
@@ -315,7 +317,7 @@ Sandbox
                             refuses `:read-only`: cannot build the sandbox: refusing to run bubblewrap at `/nonexistent`: No such file or directory (os error 2)
                             refuses `:workspace`: cannot build the sandbox: refusing to run bubblewrap at `/nonexistent`: No such file or directory (os error 2)
                             hint: fix the bubblewrap and user namespace checks above, or try the Landlock backend (`-c use_legacy_landlock=true`) if this report shows that it runs the profiles you need
-  ok    landlock backend    not selected; enforces seccomp, Landlock (ABI [MASKED]), at most 4096 processes; runs `:read-only`
+  ok    landlock backend    not selected; enforces seccomp, Landlock (ABI [MASKED]), at most 4096 processes ([MASKED]); runs `:read-only`
                             refuses `:workspace`: cannot build the sandbox: the legacy Landlock backend cannot enforce this policy: cannot keep `/tmp/.agents` read-only inside the writable root `/tmp` (and 6 more protected paths): Landlock has no carve-outs inside a granted path
   fail  sandboxed run       `true` cannot run under `:read-only`: cannot build the sandbox: refusing to run bubblewrap at `/nonexistent`: No such file or directory (os error 2)
                             hint: bubblewrap runs outside the sandbox, so only a root-owned copy is used; install bubblewrap with your package manager, e.g. `apt-get install bubblewrap` or `dnf install bubblewrap`, or name a binary you trust with `linux_sandbox.bwrap_path` in `$CODEX_HOME/config.toml`, or opt into the legacy Landlock backend with `-c use_legacy_landlock=true`
@@ -489,10 +491,10 @@ fn the_landlock_backend_can_be_the_one_that_runs() {
     assert_eq!(
         lines[5..].join("\n"),
         format!(
-            "  ok    landlock backend    selected; enforces seccomp, Landlock (ABI [MASKED]), at most 4096 processes; runs `:read-only`
+            "  ok    landlock backend    selected; enforces seccomp, Landlock (ABI [MASKED]), at most 4096 processes ([MASKED]); runs `:read-only`
                             {LANDLOCK_WORKSPACE_REFUSAL}
-  ok    bubblewrap backend  not selected; enforces namespaces, seccomp, Landlock layer (ABI [MASKED]), at most 4096 processes; runs `:read-only`, `:workspace`
-  ok    sandboxed run       `true` exited 0 under `:read-only` (landlock, seccomp, Landlock (ABI [MASKED]), at most 4096 processes)"
+  ok    bubblewrap backend  not selected; enforces namespaces, seccomp, Landlock layer (ABI [MASKED]), at most 4096 processes ([MASKED]); runs `:read-only`, `:workspace`
+  ok    sandboxed run       `true` exited 0 under `:read-only` (landlock, seccomp, Landlock (ABI [MASKED]), at most 4096 processes ([MASKED]))"
         )
     );
 }
@@ -534,7 +536,7 @@ fn each_backend_plans_the_configured_profile_too() {
     let output = run(env.codex(["doctor"]));
     let text = report(&env, &output);
     assert!(
-        text.contains("  ok    bubblewrap backend  selected; enforces namespaces, seccomp, Landlock layer (ABI [MASKED]), at most 4096 processes; runs `:read-only`, `:workspace`, `dev` (configured)\n"),
+        text.contains("  ok    bubblewrap backend  selected; enforces namespaces, seccomp, Landlock layer (ABI [MASKED]), at most 4096 processes ([MASKED]); runs `:read-only`, `:workspace`, `dev` (configured)\n"),
         "{text}"
     );
     assert!(

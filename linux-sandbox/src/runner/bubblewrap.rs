@@ -6,7 +6,8 @@
 //! on fd 6. bwrap runs in its own process group so a terminal's Ctrl-C reaches the caller, which
 //! forwards it; signals go to the sandbox's process group (its pid 1 ignores them, the command
 //! gets them). Killing the sandbox's pid 1 ends its pid namespace, so a timeout or cancel leaves
-//! nothing behind, whatever the command forked or `setsid`ed.
+//! nothing behind, whatever the command forked or `setsid`ed. With a pids cgroup (fds 8 and 9:
+//! the stage joins it before the command runs) the cgroup's members are killed too.
 
 use std::cell::Cell;
 use std::ffi::OsStr;
@@ -19,6 +20,7 @@ use codex_sandbox_process::{
     poll_readable, supervise as supervise_loop,
 };
 
+use crate::cgroup::RunCgroup;
 use crate::error::RunSandboxError;
 use crate::mount_points::{self, MountPointGuard};
 use crate::request::{
@@ -60,7 +62,14 @@ pub(crate) fn spawn(
             }
         }
     }
-    match start(launch, &details) {
+    let cgroup = match RunCgroup::create(&details.process_limit, details.max_processes) {
+        Ok(cgroup) => cgroup,
+        Err(error) => {
+            release(guards, None);
+            return Err(error);
+        }
+    };
+    match start(launch, &details, cgroup.as_ref()) {
         Ok((process, status, stage_status, lifeline)) => Ok(LinuxChild {
             process,
             kind: Kind::Bubblewrap(State {
@@ -71,6 +80,7 @@ pub(crate) fn spawn(
             stage_status,
             command: details.command,
             command_path: details.command_path,
+            cgroup,
         }),
         Err(error) => {
             release(guards, None);
@@ -82,6 +92,7 @@ pub(crate) fn spawn(
 fn start(
     launch: &Launch<'_>,
     details: &BubblewrapDetails,
+    cgroup: Option<&RunCgroup>,
 ) -> Result<(SpawnedProcess, OwnedFd, OwnedFd, OwnedFd), RunSandboxError> {
     let pipe_error = |error| prepare("creating a pipe", error);
     let seccomp_read = match &details.seccomp {
@@ -103,6 +114,7 @@ fn start(
     if let Some(fd) = &seccomp_read {
         mappings.push((fd.as_raw_fd(), SECCOMP_FD));
     }
+    mappings.extend(cgroup.iter().flat_map(|cgroup| cgroup.join_descriptors()));
     let process = codex_sandbox_process::spawn(&SpawnOptions {
         program: launch.program,
         argv: launch.argv,
@@ -165,6 +177,7 @@ pub(crate) fn open_stage_executable(path: &std::path::Path) -> Result<OwnedFd, R
 pub(crate) fn supervise(
     process: &mut SpawnedProcess,
     state: State,
+    cgroup: Option<&RunCgroup>,
     control: &CancelHandle,
     deadline: Option<Instant>,
     max_bytes: usize,
@@ -212,6 +225,9 @@ pub(crate) fn supervise(
         }
         // SAFETY: our own unreaped child.
         unsafe { libc::kill(bwrap_pid, libc::SIGKILL) };
+        if let Some(cgroup) = cgroup {
+            cgroup.kill_all();
+        }
     };
     let mut forward = |signal: i32| match child_pid.get() {
         // SAFETY: the sandbox's process group (its pid 1 ignores the signal, the command

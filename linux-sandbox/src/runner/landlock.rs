@@ -2,6 +2,8 @@
 //! the command it forks; it gets the seccomp program on fd 3 and reports failures on fd 6. It
 //! runs in its own process group; forwarded signals go to it (it passes them to the command's
 //! group), and killing the tree is a `SIGUSR2` to it (it kills every descendant, then exits).
+//! With a pids cgroup (fds 8 and 9, joined by the command before it runs) codex also kills
+//! everything in the cgroup then, and after the stage exited.
 
 use std::os::fd::AsRawFd;
 use std::time::Instant;
@@ -11,6 +13,7 @@ use codex_sandbox_process::{
     supervise as supervise_loop,
 };
 
+use crate::cgroup::RunCgroup;
 use crate::error::RunSandboxError;
 use crate::request::{LandlockDetails, SECCOMP_FD, STAGE_STATUS_FD};
 use crate::runner::{Kind, Launch, LinuxChild, prepare};
@@ -32,7 +35,9 @@ pub(crate) fn spawn(
     };
     let (stage_read, stage_write) =
         high_pipe().map_err(|error| prepare("creating a pipe", error))?;
+    let cgroup = RunCgroup::create(&details.process_limit, details.max_processes)?;
     let mut mappings = vec![(stage_write.as_raw_fd(), STAGE_STATUS_FD)];
+    mappings.extend(cgroup.iter().flat_map(RunCgroup::join_descriptors));
     if let Some(fd) = &seccomp_read {
         mappings.push((fd.as_raw_fd(), SECCOMP_FD));
     }
@@ -56,11 +61,13 @@ pub(crate) fn spawn(
         stage_status: stage_read,
         command,
         command_path: None,
+        cgroup,
     })
 }
 
 pub(crate) fn supervise(
     process: &mut SpawnedProcess,
+    cgroup: Option<&RunCgroup>,
     control: &CancelHandle,
     deadline: Option<Instant>,
     max_bytes: usize,
@@ -69,6 +76,10 @@ pub(crate) fn supervise(
     let mut kill = || {
         // SAFETY: our own unreaped child; it kills its descendants and exits.
         unsafe { libc::kill(stage, KILL_TREE_SIGNAL) };
+        // The command's tree, whatever it did to leave the stage's reach.
+        if let Some(cgroup) = cgroup {
+            cgroup.kill_all();
+        }
     };
     let mut forward = |signal: i32| {
         // SAFETY: as above; it forwards the signal to the command's group.

@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 
 use codex_sandbox_process::{CancelHandle, Captured, Ending, SpawnedProcess, Stdio};
 
+use crate::cgroup::RunCgroup;
 use crate::error::RunSandboxError;
 use crate::request::{LinuxPlan, PlanDetails};
 
@@ -27,6 +28,9 @@ pub struct LinuxChild {
     /// `argv[0]` of the user command and the child's `PATH`, to explain a failure to start.
     command: OsString,
     command_path: Option<OsString>,
+    /// The run's pids cgroup: its members are killed and it is removed when the run ends (or
+    /// when this is dropped unsupervised).
+    cgroup: Option<RunCgroup>,
 }
 
 enum Kind {
@@ -89,21 +93,30 @@ impl LinuxChild {
             stage_status,
             command,
             command_path,
+            cgroup,
         } = self;
         let wait_error = |source| RunSandboxError::Wait { source };
         let (supervision, bubblewrap_report) = match kind {
             Kind::Bubblewrap(state) => {
-                let (supervision, report) =
-                    bubblewrap::supervise(&mut process, state, control, deadline, max_bytes)
-                        .map_err(wait_error)?;
+                let (supervision, report) = bubblewrap::supervise(
+                    &mut process,
+                    state,
+                    cgroup.as_ref(),
+                    control,
+                    deadline,
+                    max_bytes,
+                )
+                .map_err(wait_error)?;
                 (supervision, Some(report))
             }
             Kind::Landlock => (
-                landlock::supervise(&mut process, control, deadline, max_bytes)
+                landlock::supervise(&mut process, cgroup.as_ref(), control, deadline, max_bytes)
                     .map_err(wait_error)?,
                 None,
             ),
         };
+        // Whatever is still in the cgroup is killed, then the cgroup is removed.
+        drop(cgroup);
         let status = supervision.ending.status();
         let stage_failure = read_stage_status(&stage_status);
         let killed = !matches!(supervision.ending, Ending::Exited(_));

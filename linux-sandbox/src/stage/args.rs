@@ -5,7 +5,7 @@
 //! <exe> --codex-sandbox-stage [--landlock-abi N] [--read P]… [--list P]… [--write P]…
 //!       [--device P]… [--restrict-tcp] [--scope] [--unix-socket P]… [--grant-terminals]
 //!       [--max-processes N] [--close-fd N] [--status-fd N] [--lifeline-fd N] [--reaper PID]
-//!       [--seccomp-fd N]
+//!       [--seccomp-fd N] [--cgroup-fd N]…
 //!       [--drop-capabilities] -- COMMAND…
 //! ```
 
@@ -37,6 +37,8 @@ pub(crate) struct StageArgs {
     pub reaper: Option<i32>,
     /// Install this seccomp program (Landlock backend; bubblewrap installs its own).
     pub seccomp_fd: Option<i32>,
+    /// `cgroup.procs` of the run's cgroups: the stage joins them before the command runs.
+    pub cgroup_fds: Vec<i32>,
     pub drop_capabilities: bool,
     pub command: Vec<OsString>,
 }
@@ -95,6 +97,9 @@ impl StageArgs {
             if let Some(value) = value {
                 flag(name, Some(value.into()));
             }
+        }
+        for fd in &self.cgroup_fds {
+            flag("--cgroup-fd", Some(fd.to_string().into()));
         }
         if self.drop_capabilities {
             flag("--drop-capabilities", None);
@@ -166,6 +171,12 @@ impl StageArgs {
                     stage.max_processes =
                         Some(u64::try_from(limit).map_err(|error| error.to_string())?);
                 }
+                "--cgroup-fd" => {
+                    let parsed = number(value(&mut args, name)?, name)?;
+                    stage
+                        .cgroup_fds
+                        .push(i32::try_from(parsed).map_err(|error| error.to_string())?);
+                }
                 "--close-fd" | "--status-fd" | "--lifeline-fd" | "--reaper" | "--seccomp-fd" => {
                     let parsed = number(value(&mut args, name)?, name)?;
                     let parsed = i32::try_from(parsed).map_err(|error| error.to_string())?;
@@ -219,6 +230,7 @@ mod tests {
             lifeline_fd: Some(7),
             reaper: Some(1234),
             seccomp_fd: Some(3),
+            cgroup_fds: vec![8, 9],
             drop_capabilities: true,
             command: vec!["sh".into(), "-c".into(), "echo --read".into()],
         };

@@ -84,6 +84,16 @@ fn restrict_and_exec(stage: &StageArgs) -> i32 {
         // SAFETY: closes the descriptor the stage was executed through; nothing else uses it.
         unsafe { libc::close(fd) };
     }
+    // First, so everything the command becomes or starts counts against `pids.max` and is
+    // ended with the cgroup.
+    for fd in &stage.cgroup_fds {
+        if let Err(error) = crate::cgroup::join(*fd) {
+            report(stage, "joining the process-limit cgroup", &error);
+            return STAGE_FAILED;
+        }
+        // SAFETY: the descriptor was given to us for this one write.
+        unsafe { libc::close(*fd) };
+    }
     if let Some(name) = directory_on_standard_descriptor() {
         report(
             stage,

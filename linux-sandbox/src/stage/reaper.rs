@@ -64,9 +64,9 @@ pub(super) fn run(stage: &StageArgs, parent: i32) -> i32 {
         // SAFETY: the child holds its own copy; ours is not needed.
         unsafe { libc::close(fd) };
     }
-    if let Some(fd) = stage.seccomp_fd {
+    for fd in stage.seccomp_fd.iter().chain(&stage.cgroup_fds) {
         // SAFETY: as above.
-        unsafe { libc::close(fd) };
+        unsafe { libc::close(*fd) };
     }
     supervise(child, &signals)
 }
@@ -79,13 +79,13 @@ fn supervise(child: i32, signals: &SignalFd) -> i32 {
         };
         if signal == libc::SIGCHLD {
             if let Some(code) = reap_until(child) {
-                codex_sandbox_process::kill_all_children();
                 return code;
             }
         } else if signal == KILL_TREE_SIGNAL {
+            // The command is not reaped yet, so its process group cannot be another's.
             // SAFETY: signals our own child's process group.
             unsafe { libc::kill(-child, libc::SIGKILL) };
-            codex_sandbox_process::kill_all_children();
+            kill_descendants();
             return 128 + libc::SIGKILL;
         } else if FORWARDED.contains(&signal) {
             // SAFETY: as above.
@@ -94,24 +94,105 @@ fn supervise(child: i32, signals: &SignalFd) -> i32 {
     }
 }
 
-/// Reap every exited child; the command's exit code once it is among them.
+/// Reap every exited child; once the command is among them, kill everything left and return
+/// its exit code. The command is looked at before it is reaped: while its zombie holds the
+/// process group, a SIGKILL to the group cannot reach anyone else's.
 fn reap_until(child: i32) -> Option<i32> {
-    let mut result = None;
     loop {
-        let mut status = 0;
-        // SAFETY: reaps any exited child of ours; `status` is a valid out-pointer.
-        let pid = unsafe { libc::waitpid(-1, &mut status, libc::WNOHANG) };
-        if pid <= 0 {
-            return result;
+        // SAFETY: an all-zero siginfo_t is valid storage for waitid.
+        let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+        // SAFETY: peeks at an exited child of ours without reaping it.
+        let peeked = unsafe {
+            libc::waitid(
+                libc::P_ALL,
+                0,
+                &mut info,
+                libc::WEXITED | libc::WNOHANG | libc::WNOWAIT,
+            )
+        };
+        // SAFETY: `si_pid` is set by waitid (0 when nothing has exited).
+        let pid = unsafe { info.si_pid() };
+        if peeked != 0 || pid <= 0 {
+            return None;
         }
         if pid == child {
-            result = Some(if libc::WIFSIGNALED(status) {
+            // SAFETY: the command's group, pinned by its unreaped zombie.
+            unsafe { libc::kill(-child, libc::SIGKILL) };
+        }
+        let mut status = 0;
+        // SAFETY: reaps the child just seen; `status` is a valid out-pointer.
+        unsafe { libc::waitpid(pid, &mut status, 0) };
+        if pid == child {
+            kill_descendants();
+            return Some(if libc::WIFSIGNALED(status) {
                 128 + libc::WTERMSIG(status)
             } else {
                 libc::WEXITSTATUS(status)
             });
         }
     }
+}
+
+/// Kill every descendant (as a subreaper, every orphan of the tree is our child) and reap them
+/// all, until this process has no child left.
+///
+/// Each round SIGKILLs every child and, depth first, each one's own children: a process is
+/// signalled before its children are listed, so the listing cannot be stale (a dying process
+/// does not reap, and only we reap the orphans). A signalled process cannot fork any more
+/// (a fatal signal aborts a `fork` in progress), so what a round misses was forked by a process
+/// not yet signalled in it, and every round reaps at least one process: against a tree that
+/// keeps forking the loop ends once the processes in flight are gone, bounded by the process
+/// limit (`RLIMIT_NPROC` for a non-root user; the pids cgroup, which codex also kills, for root).
+pub(super) fn kill_descendants() {
+    // SAFETY: getpid has no preconditions.
+    let me = unsafe { libc::getpid() };
+    loop {
+        for child in children_of(me) {
+            kill_subtree(child, 0);
+        }
+        let mut status = 0;
+        // SAFETY: waits for any child of ours; `status` is a valid out-pointer.
+        let reaped = unsafe { libc::waitpid(-1, &mut status, 0) };
+        if reaped < 0 {
+            match io::Error::last_os_error().raw_os_error() {
+                Some(libc::EINTR) => continue,
+                // ECHILD: nothing is left.
+                _ => return,
+            }
+        }
+        // Reap whatever else has died before listing again.
+        // SAFETY: as above, without waiting.
+        while unsafe { libc::waitpid(-1, &mut status, libc::WNOHANG) } > 0 {}
+    }
+}
+
+/// SIGKILL `pid`, then its children (listed once it is signalled), depth first.
+fn kill_subtree(pid: i32, depth: usize) {
+    // SAFETY: `pid` is our unreaped child or the child of a process we signalled (which can no
+    // longer reap it), so the number still names that process.
+    unsafe { libc::kill(pid, libc::SIGKILL) };
+    // Deeper trees are reached in later rounds, as their parents die and they become ours.
+    if depth < 64 {
+        for grandchild in children_of(pid) {
+            kill_subtree(grandchild, depth + 1);
+        }
+    }
+}
+
+/// The children of every thread of `pid` (`/proc/<pid>/task/<tid>/children`).
+fn children_of(pid: i32) -> Vec<i32> {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return Vec::new();
+    };
+    let mut children = Vec::new();
+    for task in tasks.flatten() {
+        let list = std::fs::read_to_string(task.path().join("children")).unwrap_or_default();
+        children.extend(
+            list.split_whitespace()
+                .filter_map(|child| child.parse::<i32>().ok()),
+        );
+    }
+    children
 }
 
 /// The supervised signals, blocked and read through a signalfd.

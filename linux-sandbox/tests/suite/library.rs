@@ -226,10 +226,23 @@ fn the_plan_execs_bwrap_only_when_nothing_happens_afterwards() {
     let status_fd = OsString::from("--json-status-fd");
     let no_mount_points = fixture.plain_writable_policy(NetworkAccess::Restricted);
     let with_mount_points = fixture.workspace_policy(NetworkAccess::Restricted);
-    for (policy, run_mode, exec) in [
-        (&no_mount_points, RunMode::ExecWhenPossible, true),
-        (&no_mount_points, RunMode::SpawnAndWait, false),
-        (&with_mount_points, RunMode::ExecWhenPossible, false),
+    // A pids cgroup (root: RLIMIT_NPROC does not bind it) is removed after the run, so it
+    // needs the spawn mode too.
+    let no_limit = LinuxOptions {
+        max_processes: None,
+        ..options()
+    };
+    let limited = options();
+    for (policy, run_mode, options, exec) in [
+        (&no_mount_points, RunMode::ExecWhenPossible, &no_limit, true),
+        (&no_mount_points, RunMode::SpawnAndWait, &no_limit, false),
+        (
+            &with_mount_points,
+            RunMode::ExecWhenPossible,
+            &no_limit,
+            false,
+        ),
+        (&no_mount_points, RunMode::ExecWhenPossible, &limited, false),
     ] {
         let request = SandboxRequest {
             policy,
@@ -238,10 +251,17 @@ fn the_plan_execs_bwrap_only_when_nothing_happens_afterwards() {
             env: &env,
             backend: LinuxBackend::Bubblewrap,
             run_mode,
-            options: &options(),
+            options,
         };
         let plan = plan(&request).unwrap();
-        assert_eq!(plan.replaces_process(), exec, "{run_mode:?}");
+        let cgroup = plan.enforcement.process_limit.cgroup_parent().is_some();
+        assert_eq!(
+            cgroup,
+            options.max_processes.is_some(),
+            "{:?}",
+            plan.enforcement
+        );
+        assert_eq!(plan.replaces_process(), exec, "{run_mode:?} {options:?}");
         assert_eq!(plan.argv.contains(&status_fd), !exec, "{:?}", plan.argv);
     }
 }
@@ -298,6 +318,9 @@ fn exec_mode_a_signal_to_the_caller_ends_the_whole_sandbox() {
         policy.to_json().into(),
         "--cwd".into(),
         fixture.work.clone().into(),
+        // No pids cgroup to remove afterwards (which needs the spawn mode).
+        "--max-processes".into(),
+        "0".into(),
         "--".into(),
     ];
     args.extend(sh(

@@ -258,6 +258,21 @@ fn the_report_says_what_was_enforced_and_a_missing_command_is_not_found() {
     assert!(report.namespaces && report.network_namespace && report.seccomp);
     assert!(report.landlock_abi.is_some_and(|abi| abi >= 1));
     assert_eq!(report.max_processes, Some(4096));
+    // SAFETY: geteuid has no preconditions.
+    let root = unsafe { libc::geteuid() } == 0;
+    // Root is exempt from RLIMIT_NPROC: the limit holds through a pids cgroup (the test
+    // machines have one writable by root).
+    let kind = report.process_limit.kind();
+    if root {
+        assert!(kind.starts_with("cgroup-"), "{report:?}");
+    } else {
+        assert_eq!(kind, "rlimit", "{report:?}");
+    }
+    assert!(
+        report.describe().contains("at most 4096 processes ("),
+        "{}",
+        report.describe()
+    );
     let landlock = settings_landlock_report(&work);
     assert_eq!(landlock.backend, "landlock");
     assert!(!landlock.namespaces && landlock.seccomp && landlock.landlock_abi.is_some());
