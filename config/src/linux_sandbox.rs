@@ -18,8 +18,10 @@
 //! the container's process count themselves.
 //!
 //! `bwrap_path` names a program codex runs *outside* the sandbox, so a project layer
-//! (`.codex/config.toml`, which a repository ships and a sandboxed command may have written)
-//! cannot set it: such a value is ignored with a warning.
+//! (`.codex/config.toml`, which a repository ships) cannot set it: such a value is ignored with a
+//! warning. A project layer may likewise only tighten the other keys (a lower `max_processes`,
+//! `require_process_limit = true`); turning the Landlock layer or the limit off is ignored with
+//! a warning.
 
 use std::path::PathBuf;
 
@@ -100,27 +102,50 @@ pub(crate) fn resolve(
         }
         break;
     }
-    let merged_value = |key: &str| {
-        layers
-            .iter()
-            .rev()
-            .filter(|layer| layer.enabled())
-            .find_map(|layer| {
-                get_path(
-                    &layer.table,
-                    &["linux_sandbox".to_string(), key.to_string()],
-                )
-                .cloned()
-            })
-    };
-    if let Some(Value::Integer(limit)) = merged_value("max_processes") {
-        settings.max_processes = u64::try_from(limit).ok().filter(|limit| *limit > 0);
-    }
-    if let Some(Value::Boolean(enabled)) = merged_value("landlock_layer") {
-        settings.landlock_layer = enabled;
-    }
-    if let Some(Value::Boolean(required)) = merged_value("require_process_limit") {
-        settings.require_process_limit = required;
+    // Lowest precedence first; a project layer (shipped with a repository) may only tighten
+    // what the user's layers allow, never turn a protection off.
+    for layer in layers.iter().filter(|layer| layer.enabled()) {
+        let project = matches!(layer.source, LayerSource::Project { .. });
+        let value = |key: &str| {
+            get_path(
+                &layer.table,
+                &["linux_sandbox".to_string(), key.to_string()],
+            )
+        };
+        let mut loosened = Vec::new();
+        if let Some(Value::Integer(limit)) = value("max_processes") {
+            let limit = u64::try_from(*limit).ok().filter(|limit| *limit > 0);
+            let tighter = match (limit, settings.max_processes) {
+                (Some(new), Some(old)) => new <= old,
+                (Some(_), None) => true,
+                (None, _) => false,
+            };
+            if project && !tighter {
+                loosened.push("max_processes");
+            } else {
+                settings.max_processes = limit;
+            }
+        }
+        if let Some(Value::Boolean(enabled)) = value("landlock_layer") {
+            if project && !enabled {
+                loosened.push("landlock_layer");
+            } else {
+                settings.landlock_layer = *enabled;
+            }
+        }
+        if let Some(Value::Boolean(required)) = value("require_process_limit") {
+            if project && !required {
+                loosened.push("require_process_limit");
+            } else {
+                settings.require_process_limit = *required;
+            }
+        }
+        for key in loosened {
+            warnings.push(format!(
+                "ignoring `linux_sandbox.{key}` from {}: a project layer may only tighten the sandbox; set it in `$CODEX_HOME/config.toml` instead",
+                layer.source.display_name()
+            ));
+        }
     }
     settings
 }
@@ -170,14 +195,42 @@ mod tests {
             settings.bwrap_path.as_deref(),
             Some(Path::new("/opt/bwrap"))
         );
-        assert_eq!(settings.max_processes, None, "0 means no limit");
-        assert!(!settings.landlock_layer);
+        // A repository may not turn the limit or the second layer off.
+        assert_eq!(settings.max_processes, Some(100));
+        assert!(settings.landlock_layer);
         assert!(settings.require_process_limit);
         assert_eq!(
             warnings,
             vec![
-                "ignoring `linux_sandbox.bwrap_path` from project (/repo/.codex/config.toml): a project layer may not choose a program codex runs outside the sandbox; set it in `$CODEX_HOME/config.toml` instead"
+                "ignoring `linux_sandbox.bwrap_path` from project (/repo/.codex/config.toml): a project layer may not choose a program codex runs outside the sandbox; set it in `$CODEX_HOME/config.toml` instead",
+                "ignoring `linux_sandbox.max_processes` from project (/repo/.codex/config.toml): a project layer may only tighten the sandbox; set it in `$CODEX_HOME/config.toml` instead",
+                "ignoring `linux_sandbox.landlock_layer` from project (/repo/.codex/config.toml): a project layer may only tighten the sandbox; set it in `$CODEX_HOME/config.toml` instead",
             ]
         );
+    }
+
+    #[test]
+    fn user_layers_decide_and_a_project_layer_may_tighten() {
+        let user = layer(
+            LayerSource::User {
+                file: PathBuf::from("/home/u/.codex/config.toml"),
+                profile: None,
+            },
+            "[linux_sandbox]\nmax_processes = 0\nlandlock_layer = false\n",
+        );
+        let mut warnings = Vec::new();
+        let settings = resolve(std::slice::from_ref(&user), false, &mut warnings);
+        assert_eq!(settings.max_processes, None, "0 means no limit");
+        assert!(!settings.landlock_layer);
+        let project = layer(
+            LayerSource::Project {
+                dot_codex: PathBuf::from("/repo/.codex"),
+            },
+            "[linux_sandbox]\nmax_processes = 64\nlandlock_layer = true\nrequire_process_limit = true\n",
+        );
+        let settings = resolve(&[user, project], false, &mut warnings);
+        assert_eq!(settings.max_processes, Some(64));
+        assert!(settings.landlock_layer && settings.require_process_limit);
+        assert!(warnings.is_empty(), "{warnings:?}");
     }
 }
