@@ -187,6 +187,10 @@ pub(crate) struct RunCgroup {
     /// `cgroup.procs` of each, opened for the stage to join through.
     procs: OwnedFd,
     freezer_procs: Option<OwnedFd>,
+    /// Whether [`RunCgroup::kill_all`] signals v1 members itself. Off when a pid namespace
+    /// ends the tree (bubblewrap): without a freezer a listed pid could exit and be reused by
+    /// a host process before the signal, so there it only waits for the members to go.
+    signal_members: bool,
 }
 
 fn cgroup_error(context: &'static str, path: &Path, source: io::Error) -> RunSandboxError {
@@ -202,6 +206,7 @@ impl RunCgroup {
     pub(crate) fn create(
         limit: &ProcessLimit,
         max_processes: Option<u64>,
+        signal_members: bool,
     ) -> Result<Option<RunCgroup>, RunSandboxError> {
         let (version, parent, freezer_parent) = match limit {
             ProcessLimit::CgroupV2 { parent } => (Version::V2, parent, None),
@@ -231,6 +236,7 @@ impl RunCgroup {
             directory,
             freezer: None,
             freezer_procs: None,
+            signal_members,
         };
         write_file(&cgroup.directory.join("pids.max"), &max.to_string())
             .map_err(|error| cgroup_error("setting `pids.max`", &cgroup.directory, error))?;
@@ -259,6 +265,14 @@ impl RunCgroup {
         if self.version == Version::V2 && self.directory.join("cgroup.kill").exists() {
             // The kernel kills every member and blocks forks into the cgroup meanwhile.
             let _ = write_file(&self.directory.join("cgroup.kill"), "1");
+        } else if !self.signal_members {
+            // The pid namespace is ending the tree: wait (bounded) until it is gone.
+            let mut pause = Duration::from_micros(200);
+            while !self.members().is_empty() && Instant::now() <= deadline {
+                std::thread::sleep(pause);
+                pause = (pause * 2).min(Duration::from_millis(20));
+            }
+            return;
         } else if !self.members().is_empty() {
             // Frozen members cannot fork, exit or be reaped: the list is complete and its pids
             // cannot be reused while we signal them. The SIGKILLs take effect on thaw.

@@ -190,7 +190,11 @@ mod linux {
         let process_limit = crate::cgroup::probe(
             request.options.max_processes,
             request.options.require_process_limit,
-        )?;
+        )?
+        // The pid namespace ends the tree here, so the v1 freezer (which only makes killing
+        // the cgroup's members race-free) is not needed; joining a cgroup costs a task
+        // migration, sometimes milliseconds, on every start.
+        .without_freezer();
         // Exec `bwrap` only when nothing has to happen after it: no mount point or cgroup to
         // remove and no failure that would need a diagnosis.
         let launch = if request.run_mode == RunMode::ExecWhenPossible

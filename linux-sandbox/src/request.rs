@@ -142,6 +142,17 @@ impl ProcessLimit {
         }
     }
 
+    /// The same without the v1 freezer twin (for plans whose pid namespace ends the tree).
+    pub(crate) fn without_freezer(self) -> ProcessLimit {
+        match self {
+            ProcessLimit::CgroupV1 { parent, .. } => ProcessLimit::CgroupV1 {
+                parent,
+                freezer: None,
+            },
+            other => other,
+        }
+    }
+
     /// The directory the run's cgroup is created in, when there is one.
     pub fn cgroup_parent(&self) -> Option<&Path> {
         match self {

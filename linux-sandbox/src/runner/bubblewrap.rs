@@ -62,7 +62,8 @@ pub(crate) fn spawn(
             }
         }
     }
-    let cgroup = match RunCgroup::create(&details.process_limit, details.max_processes) {
+    // The pid namespace ends the tree; the cgroup holds the limit.
+    let cgroup = match RunCgroup::create(&details.process_limit, details.max_processes, false) {
         Ok(cgroup) => cgroup,
         Err(error) => {
             release(guards, None);

@@ -35,7 +35,7 @@ pub(crate) fn spawn(
     };
     let (stage_read, stage_write) =
         high_pipe().map_err(|error| prepare("creating a pipe", error))?;
-    let cgroup = RunCgroup::create(&details.process_limit, details.max_processes)?;
+    let cgroup = RunCgroup::create(&details.process_limit, details.max_processes, true)?;
     let mut mappings = vec![(stage_write.as_raw_fd(), STAGE_STATUS_FD)];
     mappings.extend(cgroup.iter().flat_map(RunCgroup::join_descriptors));
     if let Some(fd) = &seccomp_read {
