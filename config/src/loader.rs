@@ -525,14 +525,17 @@ impl<'a> Loader<'a> {
         let decision = &project.decision;
         let warnings_before = warnings.len();
         let mut sandbox_refusal = None;
-        let resolved = match resolve(
-            &explicit,
-            &layers,
-            decision.trust,
-            requirements,
-            context,
-            &mut warnings,
-        ) {
+        let resolve_with = |context: &CompileContext, warnings: &mut Vec<String>| {
+            resolve(
+                &explicit,
+                &layers,
+                decision.trust,
+                requirements,
+                context,
+                warnings,
+            )
+        };
+        let resolved = match resolve_with(context, &mut warnings) {
             Err(LoadConfigError::Permissions(error))
                 if defer_refusals && error.is_confinement_refusal() =>
             {
@@ -540,14 +543,7 @@ impl<'a> Loader<'a> {
                 // the refusals and keep the refusal for whoever asks.
                 warnings.truncate(warnings_before);
                 context.confinement_checks = false;
-                let resolved = resolve(
-                    &explicit,
-                    &layers,
-                    decision.trust,
-                    requirements,
-                    context,
-                    &mut warnings,
-                );
+                let resolved = resolve_with(context, &mut warnings);
                 context.confinement_checks = true;
                 sandbox_refusal = Some(error);
                 resolved?
