@@ -259,6 +259,18 @@ impl RunCgroup {
         mappings
     }
 
+    /// Move `pid` (bwrap, just spawned) into the cgroup from here, so the task migration (which
+    /// can wait for an RCU grace period) overlaps bwrap's own set-up instead of delaying the
+    /// command. Best effort: whatever bwrap started before the move is not in it, and the stage
+    /// joins itself when it finds it is not a member ([`is_member`]).
+    pub(crate) fn adopt(&self, pid: i32) {
+        let text = pid.to_string();
+        for fd in std::iter::once(&self.procs).chain(self.freezer_procs.as_ref()) {
+            // SAFETY: writes from a valid buffer to a descriptor we own.
+            unsafe { libc::write(fd.as_raw_fd(), text.as_ptr().cast(), text.len()) };
+        }
+    }
+
     /// Kill every process in the cgroup and wait (bounded) until it is empty.
     pub(crate) fn kill_all(&self) {
         let deadline = Instant::now() + SETTLE_TIMEOUT;
@@ -466,6 +478,55 @@ fn write_file(path: &Path, value: &str) -> io::Result<()> {
 }
 
 /// The stage's side: move this process into the cgroup behind `fd` (its `cgroup.procs`).
+/// Whether this process already is in the cgroup whose `cgroup.procs` is open on `fd`: its
+/// directory (`/proc/self/fd/<fd>`) ends with one of the paths in `/proc/self/cgroup` (run
+/// cgroups have unique names, `codex-sandbox.<pid>.<n>`).
+pub(crate) fn is_member(fd: RawFd) -> bool {
+    let Ok(procs) = fs::read_link(format!("/proc/self/fd/{fd}")) else {
+        return false;
+    };
+    let Some(directory) = procs.parent() else {
+        return false;
+    };
+    let Ok(memberships) = fs::read_to_string("/proc/self/cgroup") else {
+        return false;
+    };
+    memberships.lines().any(|line| line_names(line, directory))
+}
+
+/// Whether one `/proc/self/cgroup` line (`id:controllers:path`) is the run cgroup `directory`.
+/// The pids and freezer twins share a name, so a v1 line must also name the hierarchy the
+/// directory lies in (`…/pids/codex-sandbox.…` for `N:pids:/codex-sandbox.…`).
+fn line_names(line: &str, directory: &Path) -> bool {
+    let mut fields = line.splitn(3, ':');
+    let (Some(_), Some(controllers), Some(path)) = (fields.next(), fields.next(), fields.next())
+    else {
+        return false;
+    };
+    let relative = Path::new(path.trim_start_matches('/'));
+    let named = relative
+        .file_name()
+        .and_then(|name| name.to_str())
+        .is_some_and(|name| name.starts_with(PREFIX));
+    if !named || !directory.ends_with(relative) {
+        return false;
+    }
+    if controllers.is_empty() {
+        return true;
+    }
+    // The hierarchy's mount point: `directory` without `relative`.
+    let mount = directory
+        .ancestors()
+        .nth(relative.components().count())
+        .and_then(Path::file_name)
+        .and_then(|name| name.to_str())
+        .unwrap_or("");
+    let mounted: Vec<&str> = mount.split(',').collect();
+    controllers
+        .split(',')
+        .any(|controller| mounted.contains(&controller))
+}
+
 pub(crate) fn join(fd: RawFd) -> io::Result<()> {
     // SAFETY: writes two bytes from a valid buffer to a descriptor we were given.
     let written = unsafe { libc::write(fd, b"0".as_ptr().cast(), 1) };
@@ -478,6 +539,27 @@ pub(crate) fn join(fd: RawFd) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn membership_names_the_hierarchy_of_twins_with_one_name() {
+        let pids = Path::new("/sys/fs/cgroup/pids/codex-sandbox.7.0");
+        let freezer = Path::new("/sys/fs/cgroup/freezer/codex-sandbox.7.0");
+        let line = "8:pids:/codex-sandbox.7.0";
+        assert!(line_names(line, pids));
+        assert!(
+            !line_names(line, freezer),
+            "the freezer twin is not joined yet"
+        );
+        assert!(line_names("6:freezer:/codex-sandbox.7.0", freezer));
+        assert!(!line_names("8:pids:/", pids));
+        assert!(!line_names(
+            "8:pids:/other",
+            Path::new("/sys/fs/cgroup/pids/other")
+        ));
+        let v2 = Path::new("/sys/fs/cgroup/user.slice/codex-sandbox.7.0");
+        assert!(line_names("0::/user.slice/codex-sandbox.7.0", v2));
+        assert!(!line_names("0::/user.slice", v2));
+    }
 
     const MOUNTINFO: &str = "\
 25 30 0:23 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755

@@ -129,6 +129,9 @@ fn start(
         program: launch.program.to_path_buf(),
         source,
     })?;
+    if let Some(cgroup) = cgroup {
+        cgroup.adopt(process.pid());
+    }
     // SAFETY: sets O_NONBLOCK on a valid descriptor we own.
     unsafe {
         let flags = libc::fcntl(status_read.as_raw_fd(), libc::F_GETFL);

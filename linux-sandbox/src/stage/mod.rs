@@ -87,7 +87,11 @@ fn restrict_and_exec(stage: &StageArgs) -> i32 {
     // First, so everything the command becomes or starts counts against `pids.max` and is
     // ended with the cgroup.
     for fd in &stage.cgroup_fds {
-        if let Err(error) = crate::cgroup::join(*fd) {
+        // Usually codex moved bwrap in before bwrap started the sandbox (cheaper than a
+        // migration here); otherwise join now.
+        if !crate::cgroup::is_member(*fd)
+            && let Err(error) = crate::cgroup::join(*fd)
+        {
             report(stage, "joining the process-limit cgroup", &error);
             return STAGE_FAILED;
         }
