@@ -19,7 +19,6 @@ use crate::types::SandboxMode;
 mod confine;
 use confine::{
     check_codex_home_links, is_root_or_home_ancestor, protect_git_pointers_across_roots,
-    symlinks_on_path,
 };
 
 /// `[sandbox_workspace_write]`.
@@ -46,11 +45,10 @@ pub(crate) struct CompileContext {
     /// The home directories (`$HOME` and the account's): the implicit workspace root (the cwd)
     /// may not be one of them or an ancestor of one.
     pub homes: Vec<PathBuf>,
-    /// The symlinks crossed on the way from how `$CODEX_HOME` was spelled (the variable, or
-    /// `~/.codex`) to the directory itself, each named where it lives (see
-    /// [`symlinks_on_path`]): a sandboxed command that may write where one lives could repoint
-    /// it, and the next run would keep its credentials and read its configuration elsewhere.
-    pub codex_home_links: Vec<PathBuf>,
+    /// `$CODEX_HOME` as spelled (the variable, or `~/.codex`), when that is the home being
+    /// loaded: a symbolic link on the way that a sandboxed command may write could be repointed,
+    /// and the next run would keep its credentials and read its configuration elsewhere.
+    pub codex_home_spelled: Option<PathBuf>,
     /// The confinement refusals (a broad implicit working directory, `CODEX_HOME` or
     /// `auth.json` through a link, a `.git` symlink) apply; off only to compile a policy that is
     /// never used to run anything ([`crate::LoaderOptions::defer_sandbox_refusals`]).
@@ -79,13 +77,10 @@ impl CompileContext {
             .map(PathBuf::from)
             .or_else(|| home_dir().map(|home| home.join(".codex")));
         // Only when the spelling is the home being loaded (a library caller may pass another).
-        let codex_home_links = spelled
-            .filter(|spelled| {
-                normalize(spelled) == normalize(codex_home)
-                    || spelled.canonicalize().ok() == codex_home.canonicalize().ok()
-            })
-            .map(|spelled| symlinks_on_path(&spelled))
-            .unwrap_or_default();
+        let codex_home_spelled = spelled.filter(|spelled| {
+            normalize(spelled) == normalize(codex_home)
+                || spelled.canonicalize().ok() == codex_home.canonicalize().ok()
+        });
         CompileContext {
             cwd: normalize(cwd),
             codex_home: normalize(codex_home),
@@ -93,7 +88,7 @@ impl CompileContext {
             refused_tmpdir,
             slash_tmp,
             homes,
-            codex_home_links,
+            codex_home_spelled,
             confinement_checks: true,
             codex_home_link_targets: link_targets_outside(codex_home),
         }

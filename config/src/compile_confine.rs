@@ -7,13 +7,14 @@
 //! - no `.git` inside a writable root may be a symlink;
 //! - what one root's git configuration points at inside another root is protected there.
 //!
-//! `symlinks_on_path` is a private "reached through a symlink" helper: the policy crate may grow
-//! a shared rule for it, which this should then call.
+//! "Reached through a symlink the command may replace" is the policy crate's one rule
+//! ([`codex_sandbox_policy::replaceable_symlink`]).
 
 use std::path::{Path, PathBuf};
 
 use codex_sandbox_policy::{
-    Enforcement, ProtectedKind, ProtectedPath, SandboxPolicy, WritableRoot, normalize,
+    Enforcement, HostFileSystem, ProtectedKind, ProtectedPath, ResolveSymlinksError, SandboxPolicy,
+    WritableRoot, normalize, replaceable_symlink,
 };
 use codex_utils_git::{ConfigLocations, Repository};
 
@@ -40,46 +41,6 @@ pub(super) fn is_root_or_home_ancestor(dir: &Path, homes: &[PathBuf]) -> bool {
     })
 }
 
-/// The symlinks met while resolving `path` component by component (absolute; relative spellings
-/// yield nothing), each as the canonical directory holding it plus its name, and as spelled
-/// (lexically normalised) when that differs. Resolution goes on from each link's target.
-pub(super) fn symlinks_on_path(path: &Path) -> Vec<PathBuf> {
-    let path = normalize(path);
-    if !path.is_absolute() {
-        return Vec::new();
-    }
-    let mut found = Vec::new();
-    let mut current = PathBuf::new();
-    let mut spelled = PathBuf::new();
-    for component in path.components() {
-        current.push(component);
-        spelled.push(component);
-        let is_link = std::fs::symlink_metadata(&current)
-            .is_ok_and(|metadata| metadata.file_type().is_symlink());
-        if !is_link {
-            continue;
-        }
-        let located = match (
-            current.parent().map(Path::canonicalize),
-            current.file_name(),
-        ) {
-            (Some(Ok(parent)), Some(name)) => parent.join(name),
-            _ => current.clone(),
-        };
-        if located != spelled {
-            found.push(spelled.clone());
-        }
-        found.push(located);
-        match current.canonicalize() {
-            Ok(target) => current = target,
-            // A dangling link: nothing further to resolve.
-            Err(_) => break,
-        }
-    }
-    found.dedup();
-    found
-}
-
 /// Refuse a policy under which a sandboxed command could change where the next run finds
 /// `$CODEX_HOME` or its credentials: a symlink on the way to `$CODEX_HOME` that lives where the
 /// policy lets the command write (mounts follow a link, so it cannot be pinned read-only), or an
@@ -94,20 +55,34 @@ pub(super) fn check_codex_home_links(
         return Ok(());
     }
     if policy.enforcement == Enforcement::Managed
-        && let Some(link) = context
-            .codex_home_links
-            .iter()
-            .find(|link| policy.access_for(link).can_write())
+        && let Some(spelled) = context
+            .codex_home_spelled
+            .as_ref()
+            .filter(|spelled| spelled.is_absolute())
     {
-        return Err(PermissionsError::CodexHomeThroughWritableSymlink {
-            link: link.display().to_string(),
-            target: context
-                .codex_home
-                .canonicalize()
-                .unwrap_or_else(|_| context.codex_home.clone())
-                .display()
-                .to_string(),
+        let writable = |path: &Path| policy.access_for(path).can_write();
+        let found = replaceable_symlink(spelled, &HostFileSystem, &|entry| {
+            writable(entry.spelled) || writable(entry.resolved)
         });
+        let link = match found {
+            Ok(None) => None,
+            Ok(Some(link)) if writable(&link.spelled) => Some(link.spelled),
+            Ok(Some(link)) => Some(link.resolved),
+            // A loop or an unreadable component: fail closed, naming where it stopped.
+            Err(ResolveSymlinksError::TooManyLinks { path })
+            | Err(ResolveSymlinksError::Inspect { path, .. }) => Some(path),
+        };
+        if let Some(link) = link {
+            return Err(PermissionsError::CodexHomeThroughWritableSymlink {
+                link: link.display().to_string(),
+                target: context
+                    .codex_home
+                    .canonicalize()
+                    .unwrap_or_else(|_| context.codex_home.clone())
+                    .display()
+                    .to_string(),
+            });
+        }
     }
     let auth = context.auth_file();
     let is_link =
