@@ -14,11 +14,9 @@
 //! the (then empty) directory stays behind: the next run removes such leftovers of dead codex
 //! processes.
 
-use std::ffi::CString;
 use std::fs;
 use std::io;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
-use std::os::unix::ffi::OsStrExt;
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
@@ -64,7 +62,7 @@ fn v2_parent(proc_cgroup: &str, mountinfo: &str) -> Option<PathBuf> {
     let own = own_cgroup(proc_cgroup, None)?;
     let (root, mount_point) = find_mount(mountinfo, "cgroup2", None)?;
     let directory = below_mount(&root, &mount_point, &own)?;
-    if !writable(&directory) {
+    if !crate::paths::host_writable(&directory) {
         return None;
     }
     let has_pids = |file: &str| {
@@ -84,15 +82,7 @@ fn v1_directory(proc_cgroup: &str, mountinfo: &str, controller: &str) -> Option<
     let own = own_cgroup(proc_cgroup, Some(controller))?;
     let (root, mount_point) = find_mount(mountinfo, "cgroup", Some(controller))?;
     let directory = below_mount(&root, &mount_point, &own)?;
-    writable(&directory).then_some(directory)
-}
-
-fn writable(directory: &Path) -> bool {
-    let Ok(path) = CString::new(directory.as_os_str().as_bytes()) else {
-        return false;
-    };
-    // SAFETY: a valid NUL-terminated path.
-    unsafe { libc::access(path.as_ptr(), libc::W_OK) == 0 }
+    crate::paths::host_writable(&directory).then_some(directory)
 }
 
 /// The cgroup path in `/proc/self/cgroup` for `controller` (v1), or the v2 one (`0::/path`).
@@ -436,36 +426,13 @@ fn enable_pids(parent: &Path) -> Result<(), RunSandboxError> {
 
 fn open_procs(directory: &Path) -> Result<OwnedFd, RunSandboxError> {
     let path = directory.join("cgroup.procs");
-    let c_path = CString::new(path.as_os_str().as_bytes()).map_err(|_| {
-        cgroup_error(
-            "opening `cgroup.procs`",
-            &path,
-            io::ErrorKind::InvalidInput.into(),
-        )
-    })?;
-    // SAFETY: a valid NUL-terminated path; returns a new descriptor or -1.
-    let fd = unsafe { libc::open(c_path.as_ptr(), libc::O_WRONLY | libc::O_CLOEXEC) };
-    if fd < 0 {
-        return Err(cgroup_error(
-            "opening `cgroup.procs`",
-            &path,
-            io::Error::last_os_error(),
-        ));
-    }
-    // SAFETY: freshly created descriptor owned by nobody else.
-    let low = unsafe { OwnedFd::from_raw_fd(fd) };
-    // Above the numbers descriptors are placed on in the child (3..=9).
-    // SAFETY: duplicates a valid descriptor to one >= 10.
-    let high = unsafe { libc::fcntl(low.as_raw_fd(), libc::F_DUPFD_CLOEXEC, 10) };
-    if high < 0 {
-        return Err(cgroup_error(
-            "opening `cgroup.procs`",
-            &path,
-            io::Error::last_os_error(),
-        ));
-    }
-    // SAFETY: as above.
-    Ok(unsafe { OwnedFd::from_raw_fd(high) })
+    let error = |source| cgroup_error("opening `cgroup.procs`", &path, source);
+    // std opens with O_CLOEXEC.
+    let file = fs::OpenOptions::new()
+        .write(true)
+        .open(&path)
+        .map_err(error)?;
+    codex_sandbox_process::high(OwnedFd::from(file)).map_err(error)
 }
 
 /// One `write` of `value` (cgroup files take a whole value per write).

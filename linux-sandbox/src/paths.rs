@@ -116,6 +116,25 @@ pub(crate) fn inspect_error(path: &Path, source: io::Error) -> PlanSandboxError 
     }
 }
 
+/// Whether the caller may create entries in `directory` (effective ids: write and search), as
+/// mounts need to know (then so could the sandbox) and a cgroup parent must be.
+pub(crate) fn host_writable(directory: &Path) -> bool {
+    let Ok(path) = std::ffi::CString::new(std::os::unix::ffi::OsStrExt::as_bytes(
+        directory.as_os_str(),
+    )) else {
+        return false;
+    };
+    // SAFETY: `path` is a valid NUL-terminated string that outlives the call.
+    unsafe {
+        libc::faccessat(
+            libc::AT_FDCWD,
+            path.as_ptr(),
+            libc::W_OK | libc::X_OK,
+            libc::AT_EACCESS,
+        ) == 0
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

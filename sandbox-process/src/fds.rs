@@ -46,7 +46,9 @@ unsafe fn cloexec_pipe(fds: &mut [RawFd; 2]) -> libc::c_int {
     0
 }
 
-fn high(fd: OwnedFd) -> io::Result<OwnedFd> {
+/// `fd` renumbered to a close-on-exec descriptor >= 10, above the numbers descriptors are
+/// placed on in a child (3..=9), so a placement never clobbers it.
+pub fn high(fd: OwnedFd) -> io::Result<OwnedFd> {
     // SAFETY: duplicates a valid descriptor; returns a new one or -1.
     let duplicate = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_DUPFD_CLOEXEC, 10) };
     if duplicate < 0 {

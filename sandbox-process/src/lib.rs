@@ -45,7 +45,9 @@ pub use capture::Captured;
 pub use control::CancelHandle;
 pub use control::Request;
 #[cfg(unix)]
-pub use fds::{cloexec_from, descriptor_limit, fill_pipe, high_pipe, inheritable_descriptors};
+pub use fds::{
+    cloexec_from, descriptor_limit, fill_pipe, high, high_pipe, inheritable_descriptors,
+};
 #[cfg(unix)]
 pub use group::{GroupChild, spawn_group};
 #[cfg(unix)]

@@ -22,7 +22,6 @@
 //! `EACCES`, no file descriptor per file needed). Missing rule paths are skipped: no host traces.
 
 use std::ffi::{OsStr, OsString};
-use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 use codex_sandbox_policy::{Access, Enforcement, SandboxPolicy};
@@ -438,7 +437,7 @@ fn mask_missing_protected(emitter: &mut Emitter, op: &Op) {
     if emitter.mount_points.contains(&missing) {
         return;
     }
-    if emitter.view(parent) != View::Writable || !host_writable(parent) {
+    if emitter.view(parent) != View::Writable || !crate::paths::host_writable(parent) {
         let shared = std::fs::symlink_metadata(&missing).is_ok();
         if shared && emitter.view(&missing) != View::Hidden {
             emitter.push(&[os("--ro-bind"), missing.as_os_str(), missing.as_os_str()]);
@@ -507,22 +506,6 @@ fn mask_host_sockets(emitter: &mut Emitter, policy: &SandboxPolicy, sockets: &[P
             emitter.push(&[os("--ro-bind"), socket.as_os_str(), socket.as_os_str()]);
             emitter.views.push((socket, View::ReadOnly));
         }
-    }
-}
-
-/// Whether the caller may create entries in `directory` (then so could the sandbox).
-fn host_writable(directory: &Path) -> bool {
-    let Ok(path) = std::ffi::CString::new(directory.as_os_str().as_bytes()) else {
-        return false;
-    };
-    // SAFETY: `path` is a valid NUL-terminated string that outlives the call.
-    unsafe {
-        libc::faccessat(
-            libc::AT_FDCWD,
-            path.as_ptr(),
-            libc::W_OK | libc::X_OK,
-            libc::AT_EACCESS,
-        ) == 0
     }
 }
 

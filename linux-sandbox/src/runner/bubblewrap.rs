@@ -11,7 +11,7 @@
 
 use std::cell::Cell;
 use std::ffi::OsStr;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::process::ExitStatus;
 use std::time::Instant;
 
@@ -147,35 +147,11 @@ fn start(
 /// The stage executable, opened read-only for bwrap to execute through `/proc/self/fd/5` (the
 /// running binary's own inode when it is `/proc/self/exe`).
 pub(crate) fn open_stage_executable(path: &std::path::Path) -> Result<OwnedFd, RunSandboxError> {
-    use std::os::unix::ffi::OsStrExt;
-    let c_path = std::ffi::CString::new(path.as_os_str().as_bytes()).map_err(|_| {
-        prepare(
-            "opening the stage executable",
-            std::io::ErrorKind::InvalidInput.into(),
-        )
-    })?;
-    // SAFETY: a valid NUL-terminated path; returns a new descriptor or -1.
-    let fd = unsafe { libc::open(c_path.as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC) };
-    if fd < 0 {
-        return Err(prepare(
-            "opening the stage executable",
-            std::io::Error::last_os_error(),
-        ));
-    }
-    // SAFETY: freshly created descriptor owned by nobody else.
-    let low = unsafe { OwnedFd::from_raw_fd(fd) };
-    // Above the numbers it is placed among (3..=6): a low number would be overwritten by
-    // another placement before its own.
-    // SAFETY: duplicates a valid descriptor to one >= 10.
-    let high = unsafe { libc::fcntl(low.as_raw_fd(), libc::F_DUPFD_CLOEXEC, 10) };
-    if high < 0 {
-        return Err(prepare(
-            "opening the stage executable",
-            std::io::Error::last_os_error(),
-        ));
-    }
-    // SAFETY: freshly created descriptor owned by nobody else.
-    Ok(unsafe { OwnedFd::from_raw_fd(high) })
+    let error = |source| prepare("opening the stage executable", source);
+    // std opens with O_CLOEXEC. Renumbered above the numbers it is placed among (3..=9): a low
+    // number would be overwritten by another placement before its own.
+    let file = std::fs::File::open(path).map_err(error)?;
+    codex_sandbox_process::high(OwnedFd::from(file)).map_err(error)
 }
 
 pub(crate) fn supervise(
