@@ -5,7 +5,7 @@ use std::path::{Component, Path, PathBuf};
 
 use codex_sandbox_policy::{
     Access, DenyGlob, Enforcement, NetworkAccess, PathRule, ProtectedKind, ProtectedPath,
-    SandboxPolicy, normalize, writable_root,
+    SandboxPolicy, inside_root, normalize, writable_root,
 };
 use toml::{Table, Value};
 
@@ -605,16 +605,17 @@ fn finish(policy: &mut SandboxPolicy, context: &CompileContext) {
         .filter(|rule| rule.access == Access::Write)
         .map(|rule| {
             let mut root = writable_root(&rule.path, &policy.cwd);
-            // A link to the root itself would make all of it read-only: not what it is for.
+            // Never the root itself: a link to it would make all of it read-only.
             let targets = context
                 .codex_home_link_targets
                 .iter()
-                .filter_map(|path| codex_home_inside(&root.root, path))
-                .filter(|path| *path != root.root);
-            let inside: Vec<PathBuf> = codex_home_inside(&root.root, &context.codex_home)
-                .into_iter()
-                .chain(targets)
-                .collect();
+                .filter_map(|path| inside_root(&root.root, path));
+            let codex_home = if context.codex_home == root.root {
+                Some(root.root.clone())
+            } else {
+                inside_root(&root.root, &context.codex_home)
+            };
+            let inside: Vec<PathBuf> = codex_home.into_iter().chain(targets).collect();
             if !inside.is_empty() {
                 root.protected
                     .extend(inside.into_iter().map(|path| ProtectedPath {
@@ -653,18 +654,6 @@ fn link_targets_outside(codex_home: &Path) -> Vec<PathBuf> {
     targets.sort();
     targets.dedup();
     targets
-}
-
-/// `codex_home` (or any path) spelled below `root` when it lies inside it (lexically, or once
-/// both are canonicalised: `/tmp` may be a symlink).
-fn codex_home_inside(root: &Path, codex_home: &Path) -> Option<PathBuf> {
-    if codex_home.starts_with(root) {
-        return Some(codex_home.to_path_buf());
-    }
-    let canonical_root = root.canonicalize().ok()?;
-    let canonical_home = codex_home.canonicalize().ok()?;
-    let relative = canonical_home.strip_prefix(&canonical_root).ok()?;
-    Some(normalize(&root.join(relative)))
 }
 
 fn rule(path: impl AsRef<Path>, access: Access) -> PathRule {

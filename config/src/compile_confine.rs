@@ -14,11 +14,11 @@ use std::path::{Path, PathBuf};
 
 use codex_sandbox_policy::{
     Enforcement, HostFileSystem, ProtectedKind, ProtectedPath, ResolveSymlinksError, SandboxPolicy,
-    WritableRoot, normalize, replaceable_symlink,
+    WritableRoot, inside_root, normalize, replaceable_symlink,
 };
 use codex_utils_git::{ConfigLocations, Repository};
 
-use super::{CompileContext, codex_home_inside};
+use super::CompileContext;
 use crate::permissions::PermissionsError;
 
 /// True when `dir` (as written or canonical) is `/`, or a home directory or an ancestor of one:
@@ -159,9 +159,7 @@ pub(super) fn protect_git_pointers_across_roots(roots: &mut [WritableRoot]) {
     for root in roots.iter_mut().filter(|root| root.root.parent().is_some()) {
         let mut added = false;
         for pointer in &pointers {
-            if let Some(path) = codex_home_inside(&root.root, pointer)
-                && path != root.root
-            {
+            if let Some(path) = inside_root(&root.root, pointer) {
                 root.protected.push(ProtectedPath {
                     path,
                     kind: ProtectedKind::GitDirTarget,

@@ -29,6 +29,7 @@ pub use policy::SandboxPolicy;
 pub use policy::WritableRoot;
 pub use policy::normalize;
 pub use protected::PROTECTED_METADATA_NAMES;
+pub use protected::inside_root;
 pub use protected::protected_paths;
 pub use protected::writable_root;
 pub use symlinks::{

@@ -274,8 +274,9 @@ fn device(path: &Path) -> Option<u64> {
 }
 
 /// `path` spelled below `root` when it lies inside it (lexically, or once the deepest existing
-/// ancestor of each is canonicalised); never `root` itself.
-fn inside_root(root: &Path, path: &Path) -> Option<PathBuf> {
+/// ancestor of each is canonicalised: `/tmp` may be a symlink, `path` may not exist yet); never
+/// `root` itself.
+pub fn inside_root(root: &Path, path: &Path) -> Option<PathBuf> {
     let path = normalize(path);
     if path.starts_with(root) {
         return (path != root).then_some(path);
