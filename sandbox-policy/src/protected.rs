@@ -310,13 +310,11 @@ fn git_config_targets(
     let global = locations.global_pointers();
     let pointers = std::iter::once(global)
         .chain(repositories.map(|repository| repository.config_pointers(&locations)));
+    let canonical_root = root.canonicalize().ok();
     for pointers in pointers {
         for hooks in &pointers.hooks {
             if normalize(hooks) == root
-                || root
-                    .canonicalize()
-                    .ok()
-                    .is_some_and(|canonical| hooks.canonicalize().ok() == Some(canonical))
+                || canonical_root.is_some() && hooks.canonicalize().ok() == canonical_root
             {
                 targets.extend(HOOK_NAMES.iter().map(|name| root.join(name)));
             } else if let Some(path) = inside_root(root, hooks) {
