@@ -65,9 +65,7 @@ impl ConfigLocations {
         }
         ConfigLocations { home, files }
     }
-}
 
-impl ConfigLocations {
     /// The hooks directories and included files of the system and global files alone: they
     /// apply to every repository, including ones not created yet. A relative `core.hooksPath`
     /// there depends on the repository and is left to [`Repository::config_pointers`].
