@@ -55,7 +55,7 @@ pub use lookup::{find_program, path_of, shell_exit_code};
 #[cfg(unix)]
 pub use outcome::{Ending, Supervision};
 #[cfg(target_os = "linux")]
-pub use reap::kill_all_children;
+pub use reap::{children_of, kill_descendants};
 #[cfg(target_os = "linux")]
 pub use signals::SignalForwarder;
 #[cfg(target_os = "linux")]

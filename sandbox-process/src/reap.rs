@@ -4,65 +4,64 @@
 
 use std::io;
 
-/// The pids whose parent is `parent`, from `/proc/<pid>/stat`.
-fn children_of(parent: i32) -> io::Result<Vec<i32>> {
-    let mut children = Vec::new();
-    for entry in std::fs::read_dir("/proc")?.flatten() {
-        let Some(pid) = entry
-            .file_name()
-            .to_str()
-            .and_then(|name| name.parse::<i32>().ok())
-        else {
-            continue;
-        };
-        let Ok(stat) = std::fs::read(entry.path().join("stat")) else {
-            continue;
-        };
-        // `pid (comm) state ppid …`: the command name may hold spaces and parentheses.
-        let Some(close) = stat.iter().rposition(|byte| *byte == b')') else {
-            continue;
-        };
-        let rest = String::from_utf8_lossy(&stat[close + 1..]);
-        let mut fields = rest.split_whitespace();
-        let _state = fields.next();
-        if fields.next().and_then(|ppid| ppid.parse::<i32>().ok()) == Some(parent) {
-            children.push(pid);
-        }
-    }
-    Ok(children)
-}
-
-/// SIGKILL every child of this process, reap, and repeat until none is left (grandchildren
-/// re-parent here as their parents die). Only our own children are signalled: they cannot be
-/// reaped by anyone else, so their pids cannot be reused meanwhile.
-pub fn kill_all_children() {
+/// Kill every descendant (as a subreaper, every orphan of the tree is our child) and reap them
+/// all, until this process has no child left.
+///
+/// Each round SIGKILLs every child and, depth first, each one's own children: a process is
+/// signalled before its children are listed, so the listing cannot be stale (a dying process
+/// does not reap, and only we reap the orphans). A signalled process cannot fork any more
+/// (a fatal signal aborts a `fork` in progress), so what a round misses was forked by a process
+/// not yet signalled in it, and every round reaps at least one process: against a tree that
+/// keeps forking the loop ends once the processes in flight are gone, bounded by the process
+/// limit (`RLIMIT_NPROC` for a non-root user; the pids cgroup, which codex also kills, for root).
+pub fn kill_descendants() {
     // SAFETY: getpid has no preconditions.
     let me = unsafe { libc::getpid() };
-    for _ in 0..10_000 {
-        let children = children_of(me).unwrap_or_default();
-        for child in &children {
-            // SAFETY: signals one of our own unreaped children.
-            unsafe { libc::kill(*child, libc::SIGKILL) };
+    loop {
+        for child in children_of(me) {
+            kill_subtree(child, 0);
         }
-        // Reap everything that has died, waiting for at least one when some were signalled.
-        let mut reaped_any = false;
-        loop {
-            let flags = if children.is_empty() || reaped_any {
-                libc::WNOHANG
-            } else {
-                0
-            };
-            let mut status = 0;
-            // SAFETY: reaps any child of ours; `status` is a valid out-pointer.
-            let result = unsafe { libc::waitpid(-1, &mut status, flags) };
-            if result > 0 {
-                reaped_any = true;
-                continue;
+        let mut status = 0;
+        // SAFETY: waits for any child of ours; `status` is a valid out-pointer.
+        let reaped = unsafe { libc::waitpid(-1, &mut status, 0) };
+        if reaped < 0 {
+            match io::Error::last_os_error().raw_os_error() {
+                Some(libc::EINTR) => continue,
+                // ECHILD: nothing is left.
+                _ => return,
             }
-            break;
         }
-        if children.is_empty() {
-            return;
+        // Reap whatever else has died before listing again.
+        // SAFETY: as above, without waiting.
+        while unsafe { libc::waitpid(-1, &mut status, libc::WNOHANG) } > 0 {}
+    }
+}
+
+/// SIGKILL `pid`, then its children (listed once it is signalled), depth first.
+fn kill_subtree(pid: i32, depth: usize) {
+    // SAFETY: `pid` is our unreaped child or the child of a process we signalled (which can no
+    // longer reap it), so the number still names that process.
+    unsafe { libc::kill(pid, libc::SIGKILL) };
+    // Deeper trees are reached in later rounds, as their parents die and they become ours.
+    if depth < 64 {
+        for grandchild in children_of(pid) {
+            kill_subtree(grandchild, depth + 1);
         }
     }
+}
+
+/// The children of every thread of `pid` (`/proc/<pid>/task/<tid>/children`).
+pub fn children_of(pid: i32) -> Vec<i32> {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return Vec::new();
+    };
+    let mut children = Vec::new();
+    for task in tasks.flatten() {
+        let list = std::fs::read_to_string(task.path().join("children")).unwrap_or_default();
+        children.extend(
+            list.split_whitespace()
+                .filter_map(|child| child.parse::<i32>().ok()),
+        );
+    }
+    children
 }

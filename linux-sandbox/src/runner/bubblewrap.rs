@@ -197,7 +197,7 @@ pub(crate) fn supervise(
                         libc::WSTOPPED | libc::WEXITED | libc::WNOWAIT,
                     );
                 }
-                for pid in children_of(bwrap_pid) {
+                for pid in codex_sandbox_process::children_of(bwrap_pid) {
                     // SAFETY: a child of our unreaped (stopped) child: its pid cannot be reused.
                     unsafe { libc::kill(pid, libc::SIGKILL) };
                 }
@@ -242,15 +242,6 @@ pub(crate) fn supervise(
     let namespace = stream.report.child_pid.and_then(pidfd);
     release(guards, namespace.as_ref());
     Ok((supervision?, stream.report))
-}
-
-/// The children of `pid` (`/proc/<pid>/task/<pid>/children`; bwrap has one thread).
-fn children_of(pid: i32) -> Vec<i32> {
-    std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
-        .unwrap_or_default()
-        .split_whitespace()
-        .filter_map(|child| child.parse().ok())
-        .collect()
 }
 
 /// Remove the mount points once the sandbox's pid namespace is gone (its init's pidfd readable).
