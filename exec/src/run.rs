@@ -471,10 +471,29 @@ impl LastMessageTarget {
     }
 }
 
-/// `-o`: never through a symbolic link, truncated.
+/// `-o`: never through a symbolic link, and atomically (a temporary file in the same directory,
+/// renamed over the target), so a failure or a crash never leaves half a message; an existing
+/// file keeps its permissions.
 fn write_last_message(path: &Path, message: &str) -> std::io::Result<()> {
+    let existing = match std::fs::symlink_metadata(path) {
+        Ok(metadata) if metadata.file_type().is_symlink() => {
+            return Err(std::io::Error::other(
+                "it is a symbolic link, which is never followed",
+            ));
+        }
+        Ok(metadata) => Some(metadata.permissions()),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => None,
+        Err(error) => return Err(error),
+    };
+    let (Some(directory), Some(name)) = (path.parent(), path.file_name()) else {
+        return Err(std::io::ErrorKind::InvalidInput.into());
+    };
+    let mut temporary_name = std::ffi::OsString::from(".");
+    temporary_name.push(name);
+    temporary_name.push(format!(".codex-{}.tmp", std::process::id()));
+    let temporary = directory.join(temporary_name);
     let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
+    options.write(true).create_new(true);
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt;
@@ -489,6 +508,17 @@ fn write_last_message(path: &Path, message: &str) -> std::io::Result<()> {
         const OPEN_REPARSE_POINT: u32 = 0x0020_0000;
         options.custom_flags(OPEN_REPARSE_POINT);
     }
-    let mut file = options.open(path)?;
-    file.write_all(message.as_bytes())
+    let mut file = options.open(&temporary)?;
+    let written = file
+        .write_all(message.as_bytes())
+        .and_then(|()| match existing {
+            Some(permissions) => file.set_permissions(permissions),
+            None => Ok(()),
+        })
+        .and_then(|()| file.sync_all())
+        .and_then(|()| std::fs::rename(&temporary, path));
+    if written.is_err() {
+        let _ = std::fs::remove_file(&temporary);
+    }
+    written
 }
