@@ -40,8 +40,10 @@ pub(crate) struct CompileContext {
     /// `$TMPDIR` when it was refused (the filesystem root, or a home directory or one of its
     /// ancestors): `:tmpdir` then grants nothing and a warning names it.
     pub refused_tmpdir: Option<PathBuf>,
-    /// `/tmp` when it is a directory.
+    /// `/tmp` when it is a directory (and holds no home directory).
     pub slash_tmp: Option<PathBuf>,
+    /// `/tmp` when it was refused because a home directory lies below it.
+    pub refused_slash_tmp: Option<PathBuf>,
     /// The home directories (`$HOME` and the account's): the implicit workspace root (the cwd)
     /// may not be one of them or an ancestor of one.
     pub homes: Vec<PathBuf>,
@@ -71,7 +73,13 @@ impl CompileContext {
             Some(dir) if is_root_or_home_ancestor(&dir, &homes) => (None, Some(dir)),
             other => (other, None),
         };
-        let slash_tmp = Some(PathBuf::from("/tmp")).filter(|dir| cfg!(unix) && dir.is_dir());
+        // `/tmp` holding a home (`HOME=/tmp/home` in containers and CI) would make the home
+        // writable like a refused `$TMPDIR`: left out the same way, with a warning.
+        let (slash_tmp, refused_slash_tmp) =
+            match Some(PathBuf::from("/tmp")).filter(|dir| cfg!(unix) && dir.is_dir()) {
+                Some(dir) if is_root_or_home_ancestor(&dir, &homes) => (None, Some(dir)),
+                other => (other, None),
+            };
         let spelled = std::env::var_os(env_vars::CODEX_HOME)
             .filter(|value| !value.is_empty())
             .map(PathBuf::from)
@@ -87,6 +95,7 @@ impl CompileContext {
             tmpdir,
             refused_tmpdir,
             slash_tmp,
+            refused_slash_tmp,
             homes,
             codex_home_spelled,
             confinement_checks: true,
@@ -109,6 +118,19 @@ impl CompileContext {
 
     fn auth_file(&self) -> PathBuf {
         self.codex_home.join("auth.json")
+    }
+
+    /// Warn (once per compilation) that `/tmp` was not granted.
+    fn warn_refused_slash_tmp(&self, warnings: &mut Vec<String>) {
+        if let Some(dir) = &self.refused_slash_tmp {
+            let warning = format!(
+                "`{}` contains a home directory; it is not made writable (the home's dotfiles would be). Move `HOME` out of it, or name a dedicated directory as a writable root",
+                dir.display()
+            );
+            if !warnings.contains(&warning) {
+                warnings.push(warning);
+            }
+        }
     }
 
     /// Warn (once per compilation) that `$TMPDIR` was not granted.
@@ -329,7 +351,10 @@ pub(crate) fn compile_profile(
                 context.warn_refused_tmpdir(warnings);
                 context.tmpdir.iter().cloned().map(Base::token).collect()
             }
-            ":slash_tmp" => context.slash_tmp.iter().cloned().map(Base::token).collect(),
+            ":slash_tmp" => {
+                context.warn_refused_slash_tmp(warnings);
+                context.slash_tmp.iter().cloned().map(Base::token).collect()
+            }
             path => vec![Base::literal(path)?],
         };
         recognized += 1;
@@ -476,10 +501,11 @@ pub(crate) fn compile_legacy(
             for root in &settings.writable_roots {
                 rules.push(rule(root, Access::Write));
             }
-            if !settings.exclude_slash_tmp
-                && let Some(dir) = &context.slash_tmp
-            {
-                rules.push(rule(dir, Access::Write));
+            if !settings.exclude_slash_tmp {
+                context.warn_refused_slash_tmp(warnings);
+                if let Some(dir) = &context.slash_tmp {
+                    rules.push(rule(dir, Access::Write));
+                }
             }
             if !settings.exclude_tmpdir_env_var {
                 context.warn_refused_tmpdir(warnings);
@@ -635,8 +661,9 @@ fn finish(policy: &mut SandboxPolicy, context: &CompileContext) {
 /// sessions directory; a huge one is not scanned further).
 const MAX_CODEX_HOME_ENTRIES: usize = 4096;
 
-/// The canonical targets of the symbolic links directly inside `codex_home` that lead outside
-/// it (sorted). Dangling links are skipped: there is nothing for a later run to load.
+/// The targets of the symbolic links directly inside `codex_home` that lead outside it (sorted):
+/// canonical, or for a dangling link its target as written (a sandboxed command could create
+/// it, and the next run would load it).
 fn link_targets_outside(codex_home: &Path) -> Vec<PathBuf> {
     let Ok(home) = codex_home.canonicalize() else {
         return Vec::new();
@@ -648,7 +675,14 @@ fn link_targets_outside(codex_home: &Path) -> Vec<PathBuf> {
         .take(MAX_CODEX_HOME_ENTRIES)
         .flatten()
         .filter(|entry| entry.file_type().is_ok_and(|kind| kind.is_symlink()))
-        .filter_map(|entry| entry.path().canonicalize().ok())
+        .filter_map(|entry| {
+            let path = entry.path();
+            // A dangling link's target may be created by a sandboxed command, then loaded.
+            path.canonicalize().ok().or_else(|| {
+                let target = std::fs::read_link(&path).ok()?;
+                Some(normalize(&home.join(target)))
+            })
+        })
         .filter(|target| !target.starts_with(&home))
         .collect();
     targets.sort();

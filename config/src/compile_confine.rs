@@ -84,6 +84,13 @@ pub(super) fn check_codex_home_links(
             });
         }
     }
+    if policy.enforcement == Enforcement::Managed
+        && let Some(file) = hard_linked_file(&context.codex_home)
+    {
+        return Err(PermissionsError::CodexHomeFileHardLinked(
+            file.display().to_string(),
+        ));
+    }
     let auth = context.auth_file();
     let is_link =
         std::fs::symlink_metadata(&auth).is_ok_and(|metadata| metadata.file_type().is_symlink());
@@ -101,6 +108,29 @@ pub(super) fn check_codex_home_links(
         }
     }
     check_git_symlinks(policy)
+}
+
+/// The first regular file directly inside `codex_home` (configuration, credentials) with more
+/// than one hard link: its other name lies outside the hidden `$CODEX_HOME`.
+#[cfg(unix)]
+fn hard_linked_file(codex_home: &Path) -> Option<PathBuf> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::read_dir(codex_home)
+        .ok()?
+        .take(4096)
+        .flatten()
+        .find(|entry| {
+            entry
+                .metadata()
+                .is_ok_and(|metadata| metadata.is_file() && metadata.nlink() > 1)
+        })
+        .map(|entry| entry.path())
+}
+
+/// Hard links are a Unix matter here.
+#[cfg(not(unix))]
+fn hard_linked_file(_codex_home: &Path) -> Option<PathBuf> {
+    None
 }
 
 /// Refuse a `.git` that is a symlink inside a writable root (the root's own, or a nested

@@ -77,6 +77,10 @@ pub enum PermissionsError {
     )]
     CredentialsFileIsSymlink(String),
     #[error(
+        "`{0}` has another hard link: hiding `CODEX_HOME` hides its names, not the file, so a sandboxed command could read or rewrite it through the other name\n\nhint: replace it with a copy of its own (`cp --remove-destination`), or remove the other link"
+    )]
+    CodexHomeFileHardLinked(String),
+    #[error(
         "`{0}` is a symlink inside a writable root: a sandboxed command could point it at a git directory whose configuration the next `git` run would execute\n\nhint: replace the symlink with a `gitdir: <path>` file (`git init --separate-git-dir`) or move the directory it points to into place"
     )]
     GitDirSymlink(String),
@@ -91,6 +95,7 @@ impl PermissionsError {
             PermissionsError::BroadWorkingDirectory(_)
                 | PermissionsError::CodexHomeThroughWritableSymlink { .. }
                 | PermissionsError::CredentialsFileIsSymlink(_)
+                | PermissionsError::CodexHomeFileHardLinked(_)
                 | PermissionsError::GitDirSymlink(_)
         )
     }

@@ -40,7 +40,12 @@ const PROJECT_DENYLIST: &[&str] = &[
     "profiles",
 ];
 /// Nested keys a project layer may not set.
-const PROJECT_NESTED_DENYLIST: &[(&str, &str)] = &[("features", "respect_system_proxy")];
+/// `features.use_legacy_landlock` chooses the weaker Linux backend (no pid namespace, `stat` on
+/// hidden paths): a repository may not pick it for the user.
+const PROJECT_NESTED_DENYLIST: &[(&str, &str)] = &[
+    ("features", "respect_system_proxy"),
+    ("features", "use_legacy_landlock"),
+];
 
 /// The first ancestor of `cwd` (itself included) holding one of `markers`; `cwd` when none
 /// does or the list is empty. A `.git` directory without `HEAD` (a stray `/tmp/.git`) does not
@@ -552,6 +557,20 @@ mod tests {
         );
         let expected: Table =
             toml::from_str("model = 'x'\n[features]\nnetwork_proxy = true").unwrap();
+        assert_eq!(table, expected);
+    }
+
+    /// Red-team finding: a trusted project's `[features] use_legacy_landlock = true` switched
+    /// every run in it to the weaker backend.
+    #[test]
+    fn a_project_layer_cannot_choose_the_landlock_backend() {
+        let mut table: Table =
+            toml::from_str("[features]\nuse_legacy_landlock = true\nnetwork_proxy = true").unwrap();
+        assert_eq!(
+            strip_denylisted(&mut table),
+            vec!["features.use_legacy_landlock"]
+        );
+        let expected: Table = toml::from_str("[features]\nnetwork_proxy = true").unwrap();
         assert_eq!(table, expected);
     }
 }
