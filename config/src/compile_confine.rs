@@ -182,7 +182,15 @@ pub(super) fn protect_git_pointers_across_roots(roots: &mut [WritableRoot]) {
         .iter()
         .flat_map(|repository| {
             let pointers = repository.config_pointers(&locations);
-            pointers.hooks.into_iter().chain(pointers.includes)
+            // A linked worktree's common git directory (its config, hooks) may lie in another
+            // root (`/tmp/main/.git` for a workspace worktree).
+            let shared = (repository.common_dir != repository.git_dir)
+                .then(|| repository.common_dir.clone());
+            pointers
+                .hooks
+                .into_iter()
+                .chain(pointers.includes)
+                .chain(shared)
         })
         .collect();
     // `/` holds everything (see `protected_paths`).

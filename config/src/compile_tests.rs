@@ -960,3 +960,38 @@ fn hard_linked_files_in_codex_home_are_refused() {
         );
     }
 }
+
+/// Red-team finding: a linked worktree as the workspace whose main repository lies in another
+/// writable root (`/tmp/main`): the shared git directory's `config` and `hooks` were writable,
+/// and the host's next `git status` in the worktree ran what the command put there.
+#[test]
+fn a_worktrees_common_git_directory_in_another_root_is_protected() {
+    let fixture = fixture();
+    let repo = fixture.base.join("repo");
+    let shared = fixture.base.join("slash_tmp");
+    // Deeper than the nested-repository scan looks (as in `/tmp`, which it skips).
+    let common = shared.join("a/b/c/d/e/main/.git");
+    let linked = common.join("worktrees/wt");
+    std::fs::create_dir_all(&linked).unwrap();
+    std::fs::write(common.join("HEAD"), "ref: refs/heads/main\n").unwrap();
+    std::fs::write(linked.join("HEAD"), "ref: refs/heads/wt\n").unwrap();
+    std::fs::write(linked.join("commondir"), "../..\n").unwrap();
+    std::fs::write(
+        linked.join("gitdir"),
+        format!("{}\n", repo.join(".git").display()),
+    )
+    .unwrap();
+    std::fs::remove_dir_all(repo.join(".git")).unwrap();
+    std::fs::write(repo.join(".git"), format!("gitdir: {}\n", linked.display())).unwrap();
+    let policy = compile_legacy(
+        SandboxMode::WorkspaceWrite,
+        &WorkspaceWriteSettings::default(),
+        &fixture.context,
+        &mut Vec::new(),
+    )
+    .unwrap();
+    for path in [common.join("config"), common.join("hooks/pre-commit")] {
+        assert_eq!(policy.access_for(&path), Access::Read, "{}", path.display());
+    }
+    assert_eq!(policy.access_for(&shared.join("other")), Access::Write);
+}
