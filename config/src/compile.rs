@@ -40,10 +40,8 @@ pub(crate) struct CompileContext {
     /// `$TMPDIR` when it was refused (the filesystem root, or a home directory or one of its
     /// ancestors): `:tmpdir` then grants nothing and a warning names it.
     pub refused_tmpdir: Option<PathBuf>,
-    /// `/tmp` when it is a directory (and holds no home directory).
+    /// `/tmp` when it is a directory.
     pub slash_tmp: Option<PathBuf>,
-    /// `/tmp` when it was refused because a home directory lies below it.
-    pub refused_slash_tmp: Option<PathBuf>,
     /// The home directories (`$HOME` and the account's): the implicit workspace root (the cwd)
     /// may not be one of them or an ancestor of one.
     pub homes: Vec<PathBuf>,
@@ -73,13 +71,7 @@ impl CompileContext {
             Some(dir) if is_root_or_home_ancestor(&dir, &homes) => (None, Some(dir)),
             other => (other, None),
         };
-        // `/tmp` holding a home (`HOME=/tmp/home` in containers and CI) would make the home
-        // writable like a refused `$TMPDIR`: left out the same way, with a warning.
-        let (slash_tmp, refused_slash_tmp) =
-            match Some(PathBuf::from("/tmp")).filter(|dir| cfg!(unix) && dir.is_dir()) {
-                Some(dir) if is_root_or_home_ancestor(&dir, &homes) => (None, Some(dir)),
-                other => (other, None),
-            };
+        let slash_tmp = Some(PathBuf::from("/tmp")).filter(|dir| cfg!(unix) && dir.is_dir());
         let spelled = std::env::var_os(env_vars::CODEX_HOME)
             .filter(|value| !value.is_empty())
             .map(PathBuf::from)
@@ -95,7 +87,6 @@ impl CompileContext {
             tmpdir,
             refused_tmpdir,
             slash_tmp,
-            refused_slash_tmp,
             homes,
             codex_home_spelled,
             confinement_checks: true,
@@ -118,19 +109,6 @@ impl CompileContext {
 
     fn auth_file(&self) -> PathBuf {
         self.codex_home.join("auth.json")
-    }
-
-    /// Warn (once per compilation) that `/tmp` was not granted.
-    fn warn_refused_slash_tmp(&self, warnings: &mut Vec<String>) {
-        if let Some(dir) = &self.refused_slash_tmp {
-            let warning = format!(
-                "`{}` contains a home directory; it is not made writable (the home's dotfiles would be). Move `HOME` out of it, or name a dedicated directory as a writable root",
-                dir.display()
-            );
-            if !warnings.contains(&warning) {
-                warnings.push(warning);
-            }
-        }
     }
 
     /// Warn (once per compilation) that `$TMPDIR` was not granted.
@@ -351,10 +329,7 @@ pub(crate) fn compile_profile(
                 context.warn_refused_tmpdir(warnings);
                 context.tmpdir.iter().cloned().map(Base::token).collect()
             }
-            ":slash_tmp" => {
-                context.warn_refused_slash_tmp(warnings);
-                context.slash_tmp.iter().cloned().map(Base::token).collect()
-            }
+            ":slash_tmp" => context.slash_tmp.iter().cloned().map(Base::token).collect(),
             path => vec![Base::literal(path)?],
         };
         recognized += 1;
@@ -501,11 +476,10 @@ pub(crate) fn compile_legacy(
             for root in &settings.writable_roots {
                 rules.push(rule(root, Access::Write));
             }
-            if !settings.exclude_slash_tmp {
-                context.warn_refused_slash_tmp(warnings);
-                if let Some(dir) = &context.slash_tmp {
-                    rules.push(rule(dir, Access::Write));
-                }
+            if !settings.exclude_slash_tmp
+                && let Some(dir) = &context.slash_tmp
+            {
+                rules.push(rule(dir, Access::Write));
             }
             if !settings.exclude_tmpdir_env_var {
                 context.warn_refused_tmpdir(warnings);

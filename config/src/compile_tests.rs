@@ -21,7 +21,6 @@ fn fixture() -> Fixture {
         tmpdir: Some(base.join("tmp")),
         refused_tmpdir: None,
         slash_tmp: Some(base.join("slash_tmp")),
-        refused_slash_tmp: None,
         homes: vec![base.join("home")],
         codex_home_spelled: None,
         confinement_checks: true,
@@ -892,46 +891,6 @@ fn git_pointers_into_another_writable_root_are_protected() {
         assert_eq!(policy.access_for(&path), Access::Read, "{}", path.display());
     }
     assert_eq!(policy.access_for(&shared.join("other")), Access::Write);
-}
-
-/// Red-team finding: with `HOME` below `/tmp` (containers, CI), `:workspace`'s implicit `/tmp`
-/// root made `~/.bashrc` writable. Such a `/tmp` is left out with a warning, like a `$TMPDIR`
-/// that holds a home; the home itself stays read-only.
-#[test]
-fn slash_tmp_holding_a_home_is_not_made_writable() {
-    let dir = tempfile::tempdir().unwrap();
-    let base = dir.path().canonicalize().unwrap();
-    std::fs::create_dir_all(base.join("tmp/home")).unwrap();
-    std::fs::create_dir_all(base.join("repo")).unwrap();
-    let mut context = CompileContext::from_environment(&base.join("repo"), &base.join("c"));
-    context.homes = vec![base.join("tmp/home")];
-    assert!(is_root_or_home_ancestor(&base.join("tmp"), &context.homes));
-    context.slash_tmp = None;
-    context.refused_slash_tmp = Some(base.join("tmp"));
-    context.tmpdir = None;
-    let mut warnings = Vec::new();
-    let compiled = compile_legacy(
-        SandboxMode::WorkspaceWrite,
-        &WorkspaceWriteSettings::default(),
-        &context,
-        &mut warnings,
-    )
-    .unwrap();
-    assert!(
-        !compiled
-            .writable_roots
-            .iter()
-            .any(|root| root.root == base.join("tmp")),
-        "{:?}",
-        compiled.writable_roots
-    );
-    assert_eq!(
-        warnings,
-        vec![format!(
-            "`{}` contains a home directory; it is not made writable (the home's dotfiles would be). Move `HOME` out of it, or name a dedicated directory as a writable root",
-            base.join("tmp").display()
-        )]
-    );
 }
 
 /// Red-team finding: `config.toml` (or `auth.json`) hard-linked with a file in the workspace is
